@@ -1,0 +1,3 @@
+"""gemma-doctor: a pre-flight checker for Gemma 3 fine-tuning setups."""
+
+__version__ = "0.1.0"

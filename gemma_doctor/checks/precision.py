@@ -1,0 +1,234 @@
+"""GD101-GD104: precision on Gemma 3 (README precision matrix, facts.md §2-§3, §6)."""
+
+from __future__ import annotations
+
+from gemma_doctor.checks import rule
+from gemma_doctor.facts import Location
+from gemma_doctor.findings import Diagnostic, Edit, Fix, set_value, sibling_edit
+from gemma_doctor.pep440 import compare
+from gemma_doctor.setup import Setup, dtype_name, is_true
+
+OVERFLOW = ("Gemma 3 was pre-trained in bf16 and its residual stream passes fp16's maximum of 65504 "
+            "(measured on Gemma 3 270M: 104,061 at layer 14, inf from layer 7, every logit NaN)")
+
+# How fp16 mixed precision fails, by the dtype the weights load in (README precision matrix).
+FP16_FAILURE = {
+    "bfloat16": ("with bf16 weights ({why}) the first optimizer step crashes in the GradScaler: "
+                 "`\"_amp_foreach_non_finite_check_and_unscale_cuda\" not implemented for 'BFloat16'`"),
+    "float16": ("with fp16 weights ({why}) the GradScaler raises `ValueError: Attempting to unscale FP16 gradients.` "
+                "and the forward overflows to NaN"),
+    "float32": ("with fp32 weights ({why}) the default loss scale of 65536 overflows the gradients, so steps are "
+                "skipped until the scale falls below ~16k; larger Gemma 3 models are reported to go NaN"),
+    None: ("it crashes in the GradScaler when the weights are bf16 or fp16, and skips steps (NaN risk on larger "
+           "models) when they are fp32"),
+}
+
+
+def unsloth_fp16_path(setup: Setup) -> str | None:
+    """What Unsloth does with fp16 on Gemma 3, when the project uses it (facts.md §2.2)."""
+    if not setup.uses_unsloth:
+        return None
+    unsloth, zoo = setup.exact_version("unsloth"), setup.exact_version("unsloth_zoo")
+    if unsloth is None:
+        return ("Unsloth overrides fp16 for Gemma 3: releases before 2025.3.15 switch to pure float32, "
+                "2025.3.15+ with unsloth_zoo 2025.3.13+ use their own fp16-safe path")
+    try:
+        if compare(unsloth, "2025.3.15") >= 0 and (zoo is None or compare(zoo, "2025.3.13") >= 0):
+            return (f"Unsloth {unsloth} ignores this for Gemma 3 and trains with its own patched fp16 path "
+                    "(or float32), printing 'Unsloth: Switching to float32 training since model cannot work with float16'")
+        if compare(unsloth, "2025.3.10") >= 0:
+            return (f"Unsloth {unsloth} silently switches Gemma 3 to pure float32 training (slow, 2x memory); "
+                    "2025.3.15+ with unsloth_zoo 2025.3.13+ has an fp16-safe path")
+    except ValueError:
+        return None
+    return None
+
+
+def _bf16_advice(setup: Setup) -> tuple[str, str]:
+    """(advice, fix safety) for moving off fp16, by target GPU."""
+    gpu = setup.gpu
+    if gpu is None:
+        return ("Use bf16 on a GPU with compute capability >= 8.0 (A100, L4, H100, RTX 30xx/40xx); on older GPUs "
+                "(T4, V100) train in fp32 or use Unsloth >= 2025.3.15 with unsloth_zoo >= 2025.3.13"), "unsafe"
+    if gpu.supports_bf16:
+        return f"Use bf16: the {gpu.describe()} supports it.", "safe"
+    return (f"The {gpu.describe()} has no bf16: train in fp32 (fp16 off), or use Unsloth >= 2025.3.15 with "
+            "unsloth_zoo >= 2025.3.13, which has an fp16-safe Gemma 3 path."), "unsafe"
+
+
+def _switch_edits(setup: Setup, fact) -> list[Edit]:
+    """Edits that turn an fp16 request into bf16 (or fp32 on a GPU without bf16)."""
+    use_bf16 = setup.gpu is None or setup.gpu.supports_bf16
+    edits: list[Edit] = []
+    name = fact.name
+    if name in ("fp16", "fp16_full_eval"):
+        edits.append(set_value(fact, False))
+        if use_bf16:
+            edits.append(sibling_edit(fact, "bf16" if name == "fp16" else "bf16_full_eval", True))
+    elif name == "accelerate_mixed_precision":
+        edits.append(set_value(fact, "bf16" if use_bf16 else "no"))
+    elif name == "deepspeed_fp16":
+        edits.append(set_value(fact, False))
+        if use_bf16 and fact.edit:
+            edits.append(Edit(fact.location.path, fact.edit[0], ("bf16", "enabled"), True))
+    return [edit for edit in edits if edit is not None]
+
+
+@rule("GD101")
+def fp16_on_gemma3(setup: Setup):
+    if not setup.is_gemma3:
+        return
+    precision = setup.precision
+    targets = []
+    if precision.mode == "fp16" and precision.fact is not None:
+        targets.append(precision.fact)
+    targets.extend(fact for fact in setup.all("fp16_full_eval") if is_true(fact.value))
+    weights = setup.weights_dtype
+    unsloth = unsloth_fp16_path(setup)
+    for fact in targets:
+        full_eval = fact.name == "fp16_full_eval"
+        if full_eval:
+            failure = "the whole model is cast to fp16 for evaluation, so eval logits and loss overflow to NaN"
+        elif setup.runs_on_cpu:
+            failure = "on the CPU accelerate ignores fp16 silently (no autocast, no scaler), so it does nothing here"
+        else:
+            failure = FP16_FAILURE[weights.dtype].format(why=weights.why)
+        advice, safety = _bf16_advice(setup)
+        severity = None
+        if unsloth is not None and not full_eval:
+            failure = unsloth
+            severity = "warning"
+        message = f"fp16 on a {setup.family_name} model ({fact.raw_key or fact.name} = {fact.value!r}): {OVERFLOW}; {failure}."
+        edits = _switch_edits(setup, fact)
+        fix = Fix(advice, safety if edits else "display-only", tuple(edits))
+        yield Diagnostic(fact.location, message, severity, fix)
+
+
+@rule("GD102")
+def fp16_weights_gemma3(setup: Setup):
+    if not setup.is_gemma3:
+        return
+    for name, what in (("config_dtype", "config.json"), ("text_config_dtype", "config.json"),
+                       ("load_dtype", "the model is loaded"), ("bnb_compute_dtype", "the 4-bit compute dtype")):
+        for fact in setup.all(name):
+            if dtype_name(fact.value) != "float16":
+                continue
+            if name in ("config_dtype", "text_config_dtype"):
+                consequence = ("transformers >= 5 and torch_dtype='auto' load these weights in fp16, and tools that "
+                               "copy the config's dtype follow it")
+                fix = Fix(f"Set {fact.location.key} to \"bfloat16\", Gemma 3's pre-training dtype", "safe",
+                          tuple(e for e in [set_value(fact, "bfloat16")] if e))
+            elif name == "bnb_compute_dtype":
+                consequence = "every 4-bit matmul outputs fp16, so activations overflow as in plain fp16"
+                fix = Fix("Use bnb_4bit_compute_dtype=bfloat16 (compute capability >= 8.0), else float32", "unsafe",
+                          tuple(e for e in [set_value(fact, "bfloat16")] if e))
+            else:
+                consequence = "the weights and activations are fp16, so the forward overflows to NaN"
+                fix = Fix("Load in bfloat16 (compute capability >= 8.0), else float32", "unsafe",
+                          tuple(e for e in [set_value(fact, "bfloat16")] if e))
+            message = f"float16 declared for a {setup.family_name} model ({fact.location.key or fact.raw_key} in {what}): {OVERFLOW}; {consequence}."
+            yield Diagnostic(fact.location, message, None, fix)
+
+
+@rule("GD103")
+def conflicting_precision(setup: Setup):
+    flavour = setup.flavour
+    for flag, both_message in (("", "At most one of fp16 and bf16 can be True, but not both"),
+                               ("_full_eval", "At most one of fp16 and bf16 can be True for full eval, but not both")):
+        fp16 = [f for f in setup.all(f"fp16{flag}") if is_true(f.value)]
+        bf16 = [f for f in setup.all(f"bf16{flag}") if is_true(f.value)]
+        for fact in fp16:
+            partner = next((f for f in bf16 if f.location.path == fact.location.path), None)
+            if partner is None:
+                continue
+            if flavour == "axolotl" and not flag:
+                yield Diagnostic(fact.location, "fp16 and bf16 are both true; Axolotl silently turns fp16 off, so bf16 "
+                                 "wins. Remove fp16 to say what runs.", "warning",
+                                 Fix("Set fp16 to false", "safe", tuple(e for e in [set_value(fact, False)] if e)))
+            else:
+                yield Diagnostic(fact.location, f"fp16{flag} and bf16{flag} are both true: TrainingArguments raises "
+                                 f"`ValueError: {both_message}` before the first step.", "error",
+                                 Fix(f"Keep bf16{flag} and set fp16{flag} to false", "safe",
+                                     tuple(e for e in [set_value(fact, False)] if e)))
+    yield from _deepspeed_mismatch(setup)
+    yield from _accelerate_disagreement(setup)
+
+
+def _deepspeed_mismatch(setup: Setup):
+    """Transformers compares hard-coded DeepSpeed fp16/bf16 with TrainingArguments and raises (facts.md P9)."""
+    if not setup.is_training or setup.flavour in ("axolotl", "llamafactory") and not setup.all("fp16"):
+        return
+    for mode in ("fp16", "bf16"):
+        args_on = any(is_true(f.value) for f in setup.all(mode)) or any(is_true(f.value) for f in setup.all(f"{mode}_full_eval"))
+        if mode == "bf16" and setup.trl_bf16_default is not None:
+            args_on = True
+        for fact in setup.all(f"deepspeed_{mode}"):
+            if not isinstance(fact.value, bool) or fact.value == args_on:
+                continue
+            message = (f"DeepSpeed {mode}.enabled is hard-coded to {str(fact.value).lower()} but the training arguments "
+                       f"have {mode}={args_on}: transformers raises `ValueError: Please correct the following DeepSpeed "
+                       "config values that mismatch TrainingArguments values`.")
+            yield Diagnostic(fact.location, message, "error",
+                             Fix(f"Set {mode}.enabled to \"auto\" so DeepSpeed follows the training arguments", "unsafe",
+                                 tuple(e for e in [set_value(fact, "auto")] if e)))
+
+
+def _accelerate_disagreement(setup: Setup):
+    """TrainingArguments override ACCELERATE_MIXED_PRECISION only when fp16 or bf16 is True (facts.md P10)."""
+    args_mode = None
+    for mode in ("fp16", "bf16"):
+        if any(is_true(f.value) for f in setup.all(mode) if f.origin != "trl-default"):
+            args_mode = mode
+    explicit_off = any(f.value is False for f in setup.all("fp16")) or any(f.value is False for f in setup.all("bf16"))
+    for name in ("accelerate_mixed_precision", "env_mixed_precision"):
+        for fact in setup.all(name):
+            mode = str(fact.value).lower()
+            source = "the accelerate config" if name.startswith("accelerate") else "ACCELERATE_MIXED_PRECISION"
+            if args_mode and mode != args_mode:
+                yield Diagnostic(fact.location, f"{source} says mixed_precision={mode} but the training arguments set "
+                                 f"{args_mode}=True; the training arguments win, so this setting is ignored.", "warning",
+                                 Fix(f"Set mixed_precision to {args_mode} so both say what runs", "safe",
+                                     tuple(e for e in [set_value(fact, args_mode)] if e)))
+            elif args_mode is None and explicit_off and mode in ("fp16", "bf16") and setup.is_training:
+                yield Diagnostic(fact.location, f"{source} says mixed_precision={mode} while the training arguments "
+                                 f"have fp16 and bf16 off; {source} wins (TrainingArguments override it only when a "
+                                 f"flag is True), so {mode} autocast is active although the script looks like fp32.",
+                                 "warning", Fix("Make them agree: set mixed_precision to no, or set the flag in the "
+                                                "training arguments", "display-only"))
+
+
+@rule("GD104")
+def bf16_unsupported_gpu(setup: Setup):
+    gpu = setup.gpu
+    if gpu is None or gpu.supports_bf16:
+        return
+    seen = set()
+    for mode, fact in setup.precision.requests:
+        if mode != "bf16" or id(fact) in seen:
+            continue
+        seen.add(id(fact))
+        if fact.value == "auto" and fact.name in ("bf16",):
+            continue  # Axolotl resolves "auto" from the GPU: off here
+        if fact.origin == "trl-default":
+            message = (f"TRL >= 0.19 SFTConfig turns bf16 on by default, and the target {gpu.describe()} has no native "
+                       "bf16 (needs >= 8.0). torch.cuda.is_bf16_supported() counts emulation and says True on a T4, "
+                       "so transformers may not stop it: expect slow emulated bf16 or kernel errors.")
+            edits = tuple(e for e in [Edit(fact.location.path, "yaml", ("bf16",), False)] if fact.location.path and
+                          fact.location.path.endswith((".yaml", ".yml")))
+            yield Diagnostic(fact.location, message, None, Fix("Set bf16 to false explicitly", "unsafe", edits))
+            continue
+        message = (f"bf16 requested ({fact.location.key or fact.raw_key} = {fact.value!r}) on the target {gpu.describe()}, "
+                   "which has no native bf16 (needs compute capability >= 8.0). Transformers checks "
+                   "torch.cuda.is_bf16_supported(), which counts emulation and says True on a T4, so it may not raise: "
+                   "expect slow emulated bf16 or kernel errors.")
+        value = "no" if fact.name in ("accelerate_mixed_precision", "env_mixed_precision") else False
+        edits = tuple(e for e in [set_value(fact, value)] if e)
+        yield Diagnostic(fact.location, message, None,
+                         Fix("Turn bf16 off (fp32 training), or train on an Ampere or newer GPU", "unsafe", edits))
+
+
+def location_or_file(fact, setup: Setup) -> Location:
+    if fact is not None:
+        return fact.location
+    config = setup.first("model_config")
+    return config.location if config else Location(None)

@@ -1,0 +1,138 @@
+"""The command line: parse arguments, call the engine, print, exit.
+
+argparse rather than click: click's import alone (~35 ms here) is more than a
+whole static check of a small project costs, and the speed goal is 2x the
+interpreter's start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from gemma_doctor import __version__
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, like every other usage error
+        sys.stderr.write(f"gemma-doctor: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _comma_list(text: str) -> list[str]:
+    return [part.strip().upper() for part in text.split(",") if part.strip()]
+
+
+def _add_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--select", type=_comma_list, help="rule ids or prefixes to run (default: ALL)")
+    parser.add_argument("--ignore", type=_comma_list, help="rule ids or prefixes to skip")
+    parser.add_argument("--extend-select", type=_comma_list, help="add rules to the selection")
+    parser.add_argument("--gpu", help="target GPU, e.g. T4, V100, A100, L4, H100, 'RTX 4090'")
+    parser.add_argument("--compute-capability", metavar="X.Y", help="target GPU by compute capability")
+    parser.add_argument("--env", help="versions: auto (installed), none, or a `pip freeze` file")
+    parser.add_argument("--config", metavar="FILE", help="a .gemma-doctor.toml or pyproject.toml to use")
+    parser.add_argument("--isolated", action="store_true", help="ignore configuration files")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gemma-doctor", description="Pre-flight checks for Gemma 3 fine-tuning setups.")
+    parser.add_argument("--version", action="version", version=f"gemma-doctor {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser("check", help="check projects, model folders and training configs")
+    check.add_argument("paths", nargs="*", default=[], metavar="PATH",
+                       help="files, directories or Hugging Face model ids (default: .)")
+    check.add_argument("--format", choices=("text", "json", "sarif", "github", "junit"))
+    check.add_argument("--output-file", "-o", metavar="FILE", help="write the report here instead of stdout")
+    check.add_argument("--fail-on", choices=("error", "warning", "info"))
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings fail the run")
+    check.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit")
+    check.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE (written if missing)")
+    check.add_argument("--add-ignore", nargs="?", const="", metavar="REASON",
+                       help="write suppression comments for current findings where the format allows")
+    check.add_argument("--revision", help="revision of a Hugging Face model id in the local cache")
+    check.add_argument("--online", action="store_true", help="fetch config.json/generation_config.json of a model id")
+    _add_selection(check)
+
+    fix = commands.add_parser("fix", help="repair configs (prints a diff; --write applies it)")
+    fix.add_argument("paths", nargs="*", default=[], metavar="PATH")
+    fix.add_argument("--write", action="store_true", help="apply the fixes")
+    fix.add_argument("--diff", action="store_true", help="print the diff only; exit 1 if there is one")
+    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that change numerics or speed")
+    _add_selection(fix)
+
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+
+    rule = commands.add_parser("rule", help="show one rule's documentation")
+    rule.add_argument("rule_id", metavar="ID")
+    rule.add_argument("--format", choices=("text", "json"), default="text")
+
+    env = commands.add_parser("env", help="detected library versions, each with its verdict")
+    env.add_argument("paths", nargs="*", default=[], metavar="PATH", help="project pins to include")
+    env.add_argument("--format", choices=("text", "json"), default="text")
+    env.add_argument("--env", default="auto", help="auto (installed), none, or a `pip freeze` file")
+
+    verify = commands.add_parser("verify", help="run a short bf16 train + eval step on a tiny model")
+    verify.add_argument("path", nargs="?", default=".", metavar="PATH")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    verify.add_argument("--steps", type=int, default=2)
+    verify.add_argument("--weights", action="store_true", help="probe the real weights for fp16 overflow")
+    verify.add_argument("--gguf", metavar="FILE", help="with --weights: a GGUF file to dequantise")
+    verify.add_argument("--launch", action="store_true", help="run through `accelerate launch` with the project's config")
+    verify.add_argument("--verbose", "-v", action="store_true", help="full tracebacks for unknown failures")
+    verify.add_argument("--env", default="auto")
+    verify.add_argument("--gpu")
+    verify.add_argument("--compute-capability", metavar="X.Y")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.command == "check":
+            from gemma_doctor.commands import run_check
+
+            return run_check(args)
+        if args.command == "fix":
+            from gemma_doctor.commands import run_fix
+
+            return run_fix(args)
+        if args.command in ("rules", "rule"):
+            from gemma_doctor.commands import run_rules
+
+            return run_rules(args)
+        if args.command == "env":
+            from gemma_doctor.commands import run_env
+
+            return run_env(args)
+        if args.command == "verify":
+            from gemma_doctor.verify.command import run_verify
+
+            return run_verify(args)
+    except UsageError as exc:
+        sys.stderr.write(f"gemma-doctor: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return EXIT_USAGE
+
+
+def paths_or_cwd(paths: list[str]) -> list[Path]:
+    return [Path(p) for p in paths] or [Path(".")]

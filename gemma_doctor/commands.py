@@ -1,0 +1,125 @@
+"""What each CLI command does, in terms of the engine. No argument parsing here."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from gemma_doctor import __version__
+from gemma_doctor.cli import UsageError, paths_or_cwd
+
+
+def _write(text: str, output_file: str | None = None) -> None:
+    if output_file:
+        Path(output_file).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def resolve_targets(raw_paths: list[str], args) -> list[Path]:
+    """Paths as given; an argument that is no local path but looks like a Hub id
+    (``google/gemma-3-4b-it``) resolves to its snapshot in the local cache."""
+    paths = []
+    for raw in raw_paths or ["."]:
+        path = Path(raw)
+        if not path.exists() and not path.is_symlink():
+            from gemma_doctor import hub
+
+            if hub.looks_like_repo_id(raw):
+                paths.append(hub.resolve(raw, getattr(args, "revision", None), getattr(args, "online", False)))
+                continue
+        paths.append(path)
+    return paths
+
+
+def run_check(args) -> int:
+    from gemma_doctor.engine import check, exit_code
+    from gemma_doctor.reporters import render
+    from gemma_doctor.settings import describe, resolve
+
+    paths = resolve_targets(args.paths, args)
+    settings = resolve(args, paths)
+    if args.show_settings:
+        sys.stdout.write(describe(settings))
+        return 0
+    report = check(paths, settings.options)
+    if args.add_ignore is not None:
+        from gemma_doctor.adoption import add_ignore_comments
+
+        written = add_ignore_comments(report, args.add_ignore or None)
+        sys.stderr.write(f"gemma-doctor: added {written} suppression comment{'s' if written != 1 else ''}\n")
+        report = check(paths, settings.options)
+    if args.baseline:
+        from gemma_doctor.adoption import apply_baseline
+
+        apply_baseline(report, Path(args.baseline))
+    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    _write(render(report, fmt, color=_color() and not args.output_file, version=__version__), args.output_file)
+    return exit_code(report, settings.fail_on, args.exit_zero)
+
+
+def run_fix(args) -> int:
+    from gemma_doctor.fixer import run_fix as fix
+
+    paths = resolve_targets(args.paths, args)
+    from gemma_doctor.settings import resolve
+
+    settings = resolve(args, paths)
+    return fix(paths, settings, args)
+
+
+def run_rules(args) -> int:
+    from gemma_doctor.knowledge import catalogue
+
+    docs = catalogue()
+    if args.command == "rules":
+        if args.format == "json":
+            _write(json.dumps([doc.raw for doc in docs.values()], indent=2) + "\n")
+        else:
+            width = max(len(doc.name) for doc in docs.values())
+            lines = [f"{doc.id}  {doc.name:<{width}}  {doc.severity:<7}  {doc.fix_safety:<12}  {doc.summary}"
+                     for doc in docs.values()]
+            _write("\n".join(lines) + "\n")
+        return 0
+    rule_id = args.rule_id.upper()
+    if rule_id not in docs:
+        by_name = {doc.name: doc.id for doc in docs.values()}
+        if args.rule_id in by_name:
+            rule_id = by_name[args.rule_id]
+        else:
+            raise UsageError(f"unknown rule {args.rule_id!r}; `gemma-doctor rules` lists them")
+    doc = docs[rule_id]
+    if args.format == "json":
+        _write(json.dumps(doc.raw, indent=2) + "\n")
+    else:
+        from gemma_doctor.ruledocs import render_markdown
+
+        _write(render_markdown(doc.raw))
+    return 0
+
+
+def run_env(args) -> int:
+    """Versions from the environment (and project pins), each judged against the rule data."""
+    from gemma_doctor.engine import Options, check
+    from gemma_doctor.envreport import build, render_text
+
+    paths = [Path(p) for p in args.paths]
+    if args.env not in ("auto", "none") and not Path(args.env).is_file():
+        raise UsageError(f"--env {args.env}: no such file")
+    options = Options(env=args.env, select=["GD3"])
+    report = check(paths, options) if paths else None
+    entries = build(args.env, report)
+    if args.format == "json":
+        _write(json.dumps({"version": 1, "packages": entries}, indent=2) + "\n")
+    else:
+        _write(render_text(entries))
+    return 1 if any(entry["verdict"] == "error" for entry in entries) else 0
+
+
+__all__ = ["run_check", "run_fix", "run_rules", "run_env", "paths_or_cwd"]

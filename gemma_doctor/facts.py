@@ -1,0 +1,92 @@
+"""Facts: a value read from a file, with exactly where it came from.
+
+Sources produce facts, the Setup merges them, and rules and writers use the
+locations: rules to point at the right line, writers to edit the right bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a value lives. Lines, columns and cells are 1-based."""
+
+    path: str | None
+    line: int | None = None
+    column: int | None = None
+    key: str | None = None
+    cell: int | None = None
+
+    def display(self) -> str:
+        if self.path is None:
+            return "<environment>"
+        parts = [self.path]
+        if self.cell is not None:
+            parts.append(f"cell {self.cell}")
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One setting from one source, in gemma-doctor's vocabulary.
+
+    ``name`` is the vocabulary name ("fp16", "text_use_cache", ...), ``raw_key``
+    the key as the file spells it ("evaluation_strategy"), and ``origin`` the
+    kind of source ("training-args", "accelerate-config", "python", ...).
+    ``edit`` tells a writer how to address the value: a key path for JSON and
+    YAML, a call-and-keyword reference for Python.
+    """
+
+    name: str
+    value: Any
+    location: Location
+    origin: str
+    raw_key: str | None = None
+    edit: Any = None
+
+
+@dataclass(slots=True)
+class VersionFact:
+    """A package version: exact (``version``) and/or a requirement (``spec``)."""
+
+    package: str
+    version: str | None
+    spec: str | None
+    location: Location
+    origin: str  # "requirements", "pyproject", "uv.lock", "poetry.lock", "pip-freeze", "installed", "notebook"
+    dist_info: str | None = None  # the installed *.dist-info folder, for its Requires-Dist
+
+
+@dataclass(slots=True)
+class SourceResult:
+    """Everything one file contributed."""
+
+    facts: list[Fact] = field(default_factory=list)
+    versions: list[VersionFact] = field(default_factory=list)
+    suppressions: list["Suppression"] = field(default_factory=list)
+    kind: str | None = None  # what the file was recognised as; None = not relevant
+    error: str | None = None  # set when the file is ours but broken (it still yields facts)
+
+
+@dataclass(slots=True)
+class Suppression:
+    """A ``# gemma-doctor: ignore[GD101]`` comment and the lines it covers."""
+
+    path: str
+    rules: tuple[str, ...]
+    comment_line: int
+    covers: tuple[int, ...]
+    cell: int | None = None
+    reason: str | None = None
+    used: bool = False
+
+
+class InputError(Exception):
+    """A file that cannot be read or parsed. Becomes one line under ``errors``."""

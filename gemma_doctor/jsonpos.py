@@ -1,0 +1,111 @@
+"""JSON with positions: the parsed value plus the byte span of every member.
+
+``json.loads`` (C) parses and validates; a small scanner then records where
+each key and value starts and ends, so rules can report lines and the JSON
+writer can splice exactly the bytes of one value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from json.decoder import scanstring
+from typing import Any
+
+_WS = re.compile(r"[ \t\n\r]*")
+_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    key_start: int | None
+    value_start: int
+    value_end: int
+
+
+class LineIndex:
+    """Offsets to 1-based (line, column)."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self._starts, offset)
+        return line, offset - self._starts[line - 1] + 1
+
+
+class JsonDocument:
+    def __init__(self, text: str, value: Any, spans: dict[tuple, Span]) -> None:
+        self.text = text
+        self.value = value
+        self.spans = spans
+        self._lines: LineIndex | None = None
+
+    def position(self, path: tuple) -> tuple[int | None, int | None]:
+        span = self.spans.get(path)
+        if span is None:
+            return None, None
+        if self._lines is None:
+            self._lines = LineIndex(self.text)
+        offset = span.key_start if span.key_start is not None else span.value_start
+        return self._lines.position(offset)
+
+
+def parse_json(text: str) -> JsonDocument:
+    """Parse JSON text; raises ValueError with a one-line reason."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise ValueError("invalid JSON: nested too deeply") from None
+    spans: dict[tuple, Span] = {}
+    try:
+        _scan(text, _WS.match(text, 0).end(), (), spans)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    return JsonDocument(text, value, spans)
+
+
+def _scan(text: str, i: int, path: tuple, spans: dict[tuple, Span], key_start: int | None = None) -> int:
+    """Record the span of the value at ``i`` (and its members); return its end."""
+    start = i
+    char = text[i]
+    if char == "{":
+        i = _WS.match(text, i + 1).end()
+        if text[i] == "}":
+            end = i + 1
+        else:
+            while True:
+                member_key_start = i
+                key, i = scanstring(text, i + 1)
+                i = _WS.match(text, i).end() + 1  # past ':'
+                i = _WS.match(text, i).end()
+                i = _scan(text, i, path + (key,), spans, member_key_start)
+                i = _WS.match(text, i).end()
+                if text[i] == "}":
+                    end = i + 1
+                    break
+                i = _WS.match(text, i + 1).end()  # past ','
+    elif char == "[":
+        i = _WS.match(text, i + 1).end()
+        index = 0
+        if text[i] == "]":
+            end = i + 1
+        else:
+            while True:
+                i = _scan(text, i, path + (index,), spans)
+                index += 1
+                i = _WS.match(text, i).end()
+                if text[i] == "]":
+                    end = i + 1
+                    break
+                i = _WS.match(text, i + 1).end()
+    elif char == '"':
+        _, end = scanstring(text, i + 1)
+    else:
+        end = _SCALAR.match(text, i).end()
+    spans[path] = Span(key_start, start, end)
+    return end

@@ -1,0 +1,36 @@
+"""Concise, sorted text: ``path:line:col: GD101 [error] message`` plus a fix line."""
+
+from __future__ import annotations
+
+_COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def render(report, color: bool = False) -> str:
+    lines = []
+    for finding in report.findings:
+        severity = finding.severity
+        tag = f"{_COLORS[severity]}{severity}{_RESET}" if color else severity
+        where = finding.location.display()
+        if finding.location.key and finding.location.line is None and finding.location.path is not None:
+            where += f" ({finding.location.key})"
+        rule_id = f"{_BOLD}{finding.rule}{_RESET}" if color else finding.rule
+        lines.append(f"{where}: {rule_id} [{tag}] {finding.message}")
+        if finding.fix:
+            label = {"safe": "fix", "unsafe": "fix (unsafe)", "display-only": "advice"}[finding.fix.safety]
+            text = f"  = {label}: {finding.fix.title}"
+            lines.append(f"{_DIM}{text}{_RESET}" if color else text)
+    for problem in report.errors:
+        lines.append(f"{problem.path or '<input>'}: error: {problem.message}")
+    counts = report.counts()
+    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in ("error", "warning", "info") if counts[s]]
+    summary = ", ".join(parts) if parts else "no problems"
+    fixable = sum(1 for f in report.findings if f.fix and f.fix.safety == "safe" and f.fix.edits)
+    files = f"{report.files} file{'s' if report.files != 1 else ''}"
+    tail = f"Found {summary} in {files}."
+    if fixable:
+        tail += f" {fixable} fixable with `gemma-doctor fix --write`."
+    if report.errors:
+        tail += f" {len(report.errors)} file{'s' if len(report.errors) != 1 else ''} could not be read."
+    lines.append(tail)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,109 @@
+"""Sources: one module per kind of file. Each turns a file into facts with locations.
+
+``load_file`` recognises a file by its name and content and hands it to the
+right source. Sources never judge anything; rules do.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gemma_doctor.facts import InputError, SourceResult
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+
+# JSON files that Hugging Face model folders and datasets carry and that hold
+# no setting we judge; some are tens of megabytes.
+_IGNORED_NAMES = {
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",
+    "added_tokens.json", "preprocessor_config.json", "processor_config.json",
+    "chat_template.json", "trainer_state.json", "model.safetensors.index.json",
+    "package.json", "package-lock.json", "tsconfig.json", "composer.json",
+    ".pre-commit-config.yaml", ".pre-commit-hooks.yaml", "pnpm-lock.yaml",
+    "environment.yml", "environment.yaml", "mkdocs.yml", "docker-compose.yml",
+    "docker-compose.yaml", "codecov.yml", ".readthedocs.yaml", ".yamllint",
+}
+_CONFIGISH = ("config", "args", "train", "deepspeed", "ds_", "zero", "accelerate", "sft", "dpo", "grpo")
+
+
+def read_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> str:
+    """Read a small text file, turning every way it can fail into one InputError line."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(_os_reason(exc)) from None
+    if size > limit:
+        raise InputError(f"file too large ({size:,} bytes; the limit is {limit:,})")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(_os_reason(exc)) from None
+    if b"\x00" in data[:8192]:
+        raise InputError("binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == 40:  # ELOOP
+        return "symbolic link loop"
+    return exc.strerror or str(exc)
+
+
+def is_candidate(path: Path) -> bool:
+    """Cheap test on the name alone: could this file hold anything we read?"""
+    name = path.name
+    if name in _IGNORED_NAMES:
+        return False
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".yaml", ".yml", ".py", ".ipynb"):
+        return True
+    if name in ("pyproject.toml", "uv.lock", "poetry.lock"):
+        return True
+    return suffix == ".txt" and "requirements" in name.lower() or name in ("constraints.txt",)
+
+
+def load_file(path: Path, display: str) -> SourceResult:
+    """Recognise ``path`` and read it. Raises InputError for unreadable input."""
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix == ".py":
+        from gemma_doctor.sources import python_code
+
+        return python_code.load(path, display)
+    if suffix == ".ipynb":
+        from gemma_doctor.sources import notebook
+
+        return notebook.load(path, display)
+    if suffix == ".txt":
+        from gemma_doctor.sources import versions
+
+        return versions.load_requirements(path, display)
+    if name == "pyproject.toml":
+        from gemma_doctor.sources import versions
+
+        return versions.load_pyproject(path, display)
+    if name in ("uv.lock", "poetry.lock"):
+        from gemma_doctor.sources import versions
+
+        return versions.load_lock(path, display)
+    if suffix == ".json" and name not in ("config.json", "generation_config.json"):
+        # Datasets are often big JSON files; only config-like names are worth reading whole.
+        if path.stat().st_size > MAX_CONFIG_BYTES and not any(part in name.lower() for part in _CONFIGISH):
+            return SourceResult()
+    from gemma_doctor.sources import structured
+
+    return structured.load(path, display)
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """Paths in reports are relative to the current directory and use '/'."""
+    try:
+        rel = os.path.relpath(path, cwd)
+    except ValueError:  # another drive on Windows
+        rel = str(path)
+    return rel.replace(os.sep, "/")

@@ -1,0 +1,90 @@
+"""Model ``config.json`` and ``generation_config.json``.
+
+Gemma 3 has two layouts: multimodal ``gemma3`` keeps the language model's
+settings (``use_cache``, its dtype, ...) under ``text_config``; text-only
+``gemma3_text`` keeps them at the root. Both ``torch_dtype`` and ``dtype``
+(transformers >= 4.56) are read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gemma_doctor.facts import Fact, InputError, Location, SourceResult
+
+ORIGIN = "model-config"
+_DTYPE_KEYS = ("torch_dtype", "dtype")
+
+
+class ConfigTree:
+    """The whole config, for rules that validate its shape (GD401)."""
+
+    def __init__(self, doc) -> None:
+        self.value = doc.value
+        self._doc = doc
+
+    def locate(self, key_path: tuple) -> Location:
+        return self._doc.location(key_path)
+
+
+def looks_like(value: dict) -> bool:
+    model_type = value.get("model_type")
+    return isinstance(model_type, str) and ("architectures" in value or "hidden_size" in value or "text_config" in value)
+
+
+def load(path: Path, display: str) -> SourceResult:
+    from gemma_doctor.sources.structured import parse_document
+
+    kind = "generation-config" if path.name == "generation_config.json" else "model-config"
+    try:
+        doc = parse_document(path, display)
+    except InputError as exc:
+        if kind == "model-config":
+            # Still a fact: GD401 reports it as a finding with the file's location.
+            result = SourceResult(kind=kind)
+            result.facts.append(Fact("model_config_invalid", str(exc), Location(display, 1, 1), ORIGIN))
+            result.error = str(exc)
+            return result
+        raise
+    if kind == "generation-config":
+        return _generation_facts(doc)
+    if not isinstance(doc.value, dict):
+        result = SourceResult(kind=kind)
+        message = f"config.json must be a JSON object, not {type(doc.value).__name__}"
+        result.facts.append(Fact("model_config_invalid", message, Location(display, 1, 1), ORIGIN))
+        return result
+    return facts_from(doc)
+
+
+def facts_from(doc) -> SourceResult:
+    result = SourceResult(kind="model-config")
+    facts = result.facts
+    value = doc.value
+    facts.append(Fact("model_config", ConfigTree(doc), doc.location(()), ORIGIN))
+    for key, name in (("model_type", "model_type"), ("architectures", "architectures"), ("use_cache", "config_use_cache"),
+                      ("attn_implementation", "config_attn_implementation"), ("_name_or_path", "model_id")):
+        if key in value:
+            facts.append(doc.fact(name, (key,), ORIGIN))
+    for key in _DTYPE_KEYS:
+        if key in value:
+            facts.append(doc.fact("config_dtype", (key,), ORIGIN))
+    text_config = value.get("text_config")
+    if isinstance(text_config, dict):
+        facts.append(doc.fact("text_config_present", ("text_config",), ORIGIN, value=True))
+        if "use_cache" in text_config:
+            facts.append(doc.fact("text_config_use_cache", ("text_config", "use_cache"), ORIGIN))
+        if "model_type" in text_config:
+            facts.append(doc.fact("text_model_type", ("text_config", "model_type"), ORIGIN))
+        for key in _DTYPE_KEYS:
+            if key in text_config:
+                facts.append(doc.fact("text_config_dtype", ("text_config", key), ORIGIN))
+    return result
+
+
+def _generation_facts(doc) -> SourceResult:
+    result = SourceResult(kind="generation-config")
+    if isinstance(doc.value, dict):
+        for key, name in (("cache_implementation", "generation_cache_implementation"), ("use_cache", "generation_use_cache")):
+            if key in doc.value:
+                result.facts.append(doc.fact(name, (key,), "generation-config"))
+    return result

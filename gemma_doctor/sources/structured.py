@@ -1,0 +1,96 @@
+"""JSON and YAML files: recognise what they are by content, then read their facts.
+
+One file can be a model ``config.json``, a ``generation_config.json``, a
+training-argument dump or recipe (HF/TRL, Axolotl, LLaMA-Factory), an
+Accelerate config, or a DeepSpeed config. Anything else is not ours.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gemma_doctor.facts import Fact, InputError, Location, SourceResult
+from gemma_doctor.sources import read_text
+
+
+class Document:
+    """A parsed JSON/YAML file that can say where any key path is."""
+
+    def __init__(self, display: str, fmt: str, text: str, parsed) -> None:
+        self.display = display
+        self.format = fmt  # "json" or "yaml"
+        self.text = text
+        self.parsed = parsed
+        self.value = parsed.value
+
+    def location(self, key_path: tuple) -> Location:
+        line, column = self.parsed.position(key_path)
+        if line is None and len(key_path) > 1:  # missing key: point at its parent
+            return self.location(key_path[:-1])
+        return Location(self.display, line, column, ".".join(str(part) for part in key_path) or None)
+
+    def fact(self, name: str, key_path: tuple, origin: str, value: Any = None) -> Fact:
+        if value is None:
+            value = self.get(key_path)
+        return Fact(name, value, self.location(key_path), origin, raw_key=str(key_path[-1]) if key_path else None, edit=(self.format, key_path))
+
+    def get(self, key_path: tuple, default=None):
+        node = self.value
+        for part in key_path:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                return default
+        return node
+
+    def has(self, key_path: tuple) -> bool:
+        marker = object()
+        return self.get(key_path, marker) is not marker
+
+
+def parse_document(path: Path, display: str) -> Document:
+    text = read_text(path)
+    if not text.strip():
+        raise InputError("empty file")
+    if path.suffix.lower() == ".json":
+        from gemma_doctor.jsonpos import parse_json
+
+        try:
+            return Document(display, "json", text, parse_json(text))
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    from gemma_doctor.yamlpos import parse_yaml
+
+    try:
+        return Document(display, "yaml", text, parse_yaml(text))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def load(path: Path, display: str) -> SourceResult:
+    name = path.name
+    if name in ("config.json", "generation_config.json"):
+        from gemma_doctor.sources import model_config
+
+        return model_config.load(path, display)
+    doc = parse_document(path, display)
+    value = doc.value
+    if not isinstance(value, dict):
+        return SourceResult()
+    from gemma_doctor.sources import accelerate_config, deepspeed_config, model_config, training_args
+
+    if model_config.looks_like(value):
+        return model_config.facts_from(doc)
+    if deepspeed_config.looks_like(value):
+        return deepspeed_config.facts_from(doc)
+    if accelerate_config.looks_like(value):
+        return accelerate_config.facts_from(doc)
+    if training_args.looks_like(value):
+        result = training_args.facts_from(doc)
+        if doc.format == "yaml":
+            from gemma_doctor.suppressions import scan_hash_comments
+
+            result.suppressions = scan_hash_comments(doc.text, display)
+        return result
+    return SourceResult()

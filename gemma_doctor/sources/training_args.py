@@ -1,0 +1,109 @@
+"""Training arguments in JSON or YAML: HF TrainingArguments / TRL config dumps,
+TRL CLI recipes, Axolotl and LLaMA-Factory YAML.
+
+Every flavour's key names are mapped onto one vocabulary, keeping the key as
+written (``raw_key``) so messages and fixes name what the user wrote.
+"""
+
+from __future__ import annotations
+
+from gemma_doctor.facts import Fact, SourceResult
+
+ORIGIN = "training-args"
+
+# raw key -> vocabulary name, shared by every flavour
+_COMMON = {
+    "fp16": "fp16",
+    "bf16": "bf16",
+    "fp16_full_eval": "fp16_full_eval",
+    "bf16_full_eval": "bf16_full_eval",
+    "eval_strategy": "eval_strategy",
+    "evaluation_strategy": "eval_strategy",
+    "eval_steps": "eval_steps",
+    "do_eval": "do_eval",
+    "load_best_model_at_end": "load_best_model_at_end",
+    "gradient_checkpointing": "gradient_checkpointing",
+    "use_cache": "use_cache",
+    "attn_implementation": "attn_implementation",
+    "torch_dtype": "load_dtype",
+    "dtype": "load_dtype",
+    "bnb_4bit_compute_dtype": "bnb_compute_dtype",
+    "load_in_4bit": "load_in_4bit",
+    "load_in_8bit": "load_in_8bit",
+    "deepspeed": "deepspeed",
+    "model_name_or_path": "model_id",
+    "base_model": "model_id",
+    "use_cpu": "use_cpu",
+    "no_cuda": "use_cpu",
+    "tf32": "tf32",
+}
+_AXOLOTL = {
+    "val_set_size": "eval_split",
+    "evals_per_epoch": "evals_per_epoch",
+    "flash_attention": "flag:flash_attention_2",
+    "sdp_attention": "flag:sdpa",
+    "eager_attention": "flag:eager",
+}
+_LLAMAFACTORY = {
+    "val_size": "eval_split",
+    "pure_bf16": "bf16",
+    "flash_attn": "llamafactory_flash_attn",
+    "quantization_bit": "quantization_bit",
+}
+_TRAINING_KEYS = {
+    "output_dir", "learning_rate", "per_device_train_batch_size", "num_train_epochs", "max_steps",
+    "gradient_accumulation_steps", "micro_batch_size", "lr_scheduler_type", "warmup_steps", "warmup_ratio",
+    "optim", "optimizer", "logging_steps", "save_strategy", "dataset_name", "datasets", "dataset",
+    "fp16", "bf16", "eval_strategy", "evaluation_strategy", "base_model", "stage", "finetuning_type",
+}
+_TRL_KEYS = {"dataset_text_field", "packing", "max_seq_length", "max_length", "completion_only_loss",
+             "assistant_only_loss", "dataset_name", "beta", "num_generations", "use_peft", "lora_r"}
+
+
+def looks_like(value: dict) -> bool:
+    return len(_TRAINING_KEYS.intersection(value)) >= 2 or ("model_name_or_path" in value and ("fp16" in value or "bf16" in value))
+
+
+def flavour(value: dict) -> str:
+    if "base_model" in value or "micro_batch_size" in value or "adapter" in value and "datasets" in value:
+        return "axolotl"
+    if "stage" in value and ("finetuning_type" in value or "template" in value):
+        return "llamafactory"
+    if _TRL_KEYS.intersection(value):
+        return "trl"
+    return "transformers"
+
+
+def facts_from(doc) -> SourceResult:
+    result = SourceResult(kind="training-args")
+    value = doc.value
+    kind = flavour(value)
+    mapping = dict(_COMMON)
+    if kind == "axolotl":
+        mapping.update(_AXOLOTL)
+    elif kind == "llamafactory":
+        mapping.update(_LLAMAFACTORY)
+    facts = result.facts
+    facts.append(Fact("trainer_flavour", kind, doc.location(()), ORIGIN))
+    for raw_key, raw_value in value.items():
+        name = mapping.get(raw_key)
+        if name is None:
+            continue
+        if name.startswith("flag:"):
+            if raw_value is True:  # Axolotl's boolean attention switches
+                facts.append(doc.fact("attn_implementation", (raw_key,), ORIGIN, value=name[5:]))
+            continue
+        if name == "llamafactory_flash_attn":
+            implementation = {"fa2": "flash_attention_2", "sdpa": "sdpa", "disabled": "eager"}.get(raw_value)
+            if implementation:
+                facts.append(doc.fact("attn_implementation", (raw_key,), ORIGIN, value=implementation))
+            continue
+        if raw_value is not None:
+            facts.append(doc.fact(name, (raw_key,), ORIGIN))
+    model_kwargs = value.get("model_init_kwargs")
+    if isinstance(model_kwargs, dict):  # TRL: SFTConfig(model_init_kwargs={"torch_dtype": ...})
+        for raw_key in ("torch_dtype", "dtype", "attn_implementation", "use_cache"):
+            if raw_key in model_kwargs:
+                name = _COMMON[raw_key]
+                facts.append(doc.fact(name, ("model_init_kwargs", raw_key), ORIGIN))
+    return result
