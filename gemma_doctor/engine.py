@@ -214,6 +214,33 @@ def apply_suppressions(findings: list[Finding], suppressions: list[Suppression],
     return kept
 
 
+# Stand-ins for "a GPU with bf16" and "a GPU without", used when a setting depends
+# on the GPU (``fp16 = not is_bfloat16_supported()``) and no target GPU is given.
+GPU_RULES = ("GD104",)
+_SCENARIOS = (Gpu("GPU without bf16 (T4, V100)", (7, 5)), Gpu("GPU with bf16 (A100, L4, H100)", (8, 0)))
+
+
+def machine_dependent_findings(setup: Setup, options: Options, already: list[Finding]) -> list[Finding]:
+    """With no target GPU, report what a GPU-dependent setting does on each kind of GPU,
+    prefixed with the kind. Rules that judge the GPU itself (GD104) report only at the
+    lines of the GPU-dependent settings: elsewhere an unknown GPU keeps them silent."""
+    lines = {(f.location.path, f.location.cell, f.location.line) for f in setup.machine_facts}
+    if not lines or options.gpu is not None:
+        return []
+    seen = {(f.rule, f.location) for f in already}
+    extra = []
+    for gpu in _SCENARIOS:
+        scenario = Setup([f for f in setup.facts if f.origin != "environment"], setup.versions, gpu,
+                         [f for f in setup.facts if f.origin == "environment"])
+        for finding in run_rules(scenario, options):
+            where = (finding.location.path, finding.location.cell, finding.location.line)
+            gpu_rule = finding.rule in GPU_RULES
+            if (where in lines or not gpu_rule) and (finding.rule, finding.location) not in seen:
+                finding.message = f"On a {gpu.name}: {finding.message}"
+                extra.append(finding)
+    return extra
+
+
 def check(paths: list[Path], options: Options) -> Report:
     report = Report()
     projects, problems = group_projects(paths, options)
@@ -222,6 +249,7 @@ def check(paths: list[Path], options: Options) -> Report:
     for project in projects:
         load_project(project, options, report)
         findings = run_rules(project.setup, options)
+        findings += machine_dependent_findings(project.setup, options, findings)
         suppressions = [s for result in project.results.values() for s in result.suppressions]
         for finding in apply_suppressions(findings, suppressions, options):
             key = (finding.rule, finding.location, finding.message)

@@ -88,5 +88,25 @@ class Suppression:
     used: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class MachineValue:
+    """A value that depends on the GPU, like ``not is_bfloat16_supported()``.
+
+    ``on_bf16_gpu`` is its value on compute capability >= 8.0, ``on_older_gpu`` on a
+    T4 or V100. ``torch.cuda.is_bf16_supported()`` counts emulation, so it is True
+    on a T4 too (facts.md P3).
+    """
+
+    expression: str
+    on_bf16_gpu: bool
+    on_older_gpu: bool
+
+    def resolve(self, supports_bf16: bool) -> bool:
+        return self.on_bf16_gpu if supports_bf16 else self.on_older_gpu
+
+    def __repr__(self) -> str:
+        return self.expression
+
+
 class InputError(Exception):
     """A file that cannot be read or parsed. Becomes one line under ``errors``."""

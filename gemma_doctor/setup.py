@@ -13,7 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from gemma_doctor.facts import Fact, Location, VersionFact
+from dataclasses import replace
+
+from gemma_doctor.facts import Fact, Location, MachineValue, VersionFact
 from gemma_doctor.knowledge import Gpu
 from gemma_doctor.pep440 import compare, in_range, satisfies
 
@@ -91,12 +93,32 @@ class WeightsDtype:
 class Setup:
     def __init__(self, facts: list[Fact], versions: list[VersionFact], gpu: Gpu | None = None,
                  env_facts: list[Fact] | None = None) -> None:
-        self.facts = facts + list(env_facts or [])
-        self.versions = versions
         self.gpu = gpu
+        self.machine_expressions: dict[int, str] = {}
+        self.facts = [self._resolve_machine(fact) for fact in facts] + list(env_facts or [])
+        self.versions = versions
         self._by_name: dict[str, list[Fact]] = defaultdict(list)
         for fact in self.facts:
             self._by_name[fact.name].append(fact)
+
+    def _resolve_machine(self, fact: Fact) -> Fact:
+        """GPU-dependent values become plain booleans once the target GPU is known;
+        with no GPU they stay unknown (the engine then tries both kinds of GPU)."""
+        if not isinstance(fact.value, MachineValue) or self.gpu is None:
+            return fact
+        resolved = replace(fact, value=fact.value.resolve(self.gpu.supports_bf16))
+        self.machine_expressions[id(resolved)] = fact.value.expression
+        return resolved
+
+    def describe_value(self, fact: Fact) -> str:
+        expression = self.machine_expressions.get(id(fact))
+        if expression is None:
+            return repr(fact.value)
+        return f"{expression}, which is {fact.value} on the {self.gpu.describe()}"
+
+    @property
+    def machine_facts(self) -> list[Fact]:
+        return [fact for fact in self.facts if isinstance(fact.value, MachineValue) or id(fact) in self.machine_expressions]
 
     # --- raw access -------------------------------------------------------
     def all(self, name: str) -> list[Fact]:
@@ -270,6 +292,8 @@ class Setup:
         mode = self.precision.mode
         if mode == "fp16" and self.runs_on_cpu:
             return False  # accelerate ignores fp16 on the CPU (repro.md §4)
+        if mode == "fp16" and self.is_gemma3 and self.uses_unsloth:
+            return False  # Unsloth resets fp16 to fp32 training for Gemma 3 (facts.md P21)
         return mode in ("fp16", "bf16")
 
     @property

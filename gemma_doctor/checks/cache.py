@@ -41,8 +41,14 @@ def cache_location(setup: Setup) -> Location:
             if present is not None:
                 return present.location
         return config.location
-    training = next((f for f in setup.facts if f.origin in ("training-args", "python")), None)
-    return training.location if training else Location(None)
+    return training_location(setup)
+
+
+def training_location(setup: Setup) -> Location:
+    """Where training is configured: the TrainingArguments/SFTConfig call, the trainer, or the recipe file."""
+    fact = (setup.first("training_arguments_call") or setup.first("trainer_call")
+            or next((f for f in setup.facts if f.origin == "training-args"), None))
+    return fact.location if fact else Location(None)
 
 
 @rule("GD201")
@@ -129,7 +135,7 @@ def eager_attention_gemma2(setup: Setup):
     message = (f"Gemma 2 is trained with sdpa attention ({said}): the sdpa path has no soft-cap argument, so "
                "Gemma 2's attention logit soft-capping (50.0) is silently dropped. Use eager (or flash_attention_2, "
                "which passes the soft-cap).")
-    location = fact.location if fact else next((f.location for f in setup.facts if f.origin == "training-args"), Location(None))
+    location = fact.location if fact else training_location(setup)
     edits = tuple(e for e in [set_value(fact, "eager")] if e) if fact else ()
     yield Diagnostic(location, message, None,
                      Fix("Set attn_implementation to \"eager\" (slower, more memory)", "unsafe" if edits else "display-only", edits))

@@ -98,8 +98,10 @@ def fp16_on_gemma3(setup: Setup):
         if unsloth is not None and not full_eval:
             failure = unsloth
             severity = "warning"
-        message = f"fp16 on a {setup.family_name} model ({fact.raw_key or fact.name} = {fact.value!r}): {OVERFLOW}; {failure}."
-        edits = _switch_edits(setup, fact)
+        message = (f"fp16 on a {setup.family_name} model ({fact.raw_key or fact.name} = {setup.describe_value(fact)}): "
+                   f"{OVERFLOW}; {failure}.")
+        # Unsloth already overrides fp16 for Gemma 3: do not "fix" its notebook pattern (facts.md P21).
+        edits = [] if unsloth is not None else _switch_edits(setup, fact)
         fix = Fix(advice, safety if edits else "display-only", tuple(edits))
         yield Diagnostic(fact.location, message, severity, fix)
 
@@ -217,7 +219,7 @@ def bf16_unsupported_gpu(setup: Setup):
                           fact.location.path.endswith((".yaml", ".yml")))
             yield Diagnostic(fact.location, message, None, Fix("Set bf16 to false explicitly", "unsafe", edits))
             continue
-        message = (f"bf16 requested ({fact.location.key or fact.raw_key} = {fact.value!r}) on the target {gpu.describe()}, "
+        message = (f"bf16 requested ({fact.location.key or fact.raw_key} = {setup.describe_value(fact)}) on the target {gpu.describe()}, "
                    "which has no native bf16 (needs compute capability >= 8.0). Transformers checks "
                    "torch.cuda.is_bf16_supported(), which counts emulation and says True on a T4, so it may not raise: "
                    "expect slow emulated bf16 or kernel errors.")

@@ -1,0 +1,108 @@
+"""Jupyter notebooks: the code cells read like a script, in order, sharing names.
+
+IPython magics and shell lines are skipped (their line numbers are kept), and
+``!pip install`` / ``%pip install`` lines become version pins: a notebook's own
+pins beat the installed environment. Locations carry the 1-based cell index
+(over all cells) and the line within the cell.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+from gemma_doctor.facts import InputError, Location, SourceResult
+from gemma_doctor.sources import MAX_NOTEBOOK_BYTES, read_text
+from gemma_doctor.sources.python_code import Analyzer, parse, statement_ranges
+from gemma_doctor.sources.versions import _TRACKED_SET, _fact, parse_requirement
+from gemma_doctor.suppressions import scan_hash_comments
+
+_NON_PYTHON_CELL_MAGICS = ("%%bash", "%%sh", "%%writefile", "%%html", "%%javascript", "%%js", "%%markdown",
+                           "%%latex", "%%script", "%%perl", "%%ruby", "%%svg", "%%file")
+
+
+def cell_source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def python_lines(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """The cell with magic and shell lines blanked, and the shell lines themselves."""
+    lines = text.split("\n")
+    if lines and lines[0].lstrip().startswith(_NON_PYTHON_CELL_MAGICS):
+        return "", []
+    shell = []
+    out = []
+    for number, line in enumerate(lines, 1):
+        stripped = line.lstrip()
+        if stripped.startswith(("!", "%")):
+            shell.append((number, line))
+            indent = line[: len(line) - len(stripped)]
+            out.append(f"{indent}pass" if indent else "")
+        else:
+            out.append(line)
+    return "\n".join(out), shell
+
+
+def pip_pins(line: str) -> list[tuple[str, str, int]]:
+    """(package, specifier, column) for a ``!pip install`` / ``%pip install`` line."""
+    stripped = line.lstrip()
+    body = stripped.lstrip("!%").strip()
+    words = body.split()
+    if len(words) < 2 or words[0] not in ("pip", "pip3", "uv") or "install" not in words[:3]:
+        return []
+    try:
+        tokens = shlex.split(body.split("#", 1)[0])
+    except ValueError:
+        tokens = body.split()
+    pins = []
+    start = tokens.index("install") + 1
+    for token in tokens[start:]:
+        if token.startswith("-") or "://" in token and "@" not in token:
+            continue
+        parsed = parse_requirement(token)
+        if parsed and parsed[0] in _TRACKED_SET:
+            column = line.find(token.split("=")[0].split(">")[0].split("<")[0]) + 1
+            pins.append((parsed[0], parsed[1], max(column, 1)))
+    return pins
+
+
+def load(path: Path, display: str) -> SourceResult:
+    text = read_text(path, MAX_NOTEBOOK_BYTES)
+    if not text.strip():
+        raise InputError("empty file")
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not a notebook: invalid JSON at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise InputError("not a notebook: JSON nested too deeply") from None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise InputError("not a notebook: no 'cells' list")
+    analyzer = Analyzer(display)
+    analyzer.result.kind = "notebook"
+    problems = []
+    for index, cell in enumerate(cells, 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell_source(cell)
+        code, shell = python_lines(source)
+        for number, line in shell:
+            for package, spec, column in pip_pins(line):
+                location = Location(display, number, column, package, index)
+                analyzer.result.versions.append(_fact(package, spec, location, "notebook"))
+        if not code.strip():
+            continue
+        try:
+            tree = parse(code, display, f"cell {index}: ")
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        analyzer.cell = index
+        analyzer.run(tree)
+        analyzer.result.suppressions.extend(scan_hash_comments(source, display, index, statement_ranges(tree)))
+    if problems:
+        analyzer.result.error = "; ".join(problems)
+    return analyzer.result
