@@ -208,7 +208,7 @@ def apply_suppressions(findings: list[Finding], suppressions: list[Suppression],
         for suppression in suppressions:
             if suppression.used or not all(rule_enabled(rule, options) for rule in suppression.rules):
                 continue
-            location = Location(suppression.path, suppression.comment_line, None, None, suppression.cell)
+            location = Location(suppression.path, suppression.comment_line, suppression.column, None, suppression.cell)
             kept.append(Finding("GD901", doc.name, options.severity.get("GD901", doc.severity), location,
                                 f"Unused suppression: nothing here triggers {', '.join(suppression.rules)}.", None))
     return kept

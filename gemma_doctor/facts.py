@@ -86,6 +86,7 @@ class Suppression:
     cell: int | None = None
     reason: str | None = None
     used: bool = False
+    column: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,5 +43,5 @@ def scan_hash_comments(
             else:
                 last = (statement_ranges or {}).get(target, target)
                 covers = tuple(range(target, last + 1))
-        found.append(Suppression(display, rules, number, covers, cell, reason))
+        found.append(Suppression(display, rules, number, covers, cell, reason, column=match.start() + 1))
     return found

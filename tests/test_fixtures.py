@@ -1,0 +1,42 @@
+"""Every rule's fixtures: each fail-* directory produces exactly the findings in its
+expected.txt for that rule; each pass-* directory produces none of that rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import FIXTURES, run_cli
+
+CASES = sorted(p for p in FIXTURES.glob("GD*/*") if p.is_dir())
+
+
+def rule_findings(directory, rule_id):
+    result = run_cli("check", ".", "--format", "json", "--env", "none", "--exit-zero", cwd=directory)
+    assert result.code == 0, result.err
+    report = result.json()
+    found = {f"{f['path']}:{f['line']}:{f['column']} {f['rule']}" for f in report["findings"] if f["rule"] == rule_id}
+    return found, report
+
+
+@pytest.mark.parametrize("directory", CASES, ids=[f"{p.parent.name}/{p.name}" for p in CASES])
+def test_fixture(directory):
+    rule_id = directory.parent.name
+    found, report = rule_findings(directory, rule_id)
+    if directory.name.startswith("fail"):
+        expected = set((directory / "expected.txt").read_text().split("\n")) - {""}
+        assert found == expected, report
+    else:
+        assert found == set(), report
+        assert report["errors"] == []
+
+
+def test_every_rule_has_doc_and_both_fixtures():
+    from gemma_doctor.checks import registered
+    from gemma_doctor.knowledge import catalogue
+
+    docs = catalogue()
+    rules = set(registered()) | {"GD901"}
+    assert rules == set(docs), "every rule needs a catalogue entry and every entry a rule"
+    for rule_id in docs:
+        kinds = {p.name.split("-")[0] for p in (FIXTURES / rule_id).iterdir() if p.is_dir()}
+        assert kinds == {"fail", "pass"}, f"{rule_id} needs fail-* and pass-* fixtures, has {kinds}"
