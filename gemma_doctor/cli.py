@@ -131,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as exc:  # the last net: one line, exit 2, never a traceback for users
+        if os.environ.get("GEMMA_DOCTOR_DEBUG"):
+            raise
+        sys.stderr.write(f"gemma-doctor: internal error: {type(exc).__name__}: {exc} "
+                         "(set GEMMA_DOCTOR_DEBUG=1 for the traceback, and please report it)\n")
+        return EXIT_USAGE
     return EXIT_USAGE
 
 

@@ -97,3 +97,7 @@ def gpu_from_capability(text: str) -> Gpu:
 
 def gpu_names() -> list[str]:
     return [entry["name"] for entry in data("gpus")["gpus"]]
+
+
+if __name__ == "__main__":  # python -m gemma_doctor.knowledge: regenerate rules/index.json
+    print(write_index())

@@ -3,6 +3,7 @@ over defaults, each remembering where it came from (``check --show-settings``)."
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +27,8 @@ def find_config(start: Path) -> tuple[Path, dict] | None:
     """The nearest .gemma-doctor.toml, or pyproject.toml with [tool.gemma-doctor], walking up."""
     import tomllib
 
-    current = start.resolve()
-    if current.is_file():
+    current = Path(os.path.abspath(start))  # not resolve(): a symlink loop must not raise here
+    if not current.is_dir():
         current = current.parent
     while True:
         dedicated = current / ".gemma-doctor.toml"

@@ -45,7 +45,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> Run:
 def run_console(*args: str, cwd: Path | None = None, env: dict | None = None) -> Run:
     """Run the installed console script in a subprocess, exactly as a user would."""
     exe = Path(sys.executable).parent / "gemma-doctor"
-    full_env = dict(os.environ, **(env or {}))
+    full_env = dict(os.environ, GEMMA_DOCTOR_DEBUG="1", **(env or {}))
     full_env.pop("GITHUB_ACTIONS", None) if not env or "GITHUB_ACTIONS" not in env else None
     proc = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, env=full_env, timeout=120)
     return Run(proc.returncode, proc.stdout, proc.stderr)

@@ -1,0 +1,68 @@
+"""Hugging Face model ids as arguments: ``gemma-doctor check google/gemma-3-4b-it``.
+
+The id resolves to its snapshot in the local cache (``HF_HUB_CACHE``, else
+``HF_HOME/hub``, else ``~/.cache/huggingface/hub``), following the cache's own
+layout: ``models--ORG--NAME/refs/REVISION`` holds a commit hash and
+``snapshots/HASH/`` holds the files, as links into ``blobs/``. Nothing touches
+the network unless ``--online`` asks for config.json and generation_config.json.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from gemma_doctor.cli import UsageError
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+_FILE_SUFFIXES = (".json", ".yaml", ".yml", ".py", ".ipynb", ".txt", ".toml", ".lock", ".cfg")
+ONLINE_FILES = ("config.json", "generation_config.json")
+
+
+def looks_like_repo_id(text: str) -> bool:
+    return bool(_REPO_ID.match(text)) and not text.lower().endswith(_FILE_SUFFIXES)
+
+
+def cache_dir() -> Path:
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    if os.environ.get("HUGGINGFACE_HUB_CACHE"):
+        return Path(os.environ["HUGGINGFACE_HUB_CACHE"])
+    home = os.environ.get("HF_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "huggingface")
+    return Path(os.path.expanduser(home)) / "hub"
+
+
+def snapshot_path(repo_id: str, revision: str | None = None, root: Path | None = None) -> Path | None:
+    repo = (root or cache_dir()) / ("models--" + repo_id.replace("/", "--"))
+    revision = revision or "main"
+    ref = repo / "refs" / revision
+    commit = ref.read_text().strip() if ref.is_file() else revision
+    snapshot = repo / "snapshots" / commit
+    return snapshot if snapshot.is_dir() else None
+
+
+def resolve(repo_id: str, revision: str | None = None, online: bool = False) -> Path:
+    snapshot = snapshot_path(repo_id, revision)
+    if snapshot is not None:
+        return snapshot
+    if not online:
+        raise UsageError(f"{repo_id}: not a local path, and not in the Hugging Face cache at {cache_dir()} "
+                         f"(revision {revision or 'main'}); pass --online to fetch its config.json")
+    return _download(repo_id, revision)
+
+
+def _download(repo_id: str, revision: str | None) -> Path:
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError:
+        raise UsageError("--online needs huggingface_hub: pip install 'gemma-doctor[hub]'") from None
+    folder = None
+    for name in ONLINE_FILES:
+        try:
+            folder = Path(hf_hub_download(repo_id, name, revision=revision)).parent
+        except Exception as exc:  # the hub raises many types; all mean "could not fetch"
+            if name == "config.json":
+                reason = " ".join(str(exc).split())[:200]
+                raise UsageError(f"{repo_id}: could not fetch config.json ({type(exc).__name__}: {reason})") from None
+    return folder

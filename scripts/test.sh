@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install gemma-doctor with its test and verify extras into a fresh virtualenv, then run the tests.
+# This is the README's test command, and what CI (.ci/run) runs on a clean clone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${GEMMA_DOCTOR_VENV:-.venv}"
+python3 -m venv "$VENV"
+# shellcheck disable=SC1091
+. "$VENV/bin/activate"
+python -m pip install -q --upgrade pip
+# torch first, from the pinned CPU wheel: otherwise a dependency pulls a multi-GB CUDA build.
+python -m pip install -q "torch==2.13.0"
+python -m pip install -q -e '.[test,verify]'
+# A second, isolated environment with the crashing stack (transformers 4.50.0 + accelerate 1.5.2),
+# for the verify test that reproduces GD202 for real (knowledge/repro.md).
+bash scripts/old-stack.sh
+python -m pytest -q "$@"

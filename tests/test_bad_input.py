@@ -1,0 +1,101 @@
+"""Broken and hostile files: one line under errors, exit 2, no traceback, and every
+other file is still checked."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from conftest import FIXTURES, run_console
+
+GOOD_CONFIG = (FIXTURES / "GD102" / "fail-config-float16" / "config.json").read_bytes()
+
+
+def _project(tmp_path, name, data):
+    project = tmp_path / "project"
+    (project / "model").mkdir(parents=True)
+    (project / "model" / "config.json").write_bytes(GOOD_CONFIG)  # a real finding that must survive
+    target = project / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, bytes):
+        target.write_bytes(data)
+    else:
+        target.write_text(data)
+    return project
+
+
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8)) + "output_dir: x\nfp16: true\n"
+
+CASES = {
+    "empty config.json": ("other/config.json", b"", "empty file"),
+    "binary config.json": ("other/config.json", b"\x00\x01\x02binary", "binary file"),
+    "not utf-8": ("train.yaml", b"fp16: \xff\xfe true\n", "not UTF-8"),
+    "invalid json": ("other/config.json", b'{"model_type": "gemma3_text",', "invalid JSON"),
+    "deep json": ("args.json", b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+    "deep yaml": ("train.yaml", ("a:\n" + "".join(" " * i + "b:\n" for i in range(1, 1500))).encode(), "nesting depth"),
+    "alias bomb": ("train.yaml", ALIAS_BOMB.encode(), "alias bomb"),
+    "wrong json type": ("other/config.json", b"[1, 2, 3]", None),
+    "invalid notebook": ("nb.ipynb", b"{not json", "not a notebook"),
+    "syntax error": ("train.py", b"from transformers import TrainingArguments\nargs = TrainingArguments(fp16=True\n", "syntax error"),
+    "bad toml": ("pyproject.toml", b"[project\nname=", "invalid TOML"),
+    "huge yaml": ("train.yaml", b"# " + b"x" * (5 * 1024 * 1024) + b"\n", "file too large"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_file_is_one_line_and_the_rest_is_checked(tmp_path, name):
+    relative, data, reason = CASES[name]
+    project = _project(tmp_path, relative, data)
+    result = run_console("check", ".", "--format", "json", "--env", "none", cwd=project)
+    assert "Traceback" not in result.err
+    report = result.json()
+    assert any(f["rule"] == "GD102" and f["path"] == "model/config.json" for f in report["findings"]), report
+    if name == "wrong json type":
+        assert any(f["rule"] == "GD401" and f["path"] == relative for f in report["findings"])
+        assert result.code == 1
+        return
+    assert result.code == 2
+    errors = [e for e in report["errors"] if e["path"] == relative]
+    assert len(errors) == 1 and "\n" not in errors[0]["message"], report["errors"]
+    assert reason in errors[0]["message"]
+    if relative.endswith("config.json"):
+        assert any(f["rule"] == "GD401" and f["path"] == relative for f in report["findings"])
+
+
+def test_text_output_names_the_file_in_one_line(tmp_path):
+    project = _project(tmp_path, "other/config.json", b'{"model_type":')
+    result = run_console("check", ".", "--env", "none", cwd=project)
+    assert result.code == 2 and "Traceback" not in result.err
+    lines = [line for line in result.out.splitlines() if line.startswith("other/config.json: error:")]
+    assert len(lines) == 1 and "invalid JSON" in lines[0]
+
+
+def test_symlink_loop_argument(tmp_path):
+    loop = tmp_path / "loop.yaml"
+    os.symlink(loop, loop)
+    result = run_console("check", str(loop), "--format", "json", "--env", "none", cwd=tmp_path)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert json.loads(result.out)["errors"][0]["message"] == "symbolic link loop"
+
+
+def test_missing_path_is_an_input_error(tmp_path):
+    result = run_console("check", "nope/train.yaml", "--env", "none", cwd=tmp_path)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert "nope/train.yaml" in result.out
+
+
+def test_pickles_are_never_read(tmp_path):
+    """training_args.bin is a pickle: loading it could run code. It is not even opened."""
+    project = _project(tmp_path, "training_args.bin", b"\x80\x04\x95 not a real pickle")
+    result = run_console("check", ".", "--format", "json", "--env", "none", cwd=project)
+    assert result.json()["errors"] == [] and result.code == 1
+
+
+def test_unknown_rule_and_gpu_are_usage_errors(tmp_path):
+    assert run_console("check", ".", "--select", "GD999", cwd=tmp_path).code == 2
+    bad_gpu = run_console("check", ".", "--gpu", "TPUv9", cwd=tmp_path)
+    assert bad_gpu.code == 2 and "unknown GPU" in bad_gpu.err and "Traceback" not in bad_gpu.err

@@ -1,0 +1,162 @@
+"""The CLI as a user calls it: the console script, exit codes, the JSON contract, rules and env."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from conftest import EXAMPLES, ROOT, run_cli, run_console
+
+BROKEN = EXAMPLES / "gemma3-broken"
+CLEAN = EXAMPLES / "gemma3-clean"
+
+
+def test_bundled_broken_example_text(tmp_path):
+    result = run_console("check", "examples/gemma3-broken", "--env", "none", cwd=ROOT)
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert "examples/gemma3-broken/train.yaml:10:1: GD101 [error] fp16 on a gemma3 model" in result.out
+    assert any(line.startswith("examples/gemma3-broken/model/config.json:15:3: GD202 [error]") for line in lines)
+    assert any(line.startswith("examples/gemma3-broken/ds_zero2.json:3:5: GD103 [error]") for line in lines)
+    assert lines[-1].startswith("Found 4 errors, 1 warning in 6 files.")
+    assert "\x1b[" not in result.out  # no colour when not a terminal
+
+
+def test_json_contract_version_1():
+    result = run_console("check", "examples/gemma3-broken", "--format", "json", "--env", "none", cwd=ROOT)
+    report = json.loads(result.out)
+    assert set(report) == {"version", "findings", "errors", "summary"} and report["version"] == 1
+    assert report["summary"] == {"files": 6, "error": 4, "warning": 1, "info": 0}
+    for finding in report["findings"]:
+        assert set(finding) == {"rule", "name", "severity", "path", "line", "column", "cell", "key", "message", "fix"}
+        assert finding["severity"] in ("error", "warning", "info")
+        assert "\\" not in finding["path"] and not finding["path"].startswith("/")
+        assert finding["fix"] is None or set(finding["fix"]) == {"safety", "title"}
+    gd101 = next(f for f in report["findings"] if f["rule"] == "GD101")
+    assert gd101 | {"message": None, "fix": None} == {
+        "rule": "GD101", "name": "fp16-on-gemma3", "severity": "error", "path": "examples/gemma3-broken/train.yaml",
+        "line": 10, "column": 1, "cell": None, "key": "fp16", "message": None, "fix": None}
+    assert gd101["fix"]["safety"] == "unsafe"
+    paths = [(f["path"], f["line"]) for f in report["findings"]]
+    assert paths == sorted(paths)
+
+
+def test_clean_example_has_no_findings():
+    result = run_console("check", "examples/gemma3-clean", "--env", "none", cwd=ROOT)
+    assert result.code == 0, result.out
+    assert result.out.strip() == "Found no problems in 6 files."
+
+
+def test_exit_codes_fail_on_and_exit_zero():
+    assert run_cli("check", str(BROKEN), "--env", "none", "--exit-zero").code == 0
+    only_warning = run_cli("check", str(BROKEN), "--env", "none", "--select", "GD103", "--ignore", "GD103")
+    assert only_warning.code == 0
+    warnings = run_cli("check", str(ROOT / "fixtures/GD203/fail-top-level-only"), "--env", "none")
+    assert warnings.code == 0  # a warning does not fail by default
+    assert run_cli("check", str(ROOT / "fixtures/GD203/fail-top-level-only"), "--env", "none",
+                   "--fail-on", "warning").code == 1
+
+
+def test_select_and_ignore_by_prefix():
+    report = run_cli("check", str(BROKEN), "--env", "none", "--format", "json", "--select", "GD2").json()
+    assert {f["rule"] for f in report["findings"]} == {"GD201", "GD202"}
+    report = run_cli("check", str(BROKEN), "--env", "none", "--format", "json", "--ignore", "GD1,GD201").json()
+    assert {f["rule"] for f in report["findings"]} == {"GD202"}
+
+
+def test_gpu_changes_the_advice_and_fix_safety():
+    report = run_cli("check", str(BROKEN), "--env", "none", "--format", "json", "--gpu", "A100").json()
+    gd101 = next(f for f in report["findings"] if f["rule"] == "GD101")
+    assert gd101["fix"]["safety"] == "safe" and "A100" in gd101["fix"]["title"]
+    report = run_cli("check", "examples/gemma3-broken", "--env", "none", "--format", "json", "--gpu", "T4", cwd=ROOT).json()
+    gd101 = next(f for f in report["findings"] if f["rule"] == "GD101")
+    assert gd101["fix"]["safety"] == "unsafe" and "no bf16" in gd101["fix"]["title"]
+    gd104 = sorted(f["path"] for f in report["findings"] if f["rule"] == "GD104")
+    assert gd104 == ["examples/gemma3-broken/accelerate.yaml", "examples/gemma3-broken/ds_zero2.json"]
+
+
+def test_no_gemma_rule_fires_on_llama(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["LlamaForCausalLM"], "model_type": "llama",
+                                                       "torch_dtype": "float16", "use_cache": True, "hidden_size": 4096}))
+    (tmp_path / "train.yaml").write_text("model_name_or_path: meta-llama/Llama-3.1-8B\noutput_dir: o\nfp16: true\n"
+                                         "eval_strategy: steps\n")
+    (tmp_path / "requirements.txt").write_text("transformers==4.50.0\n")
+    report = run_cli("check", str(tmp_path), "--env", "none", "--format", "json").json()
+    assert report["findings"] == []
+
+
+def test_model_family_from_model_id_without_config(tmp_path):
+    (tmp_path / "train.yaml").write_text("model_name_or_path: unsloth/gemma-3-1b-it-bnb-4bit\noutput_dir: o\nfp16: true\n")
+    report = run_cli("check", str(tmp_path), "--env", "none", "--format", "json").json()
+    assert sorted(f["rule"] for f in report["findings"]) == ["GD101", "GD201"]
+    assert "gemma3_text" in next(f["message"] for f in report["findings"] if f["rule"] == "GD101")
+
+
+def test_rules_and_rule_commands():
+    listing = run_console("rules", cwd=ROOT)
+    assert listing.code == 0 and "GD202  hybridcache-float-crash" in listing.out
+    doc = run_console("rule", "GD202", cwd=ROOT)
+    assert doc.code == 0
+    for heading in ("## What it does", "## Why is this bad?", "## Example", "## Fix", "## Fix safety", "## References"):
+        assert heading in doc.out
+    as_json = json.loads(run_console("rule", "gd202", "--format", "json", cwd=ROOT).out)
+    assert as_json["name"] == "hybridcache-float-crash"
+    assert run_console("rule", "GD999", cwd=ROOT).code == 2
+
+
+def test_version_and_module_entry_point():
+    import subprocess
+    import sys
+
+    from gemma_doctor import __version__
+
+    out = subprocess.run([sys.executable, "-m", "gemma_doctor", "--version"], capture_output=True, text=True)
+    assert out.stdout.strip() == f"gemma-doctor {__version__}"
+
+
+def test_env_command_with_freeze_file(tmp_path):
+    freeze = tmp_path / "freeze.txt"
+    freeze.write_text("transformers==4.50.3\naccelerate==0.25.0\ntorch==2.6.0\nunsloth==2025.3.19\nunsloth_zoo==2025.3.9\n")
+    result = run_console("env", "--env", str(freeze), "--format", "json", cwd=tmp_path)
+    entries = {e["package"]: e for e in json.loads(result.out)["packages"]}
+    assert result.code == 1
+    assert entries["transformers"]["verdict"] == "warning" and "HybridCache" in entries["transformers"]["notes"][0]
+    assert entries["accelerate"]["verdict"] == "error"  # GD304: 4.x needs >= 0.26.0
+    assert entries["unsloth_zoo"]["verdict"] == "error"  # GD303
+    assert entries["torch"]["verdict"] == "ok"
+
+
+def test_env_reads_dist_info_without_imports(tmp_path):
+    site = tmp_path / "site"
+    (site / "transformers-4.51.3.dist-info").mkdir(parents=True)
+    (site / "accelerate-1.6.0.dist-info").mkdir()
+    from gemma_doctor.sources.versions import installed_versions
+
+    found = {v.package: v.version for v in installed_versions([str(site)])}
+    assert found == {"transformers": "4.51.3", "accelerate": "1.6.0"}
+
+
+def test_pins_in_the_project_beat_installed_versions(tmp_path):
+    shutil.copytree(ROOT / "fixtures/GD202/fail-trainer-eval", tmp_path / "p")
+    freeze = tmp_path / "freeze.txt"
+    freeze.write_text("transformers==4.57.1\naccelerate==1.10.0\n")
+    report = run_cli("check", str(tmp_path / "p"), "--env", str(freeze), "--format", "json").json()
+    assert any(f["rule"] == "GD202" for f in report["findings"])  # requirements.txt pins 4.50.0
+
+
+def test_catalogue_entries_validate_against_schema():
+    import jsonschema
+    import yaml
+
+    schema = json.loads((ROOT / "rules/rule.schema.json").read_text())
+    for path in sorted((ROOT / "rules").glob("GD*.yaml")):
+        entry = yaml.safe_load(path.read_text())
+        jsonschema.validate(entry, schema)
+        assert path.stem == entry["id"]
+
+
+def test_catalogue_index_is_current():
+    from gemma_doctor.knowledge import build_index
+
+    index = json.loads((ROOT / "rules/index.json").read_text())
+    assert index == json.loads(json.dumps(build_index())), "run: python -m gemma_doctor.knowledge"
