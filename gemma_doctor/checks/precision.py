@@ -187,10 +187,14 @@ def _accelerate_disagreement(setup: Setup):
             mode = str(fact.value).lower()
             source = "the accelerate config" if name.startswith("accelerate") else "ACCELERATE_MIXED_PRECISION"
             if args_mode and mode != args_mode:
+                if args_mode == "fp16" and setup.is_gemma3:  # don't align towards fp16 on Gemma 3 (GD101)
+                    fix = Fix("Fix GD101 in the training arguments; then both can say bf16", "display-only")
+                else:
+                    fix = Fix(f"Set mixed_precision to {args_mode} so both say what runs", "safe",
+                              tuple(e for e in [set_value(fact, args_mode)] if e))
                 yield Diagnostic(fact.location, f"{source} says mixed_precision={mode} but the training arguments set "
                                  f"{args_mode}=True; the training arguments win, so this setting is ignored.", "warning",
-                                 Fix(f"Set mixed_precision to {args_mode} so both say what runs", "safe",
-                                     tuple(e for e in [set_value(fact, args_mode)] if e)))
+                                 fix)
             elif args_mode is None and explicit_off and mode in ("fp16", "bf16") and setup.is_training:
                 yield Diagnostic(fact.location, f"{source} says mixed_precision={mode} while the training arguments "
                                  f"have fp16 and bf16 off; {source} wins (TrainingArguments override it only when a "

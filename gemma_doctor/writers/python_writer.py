@@ -1,0 +1,125 @@
+"""Python: change a keyword argument's value in place, insert a missing keyword, rename a
+keyword, or retarget ``model.config.use_cache`` to ``model.config.text_config.use_cache``.
+
+Positions come from ``ast`` (exact start and end of every node since Python 3.8)
+and only those bytes are replaced, so comments, quotes, line breaks and trailing
+commas elsewhere stay byte-for-byte. See docs/design-notes.md for why this is
+used instead of a libcst round trip.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from gemma_doctor.writers import WriteError
+
+
+class _Lines:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0]
+        for index, char in enumerate(text):
+            if char == "\n":
+                self.starts.append(index + 1)
+
+    def offset(self, line: int, column: int) -> int:
+        # ast columns are UTF-8 byte offsets; convert within the line.
+        start = self.starts[line - 1]
+        end = self.starts[line] if line < len(self.starts) else len(self.text)
+        encoded = self.text[start:end].encode("utf-8")
+        return start + len(encoded[:column].decode("utf-8", errors="ignore"))
+
+
+def render(value, old_node: ast.AST | None = None, source: str = "") -> str:
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    if isinstance(old_node, ast.Attribute):  # torch.float16 -> torch.bfloat16
+        prefix = ast.get_source_segment(source, old_node.value) or "torch"
+        return f"{prefix}.{text}"
+    segment = ast.get_source_segment(source, old_node) if old_node is not None else None
+    quote = segment[0] if segment and segment[0] in "'\"" else '"'
+    return f"{quote}{text}{quote}"
+
+
+def apply(text: str, edits: list, parse_text: str | None = None) -> str:
+    for edit in edits:
+        text = _apply_one(text, edit, parse_text)
+        parse_text = None if parse_text is None else _reblank(parse_text, text)
+    return text
+
+
+def _reblank(old_parse_text: str, new_text: str) -> str:
+    """Keep blanked (magic) lines blank after an edit changed other lines."""
+    from gemma_doctor.sources.notebook import python_lines
+
+    return python_lines(new_text)[0]
+
+
+def _find(tree: ast.Module, kind, line: int, column: int):
+    for node in ast.walk(tree):
+        if isinstance(node, kind) and node.lineno == line and node.col_offset == column:
+            return node
+    raise WriteError(f"nothing to edit at line {line}")
+
+
+def _apply_one(text: str, edit, parse_text: str | None) -> str:
+    source = parse_text if parse_text is not None else text
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise WriteError(f"syntax error: {exc.msg}") from None
+    lines = _Lines(text)
+    ref = edit.key_path[0]
+    if ref.startswith("assign@"):
+        line, column = map(int, ref[len("assign@"):].split(":"))
+        node = _find(tree, ast.Assign, line, column)
+        if edit.op == "retarget":
+            target = node.targets[0]
+            if not isinstance(target, ast.Attribute):
+                raise WriteError("not an attribute assignment")
+            insert = lines.offset(target.value.end_lineno, target.value.end_col_offset)
+            return text[:insert] + "." + edit.key_path[1] + text[insert:]
+        value = node.value
+        start, end = lines.offset(value.lineno, value.col_offset), lines.offset(value.end_lineno, value.end_col_offset)
+        return text[:start] + render(edit.value, value, source) + text[end:]
+    line, column = map(int, ref.split(":"))
+    call = _find(tree, ast.Call, line, column)
+    name = edit.key_path[1]
+    keyword = next((k for k in call.keywords if k.arg == name), None)
+    if edit.op == "rename":
+        if keyword is None:
+            raise WriteError(f"no keyword {name}")
+        start = lines.offset(keyword.lineno, keyword.col_offset)
+        return text[:start] + str(edit.value) + text[start + len(name):]
+    if keyword is not None:
+        value = keyword.value
+        start, end = lines.offset(value.lineno, value.col_offset), lines.offset(value.end_lineno, value.end_col_offset)
+        return text[:start] + render(edit.value, value, source) + text[end:]
+    return _insert_keyword(text, source, lines, call, name, edit.value)
+
+
+def _insert_keyword(text: str, source: str, lines: _Lines, call: ast.Call, name: str, value) -> str:
+    new = f"{name}={render(value, None, source)}"
+    arguments = list(call.args) + list(call.keywords)
+    if not arguments:
+        close = lines.offset(call.end_lineno, call.end_col_offset) - 1
+        return text[:close] + new + text[close:]
+    last = max(arguments, key=lambda n: (n.end_lineno, n.end_col_offset))
+    last_end = lines.offset(last.end_lineno, last.end_col_offset)
+    first = min(arguments, key=lambda n: (n.lineno, n.col_offset))
+    if first.lineno == call.lineno and last.end_lineno == call.end_lineno:
+        return text[:last_end] + ", " + new + text[last_end:]
+    # One argument per line: add a line at the same indentation, keeping the trailing-comma style.
+    last_line_start = lines.starts[last.lineno - 1]
+    indent = text[last_line_start:lines.offset(last.lineno, last.col_offset)]
+    indent = indent[: len(indent) - len(indent.lstrip())]
+    after = text[last_end:]
+    if after.lstrip(" \t").startswith(","):
+        comma = last_end + after.index(",") + 1
+        line_end = text.find("\n", comma)
+        line_end = len(text) if line_end == -1 else line_end
+        return text[:line_end] + "\n" + indent + new + "," + text[line_end:]
+    return text[:last_end] + ",\n" + indent + new + text[last_end:]
