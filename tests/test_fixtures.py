@@ -14,7 +14,8 @@ def rule_findings(directory, rule_id):
     result = run_cli("check", ".", "--format", "json", "--env", "none", "--exit-zero", cwd=directory)
     assert result.code == 0, result.err
     report = result.json()
-    found = {f"{f['path']}:{f['line']}:{f['column']} {f['rule']}" for f in report["findings"] if f["rule"] == rule_id}
+    found = {f"{f['path']}:{'cell %d:' % f['cell'] if f['cell'] else ''}{f['line']}:{f['column']} {f['rule']}"
+             for f in report["findings"] if f["rule"] == rule_id}
     return found, report
 
 

@@ -98,6 +98,8 @@ def fp16_on_gemma3(setup: Setup):
         if unsloth is not None and not full_eval:
             failure = unsloth
             severity = "warning"
+            advice = ("Leave it to Unsloth, which picks Gemma 3's precision itself (do not force fp16 back); "
+                      "set bf16/fp16 explicitly if the file should say what really runs")
         message = (f"fp16 on a {setup.family_name} model ({fact.raw_key or fact.name} = {setup.describe_value(fact)}): "
                    f"{OVERFLOW}; {failure}.")
         # Unsloth already overrides fp16 for Gemma 3: do not "fix" its notebook pattern (facts.md P21).

@@ -167,6 +167,10 @@ class Analyzer:
             self.add("trainer_call", name, call, name)
             self.add("trainer_flavour", TRAINER_CLASSES[name], call, name)
             for keyword in call.keywords:
+                if keyword.arg == "model":  # SFTTrainer(model="google/gemma-3-1b-it")
+                    model_id = self.value(keyword.value)
+                    if isinstance(model_id, str):
+                        self.add("model_id", model_id, keyword.value, "model")
                 if keyword.arg == "eval_dataset" and not (isinstance(keyword.value, ast.Constant) and keyword.value.value is None):
                     self.add("eval_dataset", True, keyword, "eval_dataset")
         elif name == "from_pretrained" and isinstance(call.func, ast.Attribute):
