@@ -84,9 +84,10 @@ def write_atomically(path: Path, old: str, new: str) -> None:
     if path.is_symlink():
         raise WriteError(f"is a symbolic link; in the Hugging Face cache it points at a blob that other revisions "
                          f"share. Copy the model folder first (cp -rL {path.parent} ./model) and fix the copy")
-    if not os.access(path, os.W_OK):
-        raise WriteError("is read-only; not changed")
     mode = path.stat().st_mode & 0o7777
+    # The mode bits, not just access(2): root may write anywhere, but a 0444 file says "leave me".
+    if not mode & 0o222 or not os.access(path, os.W_OK):
+        raise WriteError("is read-only; not changed")
     data = new.encode("utf-8")
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".gemma-doctor")
     try:
