@@ -3,6 +3,8 @@ expected.txt for that rule; each pass-* directory produces none of that rule."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from conftest import FIXTURES, run_cli
@@ -10,8 +12,11 @@ from conftest import FIXTURES, run_cli
 CASES = sorted(p for p in FIXTURES.glob("GD*/*") if p.is_dir())
 
 
-def rule_findings(directory, rule_id):
-    result = run_cli("check", ".", "--format", "json", "--env", "none", "--exit-zero", cwd=directory)
+def rule_findings(directory, rule_id, tmp_path):
+    # The fixture without its expectations (expected.txt, fixed/): exactly what a user would have.
+    project = tmp_path / directory.name
+    shutil.copytree(directory, project, ignore=shutil.ignore_patterns("fixed", "expected.txt"))
+    result = run_cli("check", ".", "--format", "json", "--env", "none", "--exit-zero", cwd=project)
     assert result.code == 0, result.err
     report = result.json()
     found = {f"{f['path']}:{'cell %d:' % f['cell'] if f['cell'] else ''}{f['line']}:{f['column']} {f['rule']}"
@@ -20,9 +25,9 @@ def rule_findings(directory, rule_id):
 
 
 @pytest.mark.parametrize("directory", CASES, ids=[f"{p.parent.name}/{p.name}" for p in CASES])
-def test_fixture(directory):
+def test_fixture(directory, tmp_path):
     rule_id = directory.parent.name
-    found, report = rule_findings(directory, rule_id)
+    found, report = rule_findings(directory, rule_id, tmp_path)
     if directory.name.startswith("fail"):
         expected = set((directory / "expected.txt").read_text().split("\n")) - {""}
         assert found == expected, report
