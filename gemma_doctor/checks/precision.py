@@ -79,10 +79,11 @@ def fp16_on_gemma3(setup: Setup):
     if not setup.is_gemma3:
         return
     precision = setup.precision
-    targets = []
-    if precision.mode == "fp16" and precision.fact is not None:
+    # Every fp16 that training arguments ask for (a project can hold several scripts or
+    # calls), plus the accelerate/DeepSpeed/env source when it is what takes effect.
+    targets = [fact for fact in setup.all("fp16") + setup.all("fp16_full_eval") if is_true(fact.value)]
+    if precision.mode == "fp16" and precision.fact is not None and precision.fact not in targets:
         targets.append(precision.fact)
-    targets.extend(fact for fact in setup.all("fp16_full_eval") if is_true(fact.value))
     weights = setup.weights_dtype
     unsloth = unsloth_fp16_path(setup)
     for fact in targets:

@@ -14,6 +14,7 @@ import ast
 from pathlib import Path
 
 from gemma_doctor.facts import Fact, InputError, Location, MachineValue, SourceResult
+from gemma_doctor.setup import family_of_model_id
 from gemma_doctor.sources import read_text
 from gemma_doctor.sources.training_args import _COMMON
 
@@ -140,6 +141,8 @@ class Analyzer:
         resolved = self.value(value)
         if resolved is not _UNSET:
             self.constants[target.id] = (resolved, value)
+            if isinstance(resolved, str) and "/" in resolved and family_of_model_id(resolved):
+                self.add("model_id", resolved, value, target.id)  # MODEL = "google/gemma-3-4b-it"
 
     def _keywords(self, call: ast.Call):
         """(name, value node, key node) for every keyword, following ``**dict`` literals."""
