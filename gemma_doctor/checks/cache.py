@@ -170,18 +170,18 @@ def evaluation_strategy_removed(setup: Setup):
 def token_type_ids_required(setup: Setup):
     if not setup.multimodal or not setup.is_training or setup.flavour not in ("transformers", None):
         return
-    if setup.uses_unsloth or not setup.version_in("transformers", "5.0.0"):
+    if setup.uses_unsloth or not setup.version_in("transformers", "5.0.0", "5.6.0"):
         return
     model_class = setup.first("model_class")
     if model_class is not None and "CausalLM" in str(model_class.value) and "Auto" not in str(model_class.value):
         return
     location = (model_class or setup.first("trainer_call") or setup.first("model_config")).location \
         if (model_class or setup.first("trainer_call") or setup.first("model_config")) else Location(None)
-    yield Diagnostic(location, "transformers >= 5 Gemma3ForConditionalGeneration requires token_type_ids when training: "
+    yield Diagnostic(location, "transformers 5.0-5.5 Gemma3ForConditionalGeneration requires token_type_ids when training: "
                      "text-only batches without them raise `ValueError: token_type_ids is required as a model input "
                      "when training`.", None,
-                     Fix("Add zero token_type_ids to text-only batches (TRL's and Unsloth's collators do), or train "
-                         "text-only with Gemma3ForCausalLM", "display-only"))
+                     Fix("Add zero token_type_ids to text-only batches (TRL's and Unsloth's collators do), train "
+                         "text-only with Gemma3ForCausalLM, or upgrade to transformers >= 5.6.0", "display-only"))
 
 
 __all__ = ["GEMMA3_FAMILY"]

@@ -1,0 +1,111 @@
+"""``gemma-doctor verify [PATH]``: plan from the project's Setup, run, report."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+
+from gemma_doctor.cli import UsageError
+
+INSTALL_HINT = ("gemma-doctor verify needs torch, transformers and accelerate: "
+                "pip install 'gemma-doctor[verify]' (install torch first for the build you want)")
+
+
+def _missing() -> list[str]:
+    return [name for name in ("torch", "transformers", "accelerate") if importlib.util.find_spec(name) is None]
+
+
+def run_verify(args) -> int:
+    from gemma_doctor.engine import Options, Project, Report, load_project, run_rules
+    from gemma_doctor.reporters.json_report import render as _unused  # noqa: F401  (keeps the JSON module warm)
+    from gemma_doctor.settings import resolve
+    from gemma_doctor.verify.plan import PlanError, make_plan
+
+    started = time.perf_counter()
+    missing = _missing()
+    if missing:
+        sys.stderr.write(f"gemma-doctor: error: {INSTALL_HINT} (missing: {', '.join(missing)})\n")
+        return 2
+    path = Path(args.path)
+    if not path.exists():
+        raise UsageError(f"{args.path}: no such file or directory")
+    settings = resolve(args, [path])
+    options: Options = settings.options
+    from gemma_doctor.discovery import walk
+
+    project = Project(walk(path) if path.is_dir() else [path])
+    report = Report()
+    load_project(project, options, report)
+    setup = project.setup
+    # verify judges the stack that runs here: installed versions, not the project's pins.
+    setup.versions = [v for v in setup.versions if v.origin == "installed"]
+    static = {f.rule: f for f in run_rules(setup, options)}
+    try:
+        plan = make_plan(setup)
+    except PlanError as exc:
+        return _emit(args, {"status": "error", "message": str(exc)}, started, [], {}, None)
+    from gemma_doctor.verify.run import run
+
+    result = run(plan, args.device, args.steps)
+    findings = []
+    if result.status == "failed":
+        findings.append(_finding(result, plan, static))
+    payload = {"status": result.status, "device": result.device, "versions": result.versions,
+               "settings": plan.settings(), "steps": result.steps, "eval_loss": result.eval_loss}
+    if result.status != "passed":
+        payload["message"] = result.message
+        payload["last_frame"] = result.frame
+        if args.verbose and result.traceback:
+            payload["traceback"] = result.traceback
+    return _emit(args, payload, started, findings, static, result)
+
+
+def _finding(result, plan, static) -> dict:
+    from gemma_doctor.knowledge import catalogue
+
+    rule = result.rule
+    doc = catalogue().get(rule) if rule else None
+    source = static.get(rule) if rule else None
+    location = source.location if source else None
+    return {"rule": rule, "name": doc.name if doc else None, "severity": "error",
+            "path": location.path if location else None, "line": location.line if location else None,
+            "column": location.column if location else None, "cell": location.cell if location else None,
+            "key": location.key if location else None,
+            "message": f"verify reproduced it: {result.message}" if rule else
+                       f"verify failed with an unknown error: {result.message} (at {result.frame})",
+            "fix": {"safety": source.fix.safety, "title": source.fix.title} if source and source.fix else None}
+
+
+def _emit(args, payload: dict, started: float, findings: list, static, result) -> int:
+    payload = {"version": 1, **payload, "findings": findings, "seconds": round(time.perf_counter() - started, 2)}
+    payload.setdefault("device", None)
+    status = payload["status"]
+    if args.format == "json":
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        lines = [f"verify: {status.upper()} on {payload.get('device') or '-'} in {payload['seconds']} s"]
+        versions = payload.get("versions") or {}
+        if versions:
+            lines.append("  stack: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
+        settings = payload.get("settings") or {}
+        if settings:
+            lines.append(f"  model: tiny {settings['model_class']} ({settings['weights_dtype']} weights), "
+                         f"precision {settings['precision']} ({settings['precision_source']}), "
+                         f"use_cache={settings['use_cache']} at {settings['use_cache_level']}")
+            for note in settings.get("notes", []):
+                lines.append(f"  note: {note}")
+        for index, step in enumerate(payload.get("steps") or [], 1):
+            lines.append(f"  step {index}: loss {step['loss']}, grad_norm {step['grad_norm']}")
+        if payload.get("eval_loss") is not None:
+            lines.append(f"  eval_loss {payload['eval_loss']}")
+        for finding in findings:
+            lines.append(f"  {finding['rule'] or 'unknown'}: {finding['message']}")
+        if status == "error" and payload.get("message"):
+            lines.append(f"  error: {payload['message']}")
+        if getattr(args, "verbose", False) and payload.get("traceback"):
+            lines.append(payload["traceback"])
+        sys.stdout.write("\n".join(lines) + "\n")
+    return {"passed": 0, "failed": 1}.get(status, 2)

@@ -1,0 +1,93 @@
+"""What verify will run, derived from the same Setup that ``check`` builds. No torch here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from gemma_doctor.setup import Setup, dtype_name, is_true
+
+MODEL_CLASSES = {
+    "gemma3": "Gemma3ForConditionalGeneration",
+    "gemma3_text": "Gemma3ForCausalLM",
+    "gemma2": "Gemma2ForCausalLM",
+}
+_ENV_SOURCES = ("accelerate_mixed_precision", "env_mixed_precision")
+
+
+@dataclass
+class VerifyPlan:
+    family: str
+    model_class: str
+    weights_dtype: str  # float32 / bfloat16 / float16
+    precision: str  # "bf16", "fp16" or "no"
+    precision_source: str
+    accelerate_env: str | None  # ACCELERATE_MIXED_PRECISION to set when the accelerate config decides
+    use_cache: bool
+    use_cache_level: str  # "text_config" or "root"
+    top_level_use_cache: bool | None  # the multimodal root switch, kept to reproduce GD203
+    gradient_checkpointing: bool
+    attn_implementation: str
+    evaluation: bool
+    token_type_ids: bool  # whether batches carry them (TRL/Unsloth collators add zeros)
+    trainer: str
+    config: dict = field(default_factory=dict, repr=False)
+    notes: list[str] = field(default_factory=list)
+
+    def settings(self) -> dict:
+        data = asdict(self)
+        data.pop("config")
+        return data
+
+
+class PlanError(Exception):
+    pass
+
+
+def make_plan(setup: Setup) -> VerifyPlan:
+    family = setup.family_name
+    if family is None:
+        family = "gemma3_text"
+        notes = ["no model config or Gemma model id found: verifying a tiny gemma3_text model"]
+    else:
+        notes = []
+    if family not in MODEL_CLASSES:
+        raise PlanError(f"verify has no tiny model for the {family} family yet (supported: gemma3, gemma3_text, gemma2)")
+    config_fact = setup.first("model_config")
+    config = dict(config_fact.value.value) if config_fact else {"model_type": family}
+    precision = setup.precision
+    mode = precision.mode if precision.mode in ("fp16", "bf16", "no") else "bf16"
+    why = precision.why if precision.mode else "the project sets no precision: verify's default is bf16"
+    accelerate_env = None
+    if precision.fact is not None and precision.fact.name in _ENV_SOURCES:
+        accelerate_env = mode
+    weights = setup.weights_dtype.dtype
+    if weights in (None, "auto"):
+        weights = dtype_name((config.get("text_config") or {}).get("torch_dtype") or config.get("torch_dtype")
+                             or config.get("dtype")) or "bfloat16"
+        notes.append(f"the loading code does not say the weights' dtype: using the checkpoint's ({weights})")
+    cache = setup.use_cache
+    top = setup.first("code_use_cache") or setup.first("config_use_cache")
+    checkpointing = bool(setup.truthy("gradient_checkpointing") or setup.first("code_gradient_checkpointing"))
+    attention = setup.first("attn_implementation") or setup.first("config_attn_implementation")
+    flavour = setup.flavour or "transformers"
+    if flavour in ("trl",):
+        notes.append("the project uses TRL: verify runs transformers' Trainer with TRL's batch layout "
+                     "(zero token_type_ids), not SFTTrainer itself")
+    return VerifyPlan(
+        family=family,
+        model_class=MODEL_CLASSES[family],
+        weights_dtype=weights,
+        precision=mode,
+        precision_source=why,
+        accelerate_env=accelerate_env,
+        use_cache=cache.value,
+        use_cache_level="text_config" if setup.multimodal else "root",
+        top_level_use_cache=is_true(top.value) if (top is not None and setup.multimodal) else None,
+        gradient_checkpointing=checkpointing,
+        attn_implementation=str(attention.value) if attention is not None else "eager",
+        evaluation=True,
+        token_type_ids=flavour != "transformers" or bool(setup.uses_unsloth),
+        trainer="transformers.Trainer",
+        config=config,
+        notes=notes,
+    )

@@ -1,0 +1,75 @@
+"""A scaled-down model of the project's own class and family, from its config.json.
+
+Kept from the real config: the layer-type pattern (one sliding and one full
+attention layer at least), head_dim, query_pre_attn_scalar, soft-caps, rope,
+use_cache at both levels. Shrunk: hidden size, layers, heads, vocabulary, the
+sliding window (below the synthetic sequence length, so it is exercised) and the
+vision tower. Random weights; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+VOCAB = 256
+SEQUENCE = 16
+_DROP = {"architectures", "transformers_version", "_name_or_path", "quantization_config", "torch_dtype", "dtype",
+         "auto_map", "_attn_implementation_autoset", "_commit_hash"}
+_TEXT_SIZES = dict(vocab_size=VOCAB, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                   num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256, sliding_window=8,
+                   sliding_window_pattern=2, _sliding_window_pattern=2,
+                   layer_types=["sliding_attention", "full_attention"], pad_token_id=0, bos_token_id=2, eos_token_id=1)
+_VISION = dict(model_type="siglip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+               num_attention_heads=2, image_size=32, patch_size=8)
+
+
+def shrink_text(config: dict) -> dict:
+    text = {k: v for k, v in config.items() if k not in _DROP}
+    text.update(_TEXT_SIZES)
+    text.setdefault("head_dim", 256)
+    text.pop("cache_implementation", None) if text.get("cache_implementation") is None else None
+    return text
+
+
+def tiny_config_dict(plan) -> dict:
+    config = plan.config
+    if plan.family == "gemma3":
+        top = {k: v for k, v in config.items() if k not in _DROP and k not in ("text_config", "vision_config")}
+        text = shrink_text(dict(config.get("text_config") or {}, model_type="gemma3_text"))
+        top.update(model_type="gemma3", text_config=text, vision_config=dict(_VISION), mm_tokens_per_image=4,
+                   image_token_index=VOCAB - 1, boi_token_index=VOCAB - 3, eoi_token_index=VOCAB - 2,
+                   eos_token_id=1, pad_token_id=0, bos_token_id=2)
+        return top
+    return dict(shrink_text(config), model_type=plan.family)
+
+
+def build(plan, torch, transformers):
+    """(model, config) in the project's weights dtype."""
+    data = tiny_config_dict(plan)
+    model_type = data.pop("model_type")
+    config = transformers.AutoConfig.for_model(model_type, **data)
+    config._attn_implementation = plan.attn_implementation
+    for sub in ("text_config", "vision_config"):
+        if getattr(config, sub, None) is not None:
+            getattr(config, sub)._attn_implementation = plan.attn_implementation
+    if plan.family == "gemma3":
+        config.text_config.use_cache = plan.use_cache if plan.use_cache_level == "text_config" else config.text_config.use_cache
+        if plan.top_level_use_cache is not None:
+            config.use_cache = plan.top_level_use_cache
+    else:
+        config.use_cache = plan.use_cache
+    model_class = getattr(transformers, plan.model_class)
+    torch.manual_seed(0)
+    model = model_class(config)
+    dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(plan.weights_dtype, torch.float32)
+    return model.to(dtype), config
+
+
+def dataset(plan, torch, rows: int):
+    generator = torch.Generator().manual_seed(1)
+    items = []
+    for _ in range(rows):
+        ids = torch.randint(3, VOCAB - 4, (SEQUENCE,), generator=generator)
+        item = {"input_ids": ids, "labels": ids.clone(), "attention_mask": torch.ones_like(ids)}
+        if plan.family == "gemma3" and plan.token_type_ids:
+            item["token_type_ids"] = torch.zeros_like(ids)
+        items.append(item)
+    return items
