@@ -32,6 +32,8 @@ def run_verify(args) -> int:
     path = Path(args.path)
     if not path.exists():
         raise UsageError(f"{args.path}: no such file or directory")
+    if args.weights:
+        return _run_probe(args, path)
     settings = resolve(args, [path])
     options: Options = settings.options
     from gemma_doctor.discovery import walk
@@ -109,3 +111,23 @@ def _emit(args, payload: dict, started: float, findings: list, static, result) -
             lines.append(payload["traceback"])
         sys.stdout.write("\n".join(lines) + "\n")
     return {"passed": 0, "failed": 1}.get(status, 2)
+
+
+def _run_probe(args, path: Path) -> int:
+    from gemma_doctor.verify.probe import probe, render_text
+
+    gguf = Path(args.gguf) if args.gguf else None
+    if gguf is not None and not gguf.is_file():
+        raise UsageError(f"--gguf {args.gguf}: no such file")
+    if gguf is None and not any(path.glob("*.safetensors")):
+        raise UsageError(f"{path}: no *.safetensors weights here; pass --gguf FILE for a GGUF model")
+    try:
+        result = probe(path, gguf, args.device)
+    except Exception as exc:  # loading real weights can fail in many ways; one line, exit 2
+        sys.stderr.write(f"gemma-doctor: error: the probe could not run: {type(exc).__name__}: {exc}\n")
+        return 2
+    if args.format == "json":
+        sys.stdout.write(json.dumps({"version": 1, **result}, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(result))
+    return 1 if result["status"] == "failed" else 0
