@@ -17,7 +17,6 @@ probe)
   cd "$ROOT" && mkdir -p /tmp/m270
   PYTHONPATH=/tmp/site:"$ROOT" /usr/bin/time -v python3 -m gemma_doctor verify /tmp/m270 --weights \
     --gguf /tmp/gemma-3-270m-q4_k_m.gguf --format json > "$OUT/probe.json" 2> "$OUT/probe.err"
-  echo "probe rc=$?"; tail -5 "$OUT/probe.err"; python3 -m gemma_doctor verify /dev/null 2>/dev/null
   PYTHONPATH="$ROOT" python3 - <<'PY'
 import json, os
 from gemma_doctor.verify.probe import render_text
