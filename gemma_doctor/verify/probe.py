@@ -82,7 +82,11 @@ def probe(path: Path, gguf: Path | None, device: str = "auto") -> dict:
     use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
     target = "cuda" if use_cuda else "cpu"
     model = model.to(target)
-    ids = tokenizer(TEXT, return_tensors="pt").input_ids.to(target)
+    ids = tokenizer(TEXT, return_tensors="pt").input_ids
+    bos = model.config.bos_token_id if model.config.bos_token_id is not None else tokenizer.bos_token_id
+    if bos is not None and int(ids[0, 0]) != bos:  # some GGUF tokenizer conversions add no <bos>
+        ids = torch.cat([torch.tensor([[bos]]), ids], dim=1)
+    ids = ids.to(target)
     layers = _decoder_layers(model)
     loaded = time.perf_counter()
     progress(f"{len(layers)} decoder layers, {ids.shape[1]} tokens; float32 forward with hooks")
