@@ -133,12 +133,21 @@ def load_project(project: Project, options: Options, report: Report) -> None:
 
 
 def _referenced_files(result: SourceResult, path: Path) -> list[Path]:
-    """A training config that names a DeepSpeed JSON (``deepspeed: ds_z2.json``) brings it in."""
+    """Files a training config names bring themselves in: its DeepSpeed JSON (``deepspeed:
+    ds_z2.json``) and a local model folder's config files (``model_name_or_path: ./model``)."""
     found = []
     for fact in result.facts:
-        if fact.name == "deepspeed" and isinstance(fact.value, str) and fact.value.endswith(".json"):
+        if not isinstance(fact.value, str):
+            continue
+        if fact.name == "deepspeed" and fact.value.endswith(".json"):
+            names = [fact.value]
+        elif fact.name == "model_id" and fact.value.startswith((".", "/")):
+            names = [f"{fact.value}/config.json", f"{fact.value}/generation_config.json"]
+        else:
+            continue
+        for name in names:
             for base in (path.parent, Path.cwd()):
-                candidate = base / fact.value
+                candidate = base / name
                 if candidate.is_file():
                     found.append(candidate)
                     break

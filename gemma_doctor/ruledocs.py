@@ -23,3 +23,32 @@ def render_markdown(doc: dict) -> str:
     for ref in doc.get("references", []):
         lines.append(f"- [{ref['title']}]({ref['url']})" if ref.get("url") else f"- {ref['title']}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def write_pages(target) -> list:
+    """docs/rules/GDxxx.md for every rule, plus docs/rules/README.md (the table)."""
+    from pathlib import Path
+
+    from gemma_doctor.knowledge import catalogue
+
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    docs = catalogue()
+    for rule_id, doc in docs.items():
+        path = target / f"{rule_id}.md"
+        path.write_text(render_markdown(doc.raw), encoding="utf-8")
+        written.append(path)
+    rows = ["# Rules", "", "Generated from `rules/*.yaml` by `python -m gemma_doctor.ruledocs`; do not edit by hand.", "",
+            "| id | name | severity | fix | summary |", "|---|---|---|---|---|"]
+    rows += [f"| [{d.id}]({d.id}.md) | {d.name} | {d.severity} | {d.fix_safety} | {d.summary} |" for d in docs.values()]
+    index = target / "README.md"
+    index.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return written + [index]
+
+
+if __name__ == "__main__":  # python -m gemma_doctor.ruledocs: regenerate docs/rules/
+    from pathlib import Path
+
+    for page in write_pages(Path(__file__).resolve().parent.parent / "docs" / "rules"):
+        print(page)

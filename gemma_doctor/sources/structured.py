@@ -80,17 +80,12 @@ def load(path: Path, display: str) -> SourceResult:
         return SourceResult()
     from gemma_doctor.sources import accelerate_config, deepspeed_config, model_config, training_args
 
-    if model_config.looks_like(value):
-        return model_config.facts_from(doc)
-    if deepspeed_config.looks_like(value):
-        return deepspeed_config.facts_from(doc)
-    if accelerate_config.looks_like(value):
-        return accelerate_config.facts_from(doc)
-    if training_args.looks_like(value):
-        result = training_args.facts_from(doc)
-        if doc.format == "yaml":
-            from gemma_doctor.suppressions import scan_hash_comments
+    for source in (model_config, deepspeed_config, accelerate_config, training_args):
+        if source.looks_like(value):
+            result = source.facts_from(doc)
+            if doc.format == "yaml":  # YAML has comments, so it can carry suppressions
+                from gemma_doctor.suppressions import scan_hash_comments
 
-            result.suppressions = scan_hash_comments(doc.text, display)
-        return result
+                result.suppressions = scan_hash_comments(doc.text, display)
+            return result
     return SourceResult()

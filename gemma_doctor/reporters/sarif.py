@@ -1,0 +1,73 @@
+"""SARIF 2.1.0 for GitHub code scanning: rule metadata with help text and helpUri,
+results with physicalLocation regions and stable partialFingerprints."""
+
+from __future__ import annotations
+
+import json
+
+from gemma_doctor import DOCS_URL
+from gemma_doctor.fingerprints import assign
+from gemma_doctor.knowledge import catalogue
+
+_LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def render(report, version: str) -> str:
+    docs = catalogue()
+    assign(report.findings)
+    used = sorted({f.rule for f in report.findings} | set(docs))
+    index = {rule_id: number for number, rule_id in enumerate(used)}
+    rules = []
+    for rule_id in used:
+        doc = docs[rule_id].raw
+        rules.append({
+            "id": rule_id,
+            "name": doc["name"],
+            "shortDescription": {"text": doc["summary"].strip()},
+            "fullDescription": {"text": doc["what_it_does"].strip()},
+            "help": {"text": f"{doc['why'].strip()}\n\nFix: {doc['fix'].strip()}",
+                     "markdown": f"**Why is this bad?** {doc['why'].strip()}\n\n**Fix:** {doc['fix'].strip()}"},
+            "helpUri": f"{DOCS_URL}/{rule_id}.md",
+            "defaultConfiguration": {"level": _LEVELS[doc["severity"]]},
+            "properties": {"fixSafety": doc.get("fix_safety", "none"), "tags": ["gemma", "fine-tuning"]},
+        })
+    results = []
+    for finding in report.findings:
+        loc = finding.location
+        result = {
+            "ruleId": finding.rule,
+            "ruleIndex": index[finding.rule],
+            "level": _LEVELS[finding.severity],
+            "message": {"text": finding.message + (f" Fix ({finding.fix.safety}): {finding.fix.title}" if finding.fix else "")},
+            "partialFingerprints": {"gemmaDoctor/v1": finding.fingerprint},
+        }
+        if loc.path is not None:
+            region = {}
+            if loc.line is not None:
+                region["startLine"] = loc.line
+                if loc.column is not None:
+                    region["startColumn"] = loc.column
+            physical = {"artifactLocation": {"uri": loc.path, "uriBaseId": "%SRCROOT%"}}
+            if region:
+                physical["region"] = region
+            result["locations"] = [{"physicalLocation": physical}]
+            if loc.cell is not None or loc.key:
+                result["properties"] = {k: v for k, v in (("cell", loc.cell), ("key", loc.key)) if v is not None}
+        else:
+            result["locations"] = [{"logicalLocations": [{"name": loc.key or "environment", "kind": "package"}]}]
+        results.append(result)
+    notifications = [{"level": "error", "message": {"text": problem.message},
+                      "locations": [{"physicalLocation": {"artifactLocation": {"uri": problem.path}}}] if problem.path else []}
+                     for problem in report.errors]
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "gemma-doctor", "version": version, "semanticVersion": version,
+                                "informationUri": DOCS_URL.rsplit("/blob/", 1)[0], "rules": rules}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": "./"}},
+            "results": results,
+            "invocations": [{"executionSuccessful": not report.errors, "toolExecutionNotifications": notifications}],
+        }],
+    }
+    return json.dumps(document, indent=2) + "\n"

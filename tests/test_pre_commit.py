@@ -1,0 +1,64 @@
+"""The three pre-commit hooks, for real: `pre-commit try-repo` against a temporary git repository.
+pre-commit installs this repository into its own virtualenv (from PyPI for the dependencies)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, ROOT
+
+pytestmark = pytest.mark.slow
+pytest.importorskip("pre_commit")
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    path = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    return dict(os.environ, PRE_COMMIT_HOME=str(home), PATH=path, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e",
+                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@e")
+
+
+def _repo(tmp_path: Path, example: str, env) -> Path:
+    repo = tmp_path / example
+    shutil.copytree(EXAMPLES / example, repo)
+    for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "init"]):
+        subprocess.run(command, cwd=repo, env=env, check=True)
+    return repo
+
+
+def try_repo(repo: Path, hook: str, env, *files: str):
+    command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--files", *files]
+    return subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_check_hook_red_and_green_with_context(tmp_path, env):
+    red = try_repo(_repo(tmp_path, "gemma3-broken", env), "gemma-doctor", env, "train.yaml")
+    assert red.returncode == 1, red.stdout + red.stderr
+    assert "train.yaml:10:1: GD101 [error]" in red.stdout
+    # Only train.yaml was passed; the model config it names is found as context.
+    assert "model/config.json:15:3: GD202 [error]" in red.stdout
+    green = try_repo(_repo(tmp_path, "gemma3-clean", env), "gemma-doctor", env, "train.yaml", "model/config.json")
+    assert green.returncode == 0, green.stdout + green.stderr
+
+
+def test_fix_hook_fails_once_then_passes(tmp_path, env):
+    repo = _repo(tmp_path, "gemma3-broken", env)
+    first = try_repo(repo, "gemma-doctor-fix", env, "model/config.json", "train.yaml")
+    assert first.returncode == 1 and "files were modified by this hook" in first.stdout
+    assert '"use_cache": false' in (repo / "model/config.json").read_text()
+    second = try_repo(repo, "gemma-doctor-fix", env, "model/config.json", "train.yaml")
+    assert second.returncode == 0, second.stdout
+
+
+def test_env_hook_uses_the_installed_environment(tmp_path, env):
+    repo = _repo(tmp_path, "gemma3-clean", env)
+    result = try_repo(repo, "gemma-doctor-env", env, "train.yaml")
+    # language: system runs the gemma-doctor of this (test) environment, which reads its installed versions.
+    assert result.returncode in (0, 1) and "Found" in result.stdout, result.stdout + result.stderr
