@@ -13,4 +13,4 @@ python3 -m venv "$OLD"
 # datasets/huggingface_hub pins keep pip from upgrading transformers (knowledge/repro.md §5).
 "$OLD/bin/python" -m pip install -q "transformers==4.50.0" "accelerate==1.5.2" "huggingface_hub<1.0" "numpy<3"
 "$OLD/bin/python" -m pip install -q --no-deps -e .
-"$OLD/bin/python" -m pip install -q PyYAML ruamel.yaml libcst
+"$OLD/bin/python" -m pip install -q PyYAML

@@ -58,7 +58,18 @@ def test_fix_hook_fails_once_then_passes(tmp_path, env):
 
 
 def test_env_hook_uses_the_installed_environment(tmp_path, env):
-    repo = _repo(tmp_path, "gemma3-clean", env)
-    result = try_repo(repo, "gemma-doctor-env", env, "train.yaml")
-    # language: system runs the gemma-doctor of this (test) environment, which reads its installed versions.
-    assert result.returncode in (0, 1) and "Found" in result.stdout, result.stdout + result.stderr
+    """evaluation_strategy is a warning when the version is unknown (the isolated hook) and an error
+    against the transformers installed here (>= 4.51, the system hook)."""
+    import transformers
+
+    repo = tmp_path / "env-project"
+    repo.mkdir()
+    (repo / "train.yaml").write_text("model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n"
+                                     "bf16: true\nevaluation_strategy: steps\n")
+    for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "init"]):
+        subprocess.run(command, cwd=repo, env=env, check=True)
+    isolated = try_repo(repo, "gemma-doctor", env, "train.yaml")
+    assert isolated.returncode == 0, isolated.stdout
+    system = try_repo(repo, "gemma-doctor-env", env, "train.yaml")
+    assert system.returncode == 1, system.stdout
+    assert f"this project uses {transformers.__version__}" in system.stdout
