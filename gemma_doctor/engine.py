@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from dataclasses import dataclass, field
+from gemma_doctor.records import field, record
 from pathlib import Path
 
 from gemma_doctor.facts import Fact, InputError, Location, SourceResult, Suppression, VersionFact
@@ -20,7 +20,7 @@ from gemma_doctor.setup import Setup, environment_facts
 from gemma_doctor.sources import display_path, load_file
 
 
-@dataclass
+@record
 class Options:
     select: list[str] = field(default_factory=lambda: ["ALL"])
     ignore: list[str] = field(default_factory=list)
@@ -34,7 +34,7 @@ class Options:
     cwd: Path | None = None
 
 
-@dataclass
+@record
 class InputProblem:
     path: str | None
     message: str
@@ -43,7 +43,7 @@ class InputProblem:
         return {"path": self.path, "message": self.message}
 
 
-@dataclass
+@record
 class Project:
     """The files that make up one training setup, and what was read from them."""
 
@@ -52,7 +52,7 @@ class Project:
     setup: Setup | None = None
 
 
-@dataclass
+@record
 class Report:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputProblem] = field(default_factory=list)
@@ -126,10 +126,15 @@ def load_project(project: Project, options: Options, report: Report) -> None:
         project.results[display] = result
         facts.extend(result.facts)
         versions.extend(result.versions)
-        queue.extend(_referenced_files(result, path))
+        queue.extend(extra for extra in _referenced_files(result, path)
+                     if not _excluded_path(display_path(extra, cwd), options.exclude))
     versions.extend(_environment_versions(options, cwd, report))
     environ = options.environ if options.environ is not None else dict(os.environ)
     project.setup = Setup(facts, versions, options.gpu, environment_facts(environ))
+
+
+def _excluded_path(display: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatch(display, pattern) or fnmatch.fnmatch(display, f"*/{pattern}") for pattern in patterns)
 
 
 def _referenced_files(result: SourceResult, path: Path) -> list[Path]:

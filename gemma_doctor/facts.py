@@ -6,11 +6,11 @@ locations: rules to point at the right line, writers to edit the right bytes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from gemma_doctor.records import field, record
 
 
-@dataclass(frozen=True, slots=True)
+
+@record(frozen=True, slots=True)
 class Location:
     """Where a value lives. Lines, columns and cells are 1-based."""
 
@@ -33,7 +33,7 @@ class Location:
         return ":".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Fact:
     """One setting from one source, in gemma-doctor's vocabulary.
 
@@ -45,14 +45,14 @@ class Fact:
     """
 
     name: str
-    value: Any
+    value: object
     location: Location
     origin: str
     raw_key: str | None = None
-    edit: Any = None
+    edit: object = None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class VersionFact:
     """A package version: exact (``version``) and/or a requirement (``spec``)."""
 
@@ -64,7 +64,7 @@ class VersionFact:
     dist_info: str | None = None  # the installed *.dist-info folder, for its Requires-Dist
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class SourceResult:
     """Everything one file contributed."""
 
@@ -75,7 +75,7 @@ class SourceResult:
     error: str | None = None  # set when the file is ours but broken (it still yields facts)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Suppression:
     """A ``# gemma-doctor: ignore[GD101]`` comment and the lines it covers."""
 
@@ -89,7 +89,7 @@ class Suppression:
     column: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class MachineValue:
     """A value that depends on the GPU, like ``not is_bfloat16_supported()``.
 

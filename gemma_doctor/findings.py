@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from gemma_doctor.records import field, record
+
 
 from gemma_doctor.facts import Location
 
@@ -12,7 +12,7 @@ SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 SAFETIES = ("safe", "unsafe", "display-only")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Edit:
     """One change to one value in one file, addressed by key path, not by bytes.
 
@@ -25,19 +25,19 @@ class Edit:
     path: str | None
     format: str
     key_path: tuple
-    value: Any
+    value: object
     op: str = "set"
     cell: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Fix:
     title: str
     safety: str  # "safe", "unsafe" or "display-only"
     edits: tuple[Edit, ...] = ()
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Diagnostic:
     """What a rule says: where, what and why, and optionally how to fix it."""
 
@@ -47,7 +47,7 @@ class Diagnostic:
     fix: Fix | None = None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Finding:
     rule: str
     name: str

@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from gemma_doctor.records import record
 from json.decoder import scanstring
-from typing import Any
+
 
 _WS = re.compile(r"[ \t\n\r]*")
 _SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Span:
     key_start: int | None
     value_start: int
@@ -37,7 +37,7 @@ class LineIndex:
 
 
 class JsonDocument:
-    def __init__(self, text: str, value: Any, spans: dict[tuple, Span]) -> None:
+    def __init__(self, text: str, value: object, spans: dict[tuple, Span]) -> None:
         self.text = text
         self.value = value
         self.spans = spans

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from gemma_doctor.records import record
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,7 +17,7 @@ def rules_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).parent.parent / "rules"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleDoc:
     id: str
     name: str
@@ -60,7 +60,7 @@ def data(name: str):
     return json.loads((rules_dir() / "data" / f"{name}.json").read_text(encoding="utf-8"))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Gpu:
     name: str
     compute_capability: tuple[int, int]

@@ -4,7 +4,7 @@ over defaults, each remembering where it came from (``check --show-settings``)."
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from gemma_doctor.records import field, record
 from pathlib import Path
 
 from gemma_doctor.cli import UsageError
@@ -15,7 +15,7 @@ KNOWN_KEYS = {"select", "ignore", "extend-select", "severity", "per-file-ignores
               "fail-on", "compute-capability"}
 
 
-@dataclass
+@record
 class Settings:
     options: Options
     fail_on: str = "error"
@@ -25,19 +25,21 @@ class Settings:
 
 def find_config(start: Path) -> tuple[Path, dict] | None:
     """The nearest .gemma-doctor.toml, or pyproject.toml with [tool.gemma-doctor], walking up."""
-    import tomllib
-
     current = Path(os.path.abspath(start))  # not resolve(): a symlink loop must not raise here
     if not current.is_dir():
         current = current.parent
     while True:
         dedicated = current / ".gemma-doctor.toml"
         if dedicated.is_file():
+            import tomllib
+
             return dedicated, _read_toml(dedicated, tomllib)
         pyproject = current / "pyproject.toml"
         if pyproject.is_file():
             text = pyproject.read_text(encoding="utf-8", errors="replace")
-            if "gemma-doctor" in text:
+            if "tool.gemma-doctor" in text:  # cheap test first: tomllib costs more than a small check
+                import tomllib
+
                 table = _read_toml(pyproject, tomllib).get("tool", {}).get("gemma-doctor")
                 if table is not None:
                     return pyproject, table

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from gemma_doctor.records import field, record
 from functools import cached_property
 
-from dataclasses import replace
+from gemma_doctor.records import replace
 
 from gemma_doctor.facts import Fact, Location, MachineValue, VersionFact
 from gemma_doctor.knowledge import Gpu
@@ -63,7 +63,7 @@ def dtype_name(value) -> str | None:
             "fp32": "float32", "float32": "float32", "float": "float32", "auto": "auto"}.get(text, text)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Precision:
     """The mixed precision the run will actually use, and why."""
 
@@ -73,7 +73,7 @@ class Precision:
     requests: list[tuple[str, Fact]] = field(default_factory=list)  # every source that asks for a mode
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class CacheSetting:
     """The use_cache the language model reads during evaluation."""
 
@@ -83,7 +83,7 @@ class CacheSetting:
     config_target: tuple[str, tuple] | None  # (config.json display path, key path) to fix
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class WeightsDtype:
     dtype: str | None  # "bfloat16", "float16", "float32", or None when unknown
     fact: Fact | None

@@ -7,17 +7,17 @@ Positions come from the composed node tree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from gemma_doctor.records import record
+
 
 # A YAML "billion laughs" document is tiny but expands to a huge tree when
 # walked; stop walking long before that hurts.
 MAX_NODES = 200_000
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class YamlDocument:
-    value: Any
+    value: object
     positions: dict[tuple, tuple[int, int]]
 
     def position(self, path: tuple) -> tuple[int | None, int | None]:

@@ -8,7 +8,7 @@ Accelerate config, or a DeepSpeed config. Anything else is not ours.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+
 
 from gemma_doctor.facts import Fact, InputError, Location, SourceResult
 from gemma_doctor.sources import read_text
@@ -30,7 +30,7 @@ class Document:
             return self.location(key_path[:-1])
         return Location(self.display, line, column, ".".join(str(part) for part in key_path) or None)
 
-    def fact(self, name: str, key_path: tuple, origin: str, value: Any = None) -> Fact:
+    def fact(self, name: str, key_path: tuple, origin: str, value: object = None) -> Fact:
         if value is None:
             value = self.get(key_path)
         return Fact(name, value, self.location(key_path), origin, raw_key=str(key_path[-1]) if key_path else None, edit=(self.format, key_path))

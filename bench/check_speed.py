@@ -1,0 +1,139 @@
+"""Speed of the static check, measured side by side in one run (median of interleaved runs).
+
+Prints, for this machine:
+  1. `gemma-doctor check` on a small project (config.json + train.yaml + requirements.txt) against
+     `python -c pass` (goal: at most 2x), and `check-jsonschema` on the same config.json as a peer;
+  2. `gemma-doctor --version` and `gemma-doctor env`;
+  3. 1,000 mixed files in one check (goal: under 1 s);
+  4. the extra cost of a 1,000-line script (goal: < 10 ms) and of a 1 MB notebook (goal: < 30 ms).
+Usage: python bench/check_speed.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # let .pyc files be written once
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    return time.perf_counter() - start
+
+
+def interleaved(commands: dict[str, list[str]], cwd: Path, runs: int) -> dict[str, float]:
+    for command in commands.values():  # warm-up: page cache and .pyc files
+        timed(command, cwd)
+        timed(command, cwd)
+    samples = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name].append(timed(command, cwd))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def small_project(base: Path) -> Path:
+    project = base / "small"
+    project.mkdir()
+    shutil.copy(ROOT / "examples/gemma3-broken/model/config.json", project / "config.json")
+    (project / "train.yaml").write_text((ROOT / "examples/gemma3-broken/train.yaml").read_text().replace("./model", "."))
+    shutil.copy(ROOT / "examples/gemma3-broken/requirements.txt", project / "requirements.txt")
+    return project
+
+
+def thousand_files(base: Path) -> Path:
+    tree = base / "many"
+    sources = [ROOT / "examples/gemma3-broken/model/config.json", ROOT / "examples/gemma3-broken/train.yaml",
+               ROOT / "examples/gemma3-broken/ds_zero2.json", ROOT / "fixtures/GD202/fail-hf-trainer-script/train.py",
+               ROOT / "examples/gemma3-broken/requirements.txt"]
+    for index in range(200):
+        folder = tree / f"run{index:03d}"
+        folder.mkdir(parents=True)
+        for source in sources:
+            shutil.copy(source, folder / source.name)
+    return tree
+
+
+def big_script(base: Path) -> Path:
+    folder = base / "script"
+    folder.mkdir()
+    body = ["from transformers import TrainingArguments", "import torch", ""]
+    for index in range(330):
+        body += [f"def step_{index}(batch):", f"    return batch * {index} + torch.ones(3).sum()", ""]
+    body += ["args = TrainingArguments(output_dir='o', bf16=True, eval_strategy='steps')"]
+    (folder / "train.py").write_text("\n".join(body[:999]) + "\n" + body[-1] + "\n")
+    return folder
+
+
+def big_notebook(base: Path) -> Path:
+    folder = base / "notebook"
+    folder.mkdir()
+    output = {"output_type": "stream", "name": "stdout", "text": ["loss 1.0\n"] * 2000}
+    cells = [{"cell_type": "code", "execution_count": i, "metadata": {}, "outputs": [output],
+              "source": [f"x_{i} = {i}\n", "print(x)\n"]} for i in range(60)]
+    cells.append({"cell_type": "code", "execution_count": 61, "metadata": {}, "outputs": [],
+                  "source": ["from trl import SFTConfig\n", "args = SFTConfig(output_dir='o', bf16=True)\n"]})
+    path = folder / "train.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1))
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    gd = str(BIN / "gemma-doctor")
+    with tempfile.TemporaryDirectory() as temporary:
+        base = Path(temporary)
+        small = small_project(base)
+        empty = base / "empty"
+        empty.mkdir()
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "gemma-doctor --version": [gd, "--version"],
+            "gemma-doctor check (small project)": [gd, "check", str(small), "--env", "none"],
+            "gemma-doctor check --env auto": [gd, "check", str(small)],
+            "gemma-doctor env": [gd, "env"],
+        }
+        peer = BIN / "check-jsonschema"
+        if peer.exists():
+            schema = base / "config.schema.json"
+            schema.write_text(json.dumps({"type": "object", "required": ["model_type"],
+                                          "properties": {"model_type": {"type": "string"}}}))
+            commands["check-jsonschema (same config.json)"] = [str(peer), "--schemafile", str(schema),
+                                                               str(small / "config.json")]
+        results = interleaved(commands, base, args.runs)
+        baseline = results["python -c pass"]
+        print(f"median of {args.runs} interleaved runs, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+        for name, seconds in results.items():
+            print(f"  {name:<40} {seconds * 1000:8.1f} ms   {seconds / baseline:5.2f}x python -c pass")
+        many = thousand_files(base)
+        script, notebook = big_script(base), big_notebook(base)
+        size = (notebook / "train.ipynb").stat().st_size
+        more = interleaved({
+            "1,000 mixed files": [gd, "check", str(many), "--env", "none", "--exit-zero"],
+            "empty folder": [gd, "check", str(empty), "--env", "none"],
+            "1,000-line script": [gd, "check", str(script), "--env", "none", "--exit-zero"],
+            f"{size / 1e6:.1f} MB notebook": [gd, "check", str(notebook), "--env", "none", "--exit-zero"],
+        }, base, max(5, args.runs // 3))
+        print(f"  {'check of 1,000 mixed files':<40} {more['1,000 mixed files'] * 1000:8.1f} ms   (goal: < 1000 ms)")
+        floor = more["empty folder"]
+        print(f"  {'1,000-line script, extra':<40} {(more['1,000-line script'] - floor) * 1000:8.1f} ms   (goal: < 10 ms)")
+        key = next(k for k in more if k.endswith("notebook"))
+        print(f"  {key + ', extra':<40} {(more[key] - floor) * 1000:8.1f} ms   (goal: < 30 ms)")
+
+
+if __name__ == "__main__":
+    main()
