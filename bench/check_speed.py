@@ -66,6 +66,23 @@ def thousand_files(base: Path) -> Path:
     return tree
 
 
+def tiny_script(base: Path) -> Path:
+    folder = base / "tiny-script"
+    folder.mkdir()
+    (folder / "train.py").write_text("from transformers import TrainingArguments\n"
+                                     "args = TrainingArguments(output_dir='o', bf16=True, eval_strategy='steps')\n")
+    return folder
+
+
+def tiny_notebook(base: Path) -> Path:
+    folder = base / "tiny-notebook"
+    folder.mkdir()
+    cells = [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [],
+              "source": ["from trl import SFTConfig\n", "args = SFTConfig(output_dir='o', bf16=True)\n"]}]
+    (folder / "train.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return folder
+
+
 def big_script(base: Path) -> Path:
     folder = base / "script"
     folder.mkdir()
@@ -80,7 +97,7 @@ def big_script(base: Path) -> Path:
 def big_notebook(base: Path) -> Path:
     folder = base / "notebook"
     folder.mkdir()
-    output = {"output_type": "stream", "name": "stdout", "text": ["loss 1.0\n"] * 2000}
+    output = {"output_type": "stream", "name": "stdout", "text": ["loss 1.0\n"] * 830}
     cells = [{"cell_type": "code", "execution_count": i, "metadata": {}, "outputs": [output],
               "source": [f"x_{i} = {i}\n", "print(x)\n"]} for i in range(60)]
     cells.append({"cell_type": "code", "execution_count": 61, "metadata": {}, "outputs": [],
@@ -124,15 +141,17 @@ def main() -> None:
         size = (notebook / "train.ipynb").stat().st_size
         more = interleaved({
             "1,000 mixed files": [gd, "check", str(many), "--env", "none", "--exit-zero"],
-            "empty folder": [gd, "check", str(empty), "--env", "none"],
+            "2-line script": [gd, "check", str(tiny_script(base)), "--env", "none", "--exit-zero"],
+            "1-cell notebook": [gd, "check", str(tiny_notebook(base)), "--env", "none", "--exit-zero"],
             "1,000-line script": [gd, "check", str(script), "--env", "none", "--exit-zero"],
             f"{size / 1e6:.1f} MB notebook": [gd, "check", str(notebook), "--env", "none", "--exit-zero"],
         }, base, max(5, args.runs // 3))
         print(f"  {'check of 1,000 mixed files':<40} {more['1,000 mixed files'] * 1000:8.1f} ms   (goal: < 1000 ms)")
-        floor = more["empty folder"]
-        print(f"  {'1,000-line script, extra':<40} {(more['1,000-line script'] - floor) * 1000:8.1f} ms   (goal: < 10 ms)")
-        key = next(k for k in more if k.endswith("notebook"))
-        print(f"  {key + ', extra':<40} {(more[key] - floor) * 1000:8.1f} ms   (goal: < 30 ms)")
+        extra_script = more["1,000-line script"] - more["2-line script"]
+        print(f"  {'1,000-line script, extra over 2 lines':<40} {extra_script * 1000:8.1f} ms   (goal: < 10 ms)")
+        key = next(k for k in more if k.endswith("MB notebook"))
+        extra_notebook = more[key] - more["1-cell notebook"]
+        print(f"  {key + ', extra over 1 cell':<40} {extra_notebook * 1000:8.1f} ms   (goal: < 30 ms)")
 
 
 if __name__ == "__main__":

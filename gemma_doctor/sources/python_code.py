@@ -102,19 +102,25 @@ class Analyzer:
 
     # --- walking -------------------------------------------------------------------
     def run(self, tree: ast.Module) -> None:
+        # One walk (ast.walk is the slow part of reading a big script); imports first, so that
+        # aliases are known, then module constants in order, then calls and assignments.
+        calls: list[ast.AST] = []
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
+            kind = type(node)
+            if kind is ast.Call or kind is ast.Assign:
+                calls.append(node)
+            elif kind is ast.ImportFrom:
                 self._import_from(node)
-            elif isinstance(node, ast.Import):
+            elif kind is ast.Import:
                 for alias in node.names:
                     if alias.name.split(".")[0] == "unsloth":
                         self.add("unsloth_import", True, node, "unsloth")
-        for statement in tree.body:  # module constants, in order
+        for statement in tree.body:
             self._constant(statement)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
+        for node in calls:
+            if type(node) is ast.Call:
                 self._call(node)
-            elif isinstance(node, ast.Assign):
+            else:
                 self._assign(node)
 
     def _import_from(self, node: ast.ImportFrom) -> None:
@@ -308,12 +314,20 @@ def parse(text: str, display: str, what: str = "") -> ast.Module:
         raise InputError(f"{what}cannot parse: {type(exc).__name__}") from None
 
 
+# A script that mentions none of these cannot hold a fact we read: skip parsing it.
+_RELEVANT = ("Arguments", "Config", "from_pretrained", "Trainer", "use_cache", "gradient_checkpointing", "unsloth",
+             "gemma", "Gemma", "evaluate", "predict", "gemma-doctor")
+
+
 def load(path: Path, display: str) -> SourceResult:
     from gemma_doctor.suppressions import scan_hash_comments
 
     text = read_text(path)
+    if not any(word in text for word in _RELEVANT):
+        return SourceResult(kind="python")
     tree = parse(text, display)
     analyzer = Analyzer(display)
     analyzer.run(tree)
-    analyzer.result.suppressions = scan_hash_comments(text, display, None, statement_ranges(tree))
+    if "gemma-doctor" in text:  # statement ranges cost a walk: only for files with suppression comments
+        analyzer.result.suppressions = scan_hash_comments(text, display, None, statement_ranges(tree))
     return analyzer.result
