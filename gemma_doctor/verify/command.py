@@ -49,6 +49,8 @@ def run_verify(args) -> int:
         plan = make_plan(setup)
     except PlanError as exc:
         return _emit(args, {"status": "error", "message": str(exc)}, started, [], {}, None)
+    if args.launch:
+        return _run_launch(args, setup, plan, static, started)
     from gemma_doctor.verify.run import run
 
     result = run(plan, args.device, args.steps)
@@ -131,3 +133,51 @@ def _run_probe(args, path: Path) -> int:
     else:
         sys.stdout.write(render_text(result))
     return 1 if result["status"] == "failed" else 0
+
+
+def _run_launch(args, setup, plan, static, started) -> int:
+    """The same tiny step through `accelerate launch` with the project's accelerate config, one process per GPU:
+    DDP/FSDP/DeepSpeed then run their own precision checks. Its own verdict."""
+    import dataclasses
+    import os
+    import subprocess
+    import tempfile
+
+    import torch
+
+    from gemma_doctor.verify.run import Result, progress
+
+    gpus = torch.cuda.device_count()
+    config = next((f.location.path for f in setup.all("distributed_type") + setup.all("accelerate_mixed_precision")
+                   if f.location.path), None)
+    workdir = tempfile.mkdtemp(prefix="gemma-doctor-launch-")
+    plan_path, result_path = os.path.join(workdir, "plan.json"), os.path.join(workdir, "result.json")
+    with open(plan_path, "w", encoding="utf-8") as handle:
+        json.dump(dataclasses.asdict(plan), handle)
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(max(gpus, 1))]
+    if config:
+        command += ["--config_file", config]
+    elif gpus > 1:
+        command += ["--multi_gpu"]
+    if gpus == 0:
+        command += ["--cpu"]
+    command += ["-m", "gemma_doctor.verify.worker", plan_path, result_path, str(args.steps)]
+    progress(f"accelerate launch on {max(gpus, 1)} process(es)" + (f" with {config}" if config else ""))
+    process = subprocess.run(command, capture_output=True, text=True)
+    result = Result()
+    if os.path.exists(result_path):
+        with open(result_path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        for key in ("status", "device", "versions", "steps", "eval_loss", "rule", "message", "frame"):
+            setattr(result, key, data[key])
+        world = data["world_size"]
+    else:
+        tail = " ".join(process.stderr.strip().splitlines()[-3:])[-500:]
+        result.status, result.message, world = "error", f"accelerate launch failed: {tail}", 0
+    payload = {"status": result.status, "device": result.device, "versions": result.versions,
+               "settings": dict(plan.settings(), launch={"processes": world, "config_file": config}),
+               "steps": result.steps, "eval_loss": result.eval_loss}
+    if result.status != "passed":
+        payload["message"], payload["last_frame"] = result.message, result.frame
+    findings = [_finding(result, plan, static)] if result.status == "failed" else []
+    return _emit(args, payload, started, findings, static, result)
