@@ -72,4 +72,14 @@ def test_failure_messages_map_to_rules():
     assert classify("Attempting to unscale FP16 gradients.", "float16") == "GD102"
     assert classify('"_amp_foreach_non_finite_check_and_unscale_cuda" not implemented for \'BFloat16\'') == "GD101"
     assert classify("ValueError: `token_type_ids` is required as a model input when training") == "GD601"
+    assert classify("ValueError: `--mixed_precision` arg cannot be set to `bf16` when `fp16` is set in the DeepSpeed "
+                    "config file.") == "GD103"  # seen on 2x H200, docs/verify.md
     assert classify("RuntimeError: something else") is None
+
+
+def test_launch_runs_through_accelerate_launch():
+    code, result, stderr = verify(EXAMPLES / "verify-launch", "--launch")
+    assert code == 0 and result["status"] == "passed", result
+    assert result["settings"]["launch"]["config_file"] == "examples/verify-launch/accelerate.yaml"
+    assert result["settings"]["launch"]["processes"] >= 1 and len(result["steps"]) == 2
+    assert "accelerate launch on" in stderr

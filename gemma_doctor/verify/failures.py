@@ -7,6 +7,8 @@ KNOWN = [
     ("'HybridCache' object has no attribute 'float'", "GD202"),
     ("At most one of fp16 and bf16", "GD103"),
     ("mismatch TrainingArguments values", "GD103"),
+    ("arg cannot be set to `bf16` when `fp16` is set in the DeepSpeed config", "GD103"),
+    ("arg cannot be set to `fp16` when `bf16` is set in the DeepSpeed config", "GD103"),
     ("doesn't support bf16", "GD104"),
     ("does not support bf16", "GD104"),
     ("Attempting to unscale FP16 gradients", "GD101/GD102"),

@@ -64,9 +64,9 @@ def run(plan, device: str = "auto", steps: int = 2) -> Result:
         train_rows = tiny_model.dataset(plan, torch, max(2 * steps, 4))
         eval_rows = tiny_model.dataset(plan, torch, 2)
         arguments = _training_arguments(plan, transformers, use_cuda, steps)
-    except Exception as exc:  # building the step failed: the verdict is "error"
+    except Exception as exc:  # building the step failed: "failed" when it is a known setup error, else "error"
         _record(result, exc, plan)
-        result.status = "error"
+        result.status = "failed" if result.rule else "error"
         return result
 
     class Recorder(transformers.TrainerCallback):
