@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from gemma_doctor import __version__
 
@@ -139,6 +138,3 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     return EXIT_USAGE
 
-
-def paths_or_cwd(paths: list[str]) -> list[Path]:
-    return [Path(p) for p in paths] or [Path(".")]

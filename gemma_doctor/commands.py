@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from gemma_doctor import __version__
-from gemma_doctor.cli import UsageError, paths_or_cwd
+from gemma_doctor.cli import UsageError
 
 
 def _write(text: str, output_file: str | None = None) -> None:
@@ -121,5 +121,3 @@ def run_env(args) -> int:
         _write(render_text(entries))
     return 1 if any(entry["verdict"] == "error" for entry in entries) else 0
 
-
-__all__ = ["run_check", "run_fix", "run_rules", "run_env", "paths_or_cwd"]

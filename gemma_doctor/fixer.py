@@ -16,9 +16,9 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from gemma_doctor.engine import check, exit_code
+from gemma_doctor.engine import check
 from gemma_doctor.findings import Finding
-from gemma_doctor.pep440 import compare, parse_specifier
+from gemma_doctor.pep440 import parse_specifier
 from gemma_doctor.writers import WriteError, apply_edits
 
 MAX_PASSES = 3
@@ -221,5 +221,3 @@ def _summary(out, plan: FixPlan, texts: dict, problems: list[str], written: bool
     for problem in problems:
         out.write(f"error: {problem}\n")
 
-
-__all__ = ["run_fix", "compare"]

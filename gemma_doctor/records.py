@@ -44,7 +44,7 @@ def record(cls=None, *, frozen: bool = False, slots: bool = False):
         namespace = {"_MISSING": _MISSING, "_defaults": defaults, "_factories": factories}
         exec(f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(lines) or " pass"), namespace)
         cls.__init__ = namespace["__init__"]
-        names = tuple(name for name, _ in specs)
+        names = tuple(name for name, _spec in specs)
         compared = tuple(name for name, spec in specs if spec.compare)
         cls.__record_fields__ = names
 

@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 from xml.etree import ElementTree
 
-import pytest
 
 from conftest import EXAMPLES, FIXTURES, ROOT, run_cli, run_console
 

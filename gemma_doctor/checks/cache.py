@@ -6,7 +6,7 @@ from __future__ import annotations
 from gemma_doctor.checks import rule
 from gemma_doctor.facts import Location
 from gemma_doctor.findings import Diagnostic, Edit, Fix, set_value
-from gemma_doctor.setup import GEMMA3_FAMILY, HYBRID_CACHE_FAMILY, Setup, is_true
+from gemma_doctor.setup import HYBRID_CACHE_FAMILY, Setup, is_true
 
 GEMMA_FAMILIES = HYBRID_CACHE_FAMILY + ("gemma3n", "gemma")
 
@@ -183,5 +183,3 @@ def token_type_ids_required(setup: Setup):
                      Fix("Add zero token_type_ids to text-only batches (TRL's and Unsloth's collators do), train "
                          "text-only with Gemma3ForCausalLM, or upgrade to transformers >= 5.6.0", "display-only"))
 
-
-__all__ = ["GEMMA3_FAMILY"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
-from gemma_doctor.facts import Location
 from gemma_doctor.findings import Diagnostic, Edit, Fix, set_value, sibling_edit
 from gemma_doctor.pep440 import compare
 from gemma_doctor.setup import Setup, dtype_name, is_true
@@ -235,9 +234,3 @@ def bf16_unsupported_gpu(setup: Setup):
         yield Diagnostic(fact.location, message, None,
                          Fix("Turn bf16 off (fp32 training), or train on an Ampere or newer GPU", "unsafe", edits))
 
-
-def location_or_file(fact, setup: Setup) -> Location:
-    if fact is not None:
-        return fact.location
-    config = setup.first("model_config")
-    return config.location if config else Location(None)

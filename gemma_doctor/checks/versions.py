@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
-from gemma_doctor.facts import Location, VersionFact
+from gemma_doctor.facts import VersionFact
 from gemma_doctor.findings import Diagnostic, Edit, Fix
 from gemma_doctor.knowledge import data
 from gemma_doctor.pep440 import compare, parse_specifier, satisfies
@@ -132,6 +132,3 @@ def accelerate_too_old(setup: Setup):
                          f"'Using the `Trainer` with `PyTorch` requires `accelerate>={minimum}`'.", None,
                          pip_fix("accelerate", f">={minimum}", f"required by transformers {transformers}"))
 
-
-def location_of(fact) -> Location:
-    return fact.location if fact is not None else Location(None)

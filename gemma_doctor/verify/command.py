@@ -20,7 +20,6 @@ def _missing() -> list[str]:
 
 def run_verify(args) -> int:
     from gemma_doctor.engine import Options, Project, Report, load_project, run_rules
-    from gemma_doctor.reporters.json_report import render as _unused  # noqa: F401  (keeps the JSON module warm)
     from gemma_doctor.settings import resolve
     from gemma_doctor.verify.plan import PlanError, make_plan
 

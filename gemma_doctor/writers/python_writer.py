@@ -45,17 +45,14 @@ def render(value, old_node: ast.AST | None = None, source: str = "") -> str:
 
 
 def apply(text: str, edits: list, parse_text: str | None = None) -> str:
+    """``parse_text`` is ``text`` with notebook magics blanked (same line numbers): parse that, splice ``text``."""
     for edit in edits:
         text = _apply_one(text, edit, parse_text)
-        parse_text = None if parse_text is None else _reblank(parse_text, text)
+        if parse_text is not None:  # keep the magic lines blank after an edit moved other lines
+            from gemma_doctor.sources.notebook import python_lines
+
+            parse_text = python_lines(text)[0]
     return text
-
-
-def _reblank(old_parse_text: str, new_text: str) -> str:
-    """Keep blanked (magic) lines blank after an edit changed other lines."""
-    from gemma_doctor.sources.notebook import python_lines
-
-    return python_lines(new_text)[0]
 
 
 def _find(tree: ast.Module, kind, line: int, column: int):
