@@ -155,3 +155,11 @@ def test_rule_docs_are_generated_and_current(tmp_path):
         assert page.read_text() == (ROOT / "docs" / "rules" / page.name).read_text(), \
             f"docs/rules/{page.name} is stale: python -m gemma_doctor.ruledocs"
     assert len(pages) == len(list((ROOT / "rules").glob("GD*.yaml"))) + 1
+
+
+def test_online_fetch_fails_clearly_when_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = run_cli("check", "google/gemma-3-4b-it", "--online", cwd=tmp_path)
+    assert result.code == 2 and "google/gemma-3-4b-it: could not fetch config.json" in result.err
+    assert "Traceback" not in result.err

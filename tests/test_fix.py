@@ -165,3 +165,33 @@ def test_notebook_fix_keeps_outputs_and_metadata(tmp_path):
     changed = [(a, b) for a, b in zip(old_lines, new_lines) if a != b]
     assert len(old_lines) == len(new_lines) and changed == [('    "        fp16 = True,\\n",', '    "        fp16 = False,\\n",')]
     assert json.loads(fixed)["cells"][2]["outputs"] == notebook["cells"][2]["outputs"]
+
+
+def test_a_fix_that_breaks_the_file_is_rolled_back(tmp_path, monkeypatch):
+    from gemma_doctor.writers import json_writer
+
+    project = _copy(FIXTURES / "GD102/fail-config-float16", tmp_path)
+    before = (project / "config.json").read_bytes()
+    real = json_writer.apply
+    monkeypatch.setattr(json_writer, "apply", lambda text, edits: real(text, edits) + "}{")
+    result = run_cli("fix", ".", "--write", "--env", "none", cwd=project)
+    assert result.code == 2 and "made the file unreadable; the original was restored" in result.out
+    assert (project / "config.json").read_bytes() == before
+
+
+def test_a_file_changed_after_reading_is_not_written(tmp_path, monkeypatch):
+    from gemma_doctor import fixer
+
+    project = _copy(FIXTURES / "GD102/fail-config-float16", tmp_path)
+    config = project / "config.json"
+    real = fixer.plan_texts
+
+    def plan_then_someone_edits(*args):
+        texts = real(*args)
+        config.write_text(config.read_text().replace('"vocab_size"', '"vocab_size" ', 1))
+        return texts
+
+    monkeypatch.setattr(fixer, "plan_texts", plan_then_someone_edits)
+    result = run_cli("fix", ".", "--write", "--env", "none", cwd=project)
+    assert result.code == 2 and "changed on disk since it was read; not written" in result.out
+    assert '"torch_dtype": "float16"' in config.read_text()

@@ -83,3 +83,17 @@ def test_launch_runs_through_accelerate_launch():
     assert result["settings"]["launch"]["config_file"] == "examples/verify-launch/accelerate.yaml"
     assert result["settings"]["launch"]["processes"] >= 1 and len(result["steps"]) == 2
     assert "accelerate launch on" in stderr
+
+
+def test_gemma2_and_the_real_270m_config(tmp_path):
+    gemma2 = tmp_path / "gemma2"
+    shutil.copytree(FIXTURES / "GD501/pass-gemma2-eager", gemma2)
+    code, result, _ = verify(gemma2)
+    assert code == 0 and result["settings"]["model_class"] == "Gemma2ForCausalLM"
+    small = tmp_path / "270m"
+    small.mkdir()
+    shutil.copy(ROOT / "tests/data/gemma3-270m-config.json", small / "config.json")
+    code, result, _ = verify(small)
+    assert code == 0 and result["settings"]["model_class"] == "Gemma3ForCausalLM"
+    assert result["settings"]["weights_dtype"] == "float32"  # the derived config says "dtype": "float32"
+    assert result["settings"]["precision_source"].startswith("the project sets no precision")
