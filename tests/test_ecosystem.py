@@ -163,3 +163,14 @@ def test_online_fetch_fails_clearly_when_offline(tmp_path, monkeypatch):
     result = run_cli("check", "google/gemma-3-4b-it", "--online", cwd=tmp_path)
     assert result.code == 2 and "google/gemma-3-4b-it: could not fetch config.json" in result.err
     assert "Traceback" not in result.err
+
+
+def test_notebook_findings_name_the_cell_in_ci_formats():
+    notebook = FIXTURES / "GD202/fail-unsloth-colab-notebook"
+    github = run_cli("check", str(notebook), "--env", "none", "--format", "github").out
+    line = next(l for l in github.splitlines() if "GD202" in l)
+    assert "line=" not in line and "::On a GPU" not in line and "cell 6, line 9: On a GPU with bf16" in line
+    sarif = json.loads(run_cli("check", str(notebook), "--env", "none", "--format", "sarif").out)
+    result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "GD202")
+    assert "region" not in result["locations"][0]["physicalLocation"]
+    assert result["properties"]["cell"] == 6 and result["properties"]["cellLine"] == 9

@@ -20,11 +20,12 @@ def render(report) -> str:
         properties = []
         if loc.path:
             properties.append(f"file={_property(loc.path)}")
-            if loc.line is not None:
+            # A notebook line counts within its cell, not within the .ipynb JSON: annotate the file, name the cell.
+            if loc.line is not None and loc.cell is None:
                 properties.append(f"line={loc.line}")
                 if loc.column is not None:
                     properties.append(f"col={loc.column}")
-        where = f"cell {loc.cell}: " if loc.cell else ""
+        where = f"cell {loc.cell}, line {loc.line}: " if loc.cell else ""
         properties.append(f"title={_property(f'{finding.rule} {finding.name}')}")
         message = where + finding.message + (f" Fix ({finding.fix.safety}): {finding.fix.title}" if finding.fix else "")
         lines.append(f"::{_COMMANDS[finding.severity]} {','.join(properties)}::{_data(message)}")

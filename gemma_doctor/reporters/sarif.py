@@ -43,7 +43,7 @@ def render(report, version: str) -> str:
         }
         if loc.path is not None:
             region = {}
-            if loc.line is not None:
+            if loc.line is not None and loc.cell is None:  # a notebook line counts within its cell
                 region["startLine"] = loc.line
                 if loc.column is not None:
                     region["startColumn"] = loc.column
@@ -52,7 +52,8 @@ def render(report, version: str) -> str:
                 physical["region"] = region
             result["locations"] = [{"physicalLocation": physical}]
             if loc.cell is not None or loc.key:
-                result["properties"] = {k: v for k, v in (("cell", loc.cell), ("key", loc.key)) if v is not None}
+                result["properties"] = {k: v for k, v in (("cell", loc.cell), ("cellLine", loc.line if loc.cell else None),
+                                                          ("key", loc.key)) if v is not None}
         else:
             result["locations"] = [{"logicalLocations": [{"name": loc.key or "environment", "kind": "package"}]}]
         results.append(result)
