@@ -22,6 +22,11 @@ def cache_fix(setup: Setup, title_reason: str) -> Fix | None:
     elif setting.config_target is not None:
         path, key_path = setting.config_target
         edits.append(Edit(path, "json", key_path, False))
+    elif setup.first("model_variable") is not None:  # no config.json: switch it off in code, after loading
+        loaded = setup.first("model_variable")
+        level = ".text_config" if setup.multimodal else ""
+        edits.append(Edit(loaded.location.path, "python", loaded.edit[1], f"{loaded.value}.config{level}.use_cache = False",
+                          op="insert_after", cell=loaded.location.cell))
     if not edits:
         return None
     where = "text_config.use_cache" if setup.multimodal else "use_cache"

@@ -271,6 +271,14 @@ class Analyzer:
             for target in node.targets:
                 if isinstance(target, ast.Name) and callee in TRAINER_CLASSES:
                     self.bindings[target.id] = "trainer"
+            if callee == "from_pretrained" and isinstance(value_node.func, ast.Attribute) and \
+                    self.name_of(value_node.func.value) in MODEL_CLASSES | UNSLOTH_CLASSES:
+                target = node.targets[0]
+                if isinstance(target, ast.Tuple) and target.elts:  # model, tokenizer = FastModel.from_pretrained(...)
+                    target = target.elts[0]
+                if isinstance(target, ast.Name):  # where a fix can add `model.config...use_cache = False`
+                    ref = f"stmt@{node.lineno - self.line_offset}:{node.col_offset}"
+                    self.add("model_variable", target.id, node, target.id, ("python", (ref,)))
         for target in node.targets:
             chain = _attribute_chain(target)
             if chain is None or len(chain) < 3 or chain[-1] != "use_cache" or "config" not in chain[1:-1]:

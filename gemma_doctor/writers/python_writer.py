@@ -70,6 +70,14 @@ def _apply_one(text: str, edit, parse_text: str | None) -> str:
         raise WriteError(f"syntax error: {exc.msg}") from None
     lines = _Lines(text)
     ref = edit.key_path[0]
+    if ref.startswith("stmt@"):  # add a statement after this one, at its indentation
+        line, column = map(int, ref[len("stmt@"):].split(":"))
+        node = _find(tree, ast.stmt, line, column)
+        end = lines.offset(node.end_lineno, node.end_col_offset)
+        newline = text.find("\n", end)
+        newline = len(text) if newline == -1 else newline
+        indent = text[lines.starts[node.lineno - 1]:lines.offset(node.lineno, node.col_offset)]
+        return text[:newline] + "\n" + indent + str(edit.value) + text[newline:]
     if ref.startswith("assign@"):
         line, column = map(int, ref[len("assign@"):].split(":"))
         node = _find(tree, ast.Assign, line, column)
