@@ -137,7 +137,7 @@ def test_env_reads_dist_info_without_imports(tmp_path):
 
 
 def test_pins_in_the_project_beat_installed_versions(tmp_path):
-    shutil.copytree(ROOT / "fixtures/GD202/fail-trainer-eval", tmp_path / "p", ignore=shutil.ignore_patterns("fixed"))
+    shutil.copytree(ROOT / "fixtures/GD202/fail-trainer-eval", tmp_path / "p", )
     freeze = tmp_path / "freeze.txt"
     freeze.write_text("transformers==4.57.1\naccelerate==1.10.0\n")
     report = run_cli("check", str(tmp_path / "p"), "--env", str(freeze), "--format", "json").json()

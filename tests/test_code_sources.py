@@ -143,7 +143,7 @@ def test_syntax_error_cell_is_one_error_and_other_cells_still_count(tmp_path):
 
 
 def test_python_fix_inserts_keyword_in_the_calls_own_style(tmp_path):
-    shutil.copytree(FIXTURES / "GD101/fail-trl-sft-script", tmp_path / "p", ignore=shutil.ignore_patterns("fixed", "expected.txt"))
+    shutil.copytree(FIXTURES / "GD101/fail-trl-sft-script", tmp_path / "p", ignore=shutil.ignore_patterns("expected.txt"))
     run_cli("fix", ".", "--write", "--unsafe-fixes", "--env", "none", "--gpu", "A100", cwd=tmp_path / "p")
     text = (tmp_path / "p" / "sft.py").read_text()
     assert "    fp16=False,  # the V100 nodes are cheaper\n" in text

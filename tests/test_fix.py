@@ -13,12 +13,12 @@ import pytest
 
 from conftest import EXAMPLES, FIXTURES, run_cli
 
-FIXABLE = sorted(p for p in FIXTURES.glob("GD*/fail-*") if (p / "fixed").is_dir())
+FIXABLE = sorted(p for p in FIXTURES.glob("GD*/fail-*") if p.with_name(p.name + ".fixed").is_dir())
 
 
 def _copy(source: Path, tmp_path: Path) -> Path:
     target = tmp_path / source.name
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("fixed", "expected.txt"))
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("expected.txt"))
     return target
 
 
@@ -34,7 +34,8 @@ def test_fix_writes_exactly_the_expected_bytes_and_converges(fixture, tmp_path):
     result = run_cli("fix", ".", "--write", "--unsafe-fixes", "--env", "none", "--select", rule, cwd=project)
     assert result.code == 0, result.out + result.err
     after = _snapshot(project)
-    expected = {str(p.relative_to(fixture / "fixed")): p.read_bytes() for p in (fixture / "fixed").rglob("*") if p.is_file()}
+    fixed = fixture.with_name(fixture.name + ".fixed")
+    expected = {str(p.relative_to(fixed)): p.read_bytes() for p in fixed.rglob("*") if p.is_file()}
     for name, data in after.items():
         assert data == expected.get(name, before[name]), name
     # The finding is gone, and a second run changes nothing and exits 0.
