@@ -21,16 +21,12 @@ def main() -> None:
     from transformers import Trainer  # noqa: F401
 
     t1 = time.perf_counter()
-    from gemma_doctor.discovery import walk
-    from gemma_doctor.engine import Options, Project, Report, load_project
+    from gemma_doctor.engine import Options
+    from gemma_doctor.verify.command import installed_setup
     from gemma_doctor.verify.plan import make_plan
     from gemma_doctor.verify.run import run
 
-    project_files = Project(walk(project))
-    load_project(project_files, Options(env="auto"), Report())
-    setup = project_files.setup
-    setup.versions = [v for v in setup.versions if v.origin == "installed"]
-    plan = make_plan(setup)
+    plan = make_plan(installed_setup(project, Options(env="auto")))
     result = run(plan, "auto", 2)
     t2 = time.perf_counter()
     import_s, verify_s = t1 - t0, t2 - t1

@@ -18,8 +18,20 @@ def _missing() -> list[str]:
     return [name for name in ("torch", "transformers", "accelerate") if importlib.util.find_spec(name) is None]
 
 
+def installed_setup(path: Path, options):
+    """The project's Setup, judged against the stack that runs here: installed versions, not the pins."""
+    from gemma_doctor.discovery import walk
+    from gemma_doctor.engine import Project, Report, load_project
+
+    project = Project(walk(path) if path.is_dir() else [path])
+    load_project(project, options, Report())
+    setup = project.setup
+    setup.versions = [v for v in setup.versions if v.origin == "installed"]
+    return setup
+
+
 def run_verify(args) -> int:
-    from gemma_doctor.engine import Options, Project, Report, load_project, run_rules
+    from gemma_doctor.engine import run_rules
     from gemma_doctor.settings import resolve
     from gemma_doctor.verify.plan import PlanError, make_plan
 
@@ -34,16 +46,8 @@ def run_verify(args) -> int:
     if args.weights:
         return _run_probe(args, path)
     settings = resolve(args, [path])
-    options: Options = settings.options
-    from gemma_doctor.discovery import walk
-
-    project = Project(walk(path) if path.is_dir() else [path])
-    report = Report()
-    load_project(project, options, report)
-    setup = project.setup
-    # verify judges the stack that runs here: installed versions, not the project's pins.
-    setup.versions = [v for v in setup.versions if v.origin == "installed"]
-    static = {f.rule: f for f in run_rules(setup, options)}
+    setup = installed_setup(path, settings.options)
+    static = {f.rule: f for f in run_rules(setup, settings.options)}
     try:
         plan = make_plan(setup)
     except PlanError as exc:
