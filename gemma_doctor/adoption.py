@@ -75,23 +75,12 @@ def _text(text: str, lines: dict, reason: str | None, cell: int | None = None) -
 def _notebook(text: str, lines: dict, reason: str | None) -> tuple[str, int]:
     from gemma_doctor.jsonpos import parse_json
     from gemma_doctor.sources.notebook import cell_source
+    from gemma_doctor.writers.notebook_writer import replace_cell_source
 
     total = 0
-    for cell in sorted({cell for cell, _ in lines}, reverse=True):
-        doc = parse_json(text)
-        source = cell_source(doc.value["cells"][cell - 1])
+    for cell in sorted({cell for cell, _ in lines}):
+        source = cell_source(parse_json(text).value["cells"][cell - 1])
         new_source, count = _text(source, lines, reason, cell)
-        if count == 0:
-            continue
         total += count
-        span = doc.spans[("cells", cell - 1, "source")]
-        if isinstance(doc.value["cells"][cell - 1]["source"], str):
-            encoded = json.dumps(new_source, ensure_ascii=False)
-        else:
-            pieces = new_source.splitlines(keepends=True)
-            first = doc.spans.get(("cells", cell - 1, "source", 0))
-            indent = text[text.rfind("\n", 0, first.value_start) + 1:first.value_start] if first else " "
-            closing = text[text.rfind("\n", 0, span.value_end - 1) + 1:span.value_end - 1]
-            encoded = "[\n" + indent + (",\n" + indent).join(json.dumps(p, ensure_ascii=False) for p in pieces) + "\n" + closing + "]"
-        text = text[: span.value_start] + encoded + text[span.value_end:]
+        text = replace_cell_source(text, cell, new_source)
     return text, total

@@ -174,3 +174,17 @@ def test_notebook_findings_name_the_cell_in_ci_formats():
     result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "GD202")
     assert "region" not in result["locations"][0]["physicalLocation"]
     assert result["properties"]["cell"] == 6 and result["properties"]["cellLine"] == 9
+
+
+def test_add_ignore_in_a_notebook_keeps_outputs(tmp_path):
+    project = tmp_path / "nb"
+    shutil.copytree(FIXTURES / "GD202/fail-unsloth-colab-notebook", project, ignore=shutil.ignore_patterns("expected.txt"))
+    path = project / "Gemma3_(4B).ipynb"
+    before = json.loads(path.read_text())
+    result = run_cli("check", ".", "--env", "none", "--add-ignore", cwd=project)
+    assert "added 2 suppression comments" in result.err
+    after = json.loads(path.read_text())
+    assert after["cells"][2]["outputs"] == before["cells"][2]["outputs"] and after["metadata"] == before["metadata"]
+    assert "# gemma-doctor: ignore[GD201,GD202]" in "".join(after["cells"][5]["source"])
+    report = run_cli("check", ".", "--env", "none", "--format", "json", cwd=project).json()
+    assert report["findings"] == []

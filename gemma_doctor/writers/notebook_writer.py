@@ -22,11 +22,17 @@ def apply(text: str, edits: list) -> str:
 
 
 def _edit_cell(text: str, cell_number: int, edits: list) -> str:
+    old = cell_source(parse_json(text).value["cells"][cell_number - 1])
+    new = python_writer.apply(old, edits, parse_text=python_lines(old)[0])
+    return replace_cell_source(text, cell_number, new)
+
+
+def replace_cell_source(text: str, cell_number: int, new: str) -> str:
+    """The notebook text with one cell's source replaced, changing only the strings that differ."""
     doc = parse_json(text)
     index = cell_number - 1
     cell = doc.value["cells"][index]
     old = cell_source(cell)
-    new = python_writer.apply(old, edits, parse_text=python_lines(old)[0])
     if new == old:
         return text
     path = ("cells", index, "source")
