@@ -53,14 +53,19 @@ class JsonDocument:
         return self._lines.position(offset)
 
 
-def parse_json(text: str) -> JsonDocument:
-    """Parse JSON text; raises ValueError with a one-line reason."""
+def load_value(text: str):
+    """``json.loads`` with every failure turned into a one-line ValueError."""
     try:
-        value = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise ValueError("invalid JSON: nested too deeply") from None
+
+
+def parse_json(text: str) -> JsonDocument:
+    """Parse JSON text with positions; raises ValueError with a one-line reason."""
+    value = load_value(text)
     spans: dict[tuple, Span] = {}
     try:
         _scan(text, _WS.match(text, 0).end(), (), spans)

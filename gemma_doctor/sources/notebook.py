@@ -8,11 +8,11 @@ pins beat the installed environment. Locations carry the 1-based cell index
 
 from __future__ import annotations
 
-import json
 import shlex
 from pathlib import Path
 
 from gemma_doctor.facts import InputError, Location, SourceResult
+from gemma_doctor.jsonpos import load_value
 from gemma_doctor.sources import MAX_NOTEBOOK_BYTES, read_text
 from gemma_doctor.sources.python_code import Analyzer, parse, statement_ranges
 from gemma_doctor.sources.versions import _TRACKED_SET, _fact, parse_requirement
@@ -73,11 +73,9 @@ def load(path: Path, display: str) -> SourceResult:
     if not text.strip():
         raise InputError("empty file")
     try:
-        notebook = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not a notebook: invalid JSON at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise InputError("not a notebook: JSON nested too deeply") from None
+        notebook = load_value(text)  # no position scan: a notebook's locations are cell and line
+    except ValueError as exc:
+        raise InputError(f"not a notebook: {exc}") from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise InputError("not a notebook: no 'cells' list")
