@@ -45,12 +45,18 @@ class InputProblem:
 
 @record
 class Project:
-    """The files that make up one training setup, and what was read from them."""
+    """The files of one checked path, what was read from them, and the runs they make."""
 
     files: list[Path]
     results: dict[str, SourceResult] = field(default_factory=dict)  # display path -> result
-    setup: Setup | None = None
+    runs: list = field(default_factory=list)  # [(Run, Setup)]
+    root: Path | None = None
+    only: set[Path] | None = None  # files passed one by one: report the runs that use them
 
+    @property
+    def setup(self) -> Setup | None:
+        """The Setup of the first run (callers that predate runs: env, verify)."""
+        return self.runs[0][1] if self.runs else None
 
 @record
 class Report:
@@ -74,63 +80,114 @@ def rule_enabled(rule_id: str, options: Options) -> bool:
 
 
 def group_projects(paths: list[Path], options: Options) -> tuple[list[Project], list[InputProblem]]:
-    """Each directory argument is one project; file arguments together form one more,
-    with their context (config.json and pins beside and above them)."""
-    from gemma_doctor.discovery import context_files, walk
+    """Each directory argument is one project. Files given one by one (pre-commit) are
+    checked as part of their repository: every run that uses one of them is reported."""
+    from gemma_doctor.discovery import walk
+    from gemma_doctor.runs import project_root
 
     cwd = options.cwd or Path.cwd()
     projects: list[Project] = []
-    loose: list[Path] = []
+    loose: dict[Path, list[Path]] = {}
     problems: list[InputProblem] = []
     for path in paths:
         try:
             if path.is_dir():
-                projects.append(Project(walk(path, options.exclude)))
+                projects.append(Project(walk(path, options.exclude), root=path))
                 continue
             path.stat()
         except OSError as exc:
             reason = "symbolic link loop" if exc.errno == 40 else (exc.strerror or str(exc))
             problems.append(InputProblem(display_path(path, cwd), reason))
             continue
-        loose.append(path)
-    if loose:
-        projects.append(Project(loose + context_files(loose)))
+        loose.setdefault(project_root(path), []).append(path)
+    for root, files in loose.items():
+        walked = walk(root, options.exclude)
+        known = {p.resolve() for p in walked}
+        walked += [f for f in files if f.resolve() not in known]
+        projects.append(Project(walked, root=root, only={f.resolve() for f in files}))
     return projects, problems
 
 
 def load_project(project: Project, options: Options, report: Report) -> None:
+    from gemma_doctor.runs import LoadedFile, build_runs, run_facts
+
     cwd = options.cwd or Path.cwd()
-    facts: list[Fact] = []
-    versions: list[VersionFact] = []
+    loaded: dict[str, LoadedFile] = {}
     queue = list(project.files)
     seen: set[str] = set()
-    while queue:
-        path = queue.pop(0)
+
+    def load(path: Path) -> LoadedFile | None:
         display = display_path(path, cwd)
         if display in seen:
-            continue
+            return loaded.get(display)
         seen.add(display)
+        # Files passed one by one: the rest of the repository gives context, and its own
+        # broken files are not this commit's errors.
+        errors = report.errors if project.only is None or path.resolve() in project.only else []
         try:
             result = load_file(path, display)
         except InputError as exc:
-            report.errors.append(InputProblem(display, str(exc)))
-            continue
+            errors.append(InputProblem(display, str(exc)))
+            return None
         except (OSError, ValueError, RecursionError, MemoryError) as exc:
-            report.errors.append(InputProblem(display, f"cannot read: {type(exc).__name__}: {exc}"))
-            continue
+            errors.append(InputProblem(display, f"cannot read: {type(exc).__name__}: {exc}"))
+            return None
         if result.error:
-            report.errors.append(InputProblem(display, result.error))
+            errors.append(InputProblem(display, result.error))
         if result.kind is None and not result.facts and not result.versions:
-            continue
+            return None
         report.files += 1
         project.results[display] = result
-        facts.extend(result.facts)
-        versions.extend(result.versions)
+        loaded[display] = LoadedFile(display, path, result)
         queue.extend(extra for extra in _referenced_files(result, path)
                      if not _excluded_path(display_path(extra, cwd), options.exclude))
-    versions.extend(_environment_versions(options, cwd, report))
+        return loaded[display]
+
+    while queue:
+        load(queue.pop(0))
+
+    def resolve_model_folder(entry, model_id: str) -> list[str]:
+        folder = _model_folder(entry.path, model_id)
+        if folder is None:
+            return []
+        found = []
+        for name in ("config.json", "generation_config.json"):
+            candidate = folder / name
+            if candidate.is_file() and not _excluded_path(display_path(candidate, cwd), options.exclude):
+                item = load(candidate)
+                if item is not None:
+                    found.append(item.display)
+        return found
+
+    runs = build_runs(loaded, project.root or cwd, resolve_model_folder)
+    environment = _environment_versions(options, cwd, report)
     environ = options.environ if options.environ is not None else dict(os.environ)
-    project.setup = Setup(facts, versions, options.gpu, environment_facts(environ))
+    for run in runs:
+        if project.only is not None and not any(loaded[d].path.resolve() in project.only for d in run.files
+                                                if d in loaded):
+            continue
+        facts, versions = run_facts(run, loaded)
+        setup = Setup(facts, versions + environment, options.gpu, environment_facts(environ), notes=run.notes)
+        project.runs.append((run, setup))
+
+
+def _model_folder(entry_path: Path, model_id: str) -> Path | None:
+    """The folder a model id names: a local path (beside the entry, or from the current
+    directory), else its snapshot in the Hugging Face cache."""
+    if model_id.startswith((".", "/", "~")) or os.sep in model_id and not model_id.count("/") == 1:
+        for base in (entry_path.parent, Path.cwd()):
+            candidate = (base / os.path.expanduser(model_id))
+            if candidate.is_dir():
+                return candidate
+        return None
+    from gemma_doctor import hub
+
+    if hub.looks_like_repo_id(model_id):
+        try:
+            return hub.snapshot_path(model_id)
+        except (OSError, ValueError):
+            return None
+    return None
 
 
 def _excluded_path(display: str, patterns: list[str]) -> bool:
@@ -235,21 +292,29 @@ _SCENARIOS = (Gpu("GPU without bf16 (T4, V100)", (7, 5)), Gpu("GPU with bf16 (A1
 
 
 def machine_dependent_findings(setup: Setup, options: Options, already: list[Finding]) -> list[Finding]:
-    """With no target GPU, report what a GPU-dependent setting does on each kind of GPU,
-    prefixed with the kind. Rules that judge the GPU itself (GD104) report only at the
-    lines of the GPU-dependent settings: elsewhere an unknown GPU keeps them silent."""
-    lines = {(f.location.path, f.location.cell, f.location.line) for f in setup.machine_facts}
-    if not lines or options.gpu is not None:
+    """With no target GPU, report what a GPU-dependent setting (or Unsloth, which picks the
+    precision from the GPU) does on each kind of GPU, prefixed with the kind. Rules that
+    judge the GPU itself (GD104) report only at the lines of the GPU-dependent settings:
+    elsewhere an unknown GPU keeps them silent."""
+    if options.gpu is not None or not setup.depends_on_gpu:
         return []
+    lines = {(f.location.path, f.location.cell, f.location.line) for f in setup.machine_facts}
     seen = {(f.rule, f.location) for f in already}
-    extra = []
+    per_gpu = []
     for gpu in _SCENARIOS:
-        scenario = Setup([f for f in setup.facts if f.origin != "environment"], setup.versions, gpu,
-                         [f for f in setup.facts if f.origin == "environment"])
-        for finding in run_rules(scenario, options):
+        found = []
+        for finding in run_rules(setup.with_gpu(gpu), options):
             where = (finding.location.path, finding.location.cell, finding.location.line)
-            gpu_rule = finding.rule in GPU_RULES
-            if (where in lines or not gpu_rule) and (finding.rule, finding.location) not in seen:
+            if (where in lines or finding.rule not in GPU_RULES) and (finding.rule, finding.location) not in seen:
+                found.append(finding)
+        per_gpu.append((gpu, found))
+    # What holds on both kinds of GPU is said once, without a prefix.
+    keys = [{(f.rule, f.location, f.message) for f in found} for _gpu, found in per_gpu]
+    both = keys[0] & keys[1]
+    extra = [f for f in per_gpu[0][1] if (f.rule, f.location, f.message) in both]
+    for gpu, found in per_gpu:
+        for finding in found:
+            if (finding.rule, finding.location, finding.message) not in both:
                 finding.message = f"On a {gpu.name}: {finding.message}"
                 extra.append(finding)
     return extra
@@ -262,14 +327,16 @@ def check(paths: list[Path], options: Options) -> Report:
     seen: set[tuple] = set()
     for project in projects:
         load_project(project, options, report)
-        findings = run_rules(project.setup, options)
-        findings += machine_dependent_findings(project.setup, options, findings)
-        suppressions = [s for result in project.results.values() for s in result.suppressions]
-        for finding in apply_suppressions(findings, suppressions, options):
-            key = (finding.rule, finding.location, finding.message)
-            if key not in seen:  # a context file shared by two projects reports once
-                seen.add(key)
-                report.findings.append(finding)
+        for run, setup in project.runs:
+            findings = run_rules(setup, options)
+            findings += machine_dependent_findings(setup, options, findings)
+            suppressions = [s for display in run.files for s in project.results[display].suppressions]
+            for finding in apply_suppressions(findings, suppressions, options):
+                key = (finding.rule, finding.location, finding.message)
+                if key not in seen:  # a file shared by two runs reports once
+                    seen.add(key)
+                    finding.run = run.label
+                    report.findings.append(finding)
         report.projects.append(project)
     report.findings.sort(key=Finding.sort_key)
     report.errors.sort(key=lambda problem: (problem.path or "", problem.message))

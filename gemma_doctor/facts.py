@@ -89,24 +89,61 @@ class Suppression:
     column: int | None = None
 
 
-@record(frozen=True, slots=True)
 class MachineValue:
-    """A value that depends on the GPU, like ``not is_bfloat16_supported()``.
+    """A value that depends on the GPU, like ``not is_bfloat16_supported()`` or
+    ``torch.bfloat16 if torch.cuda.get_device_capability()[0] >= 8 else torch.float16``.
 
-    ``on_bf16_gpu`` is its value on compute capability >= 8.0, ``on_older_gpu`` on a
-    T4 or V100. ``torch.cuda.is_bf16_supported()`` counts emulation, so it is True
-    on a T4 too (facts.md P3).
+    ``on_bf16_gpu`` is its value on compute capability >= 8.0 (A100, L4, H100),
+    ``on_older_gpu`` on a T4 or V100. Either may be any value, including Unknown.
+    ``torch.cuda.is_bf16_supported()`` counts emulation, so it is True on a T4 too
+    (facts.md P3, audit row 23).
     """
 
-    expression: str
-    on_bf16_gpu: bool
-    on_older_gpu: bool
+    __slots__ = ("expression", "on_bf16_gpu", "on_older_gpu")
 
-    def resolve(self, supports_bf16: bool) -> bool:
+    def __init__(self, expression: str, on_bf16_gpu: object, on_older_gpu: object) -> None:
+        self.expression, self.on_bf16_gpu, self.on_older_gpu = expression, on_bf16_gpu, on_older_gpu
+
+    def resolve(self, supports_bf16: bool) -> object:
         return self.on_bf16_gpu if supports_bf16 else self.on_older_gpu
+
+    @property
+    def same_on_every_gpu(self) -> bool:
+        return type(self.on_bf16_gpu) is type(self.on_older_gpu) and self.on_bf16_gpu == self.on_older_gpu
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, MachineValue) and (self.expression, self.on_bf16_gpu, self.on_older_gpu)
+                == (other.expression, other.on_bf16_gpu, other.on_older_gpu))
+
+    def __hash__(self) -> int:
+        return hash(self.expression)
 
     def __repr__(self) -> str:
         return self.expression
+
+
+class Unknown:
+    """A value the checker cannot resolve statically (``bf16=(args.dtype == "bf16")`` with
+    no default, ``fp16=some_function()``). It is never read as False: a rule that needs
+    it stays silent or speaks conditionally."""
+
+    __slots__ = ("expression",)
+
+    def __init__(self, expression: str) -> None:
+        self.expression = expression
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown) and other.expression == self.expression
+
+    def __hash__(self) -> int:
+        return hash(("unknown", self.expression))
+
+    def __repr__(self) -> str:
+        return self.expression
+
+
+def is_unknown(value: object) -> bool:
+    return isinstance(value, Unknown)
 
 
 class InputError(Exception):

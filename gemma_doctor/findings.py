@@ -56,6 +56,7 @@ class Finding:
     message: str
     fix: Fix | None = None
     fingerprint: str | None = field(default=None, compare=False)
+    run: str | None = field(default=None, compare=False)  # the run's entry point (JSON 1.1)
 
     def sort_key(self) -> tuple:
         loc = self.location
@@ -74,6 +75,7 @@ class Finding:
             "key": loc.key,
             "message": self.message,
             "fix": {"safety": self.fix.safety, "title": self.fix.title} if self.fix else None,
+            "run": self.run,
         }
 
 

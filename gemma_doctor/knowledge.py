@@ -60,6 +60,35 @@ def data(name: str):
     return json.loads((rules_dir() / "data" / f"{name}.json").read_text(encoding="utf-8"))
 
 
+def version_fact(package: str, name: str, version: str | None) -> bool | None:
+    """Is the fact ``name`` (``rules/data/versions.json``) true of this ``package`` version?
+    None when the version is unknown or not PEP 440."""
+    if version is None:
+        return None
+    from gemma_doctor.pep440 import satisfies
+
+    specifiers = data("versions")[package][name]["versions"]
+    if isinstance(specifiers, str):
+        specifiers = [specifiers]
+    try:
+        return any(satisfies(version, spec) for spec in specifiers)
+    except ValueError:
+        return None
+
+
+def accelerate_minimum(transformers: str) -> tuple[str, str] | None:
+    """(minimum accelerate, citation) for a transformers version, or None."""
+    from gemma_doctor.pep440 import satisfies
+
+    for row in data("versions")["accelerate_minimum"]:
+        try:
+            if satisfies(transformers, row["transformers"]):
+                return row["accelerate"], row["cite"]
+        except ValueError:
+            return None
+    return None
+
+
 @record(frozen=True)
 class Gpu:
     name: str

@@ -8,47 +8,27 @@ all of them, so a rule can say which one wins and why.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from gemma_doctor.records import field, record
 from functools import cached_property
 
-from gemma_doctor.records import replace
-
-from gemma_doctor.facts import Fact, Location, MachineValue, VersionFact
-from gemma_doctor.knowledge import Gpu
+from gemma_doctor import frameworks
+from gemma_doctor.facts import Fact, Location, MachineValue, Unknown, VersionFact
+from gemma_doctor.knowledge import Gpu, version_fact
+from gemma_doctor.modelids import family_of_model_id, family_of_model_type
 from gemma_doctor.pep440 import compare, in_range, satisfies
+from gemma_doctor.records import field, record, replace
 
 GEMMA3_FAMILY = ("gemma3", "gemma3_text", "gemma3n")
-HYBRID_CACHE_FAMILY = ("gemma2", "gemma3", "gemma3_text", "paligemma")
+# Families whose language model builds a HybridCache in evaluation. PaliGemma 1 has a Gemma 1
+# backbone and a DynamicCache with no .dtype, so only PaliGemma 2 is here (audit row 10).
+HYBRID_CACHE_FAMILY = ("gemma2", "gemma3", "gemma3_text", "paligemma2")
 
-_MODEL_TYPES = {
-    "gemma3": "gemma3", "gemma3_text": "gemma3_text", "gemma3n": "gemma3n", "gemma3n_text": "gemma3n",
-    "gemma2": "gemma2", "paligemma": "paligemma", "gemma": "gemma",
-}
-# Model ids -> family, for projects with no config.json. Text-only Gemma 3 sizes
-# are 270m and 1b; 4b/12b/27b checkpoints are multimodal (facts.md §5).
-_ID_PATTERNS = [
-    (re.compile(r"gemma-?3n", re.I), "gemma3n"),
-    (re.compile(r"paligemma", re.I), "paligemma"),
-    (re.compile(r"gemma-?3[-_](?:270m|1b)(?![0-9])", re.I), "gemma3_text"),
-    (re.compile(r"(?:embeddinggemma|functiongemma)", re.I), "gemma3_text"),
-    (re.compile(r"gemma-?3[-_](?:4b|12b|27b)|medgemma-(?:4b|27b)", re.I), "gemma3"),
-    (re.compile(r"gemma-?3(?![0-9n])", re.I), "gemma3"),
-    (re.compile(r"gemma-?2(?![0-9])", re.I), "gemma2"),
-]
 _TRUE_STRINGS = {"true", "yes", "1", "on"}
 HALF = ("bfloat16", "float16")
 
 
-def family_of_model_id(model_id: str) -> str | None:
-    for pattern, family in _ID_PATTERNS:
-        if pattern.search(model_id):
-            return family
-    return None
-
-
 def is_true(value) -> bool:
+    """True only for a value known to be true: an Unknown or GPU-dependent value is not."""
     if isinstance(value, str):
         return value.strip().lower() in _TRUE_STRINGS
     return value is True or (isinstance(value, int) and not isinstance(value, bool) and value != 0)
@@ -67,17 +47,19 @@ def dtype_name(value) -> str | None:
 class Precision:
     """The mixed precision the run will actually use, and why."""
 
-    mode: str | None  # "fp16", "bf16", "no", or None when nothing says
+    mode: str | None  # "fp16", "bf16", "no", or None when nothing says or it cannot be resolved
     fact: Fact | None
     why: str
     requests: list[tuple[str, Fact]] = field(default_factory=list)  # every source that asks for a mode
+    unknown: bool = False  # a flag that decides it could not be resolved statically
+    decided_by: str | None = None  # the framework that overrode the files ("Unsloth 2025.3.19")
 
 
 @record(slots=True)
 class CacheSetting:
     """The use_cache the language model reads during evaluation."""
 
-    value: bool
+    value: bool | None  # None: cannot be resolved statically
     fact: Fact | None  # the setting that decides it (None: the library default)
     why: str
     config_target: tuple[str, tuple] | None  # (config.json display path, key path) to fix
@@ -91,34 +73,62 @@ class WeightsDtype:
 
 
 class Setup:
+    """The effective setup of one run. ``notes`` say how the run was assembled."""
+
     def __init__(self, facts: list[Fact], versions: list[VersionFact], gpu: Gpu | None = None,
-                 env_facts: list[Fact] | None = None) -> None:
+                 env_facts: list[Fact] | None = None, notes: list[str] | None = None) -> None:
         self.gpu = gpu
+        self.notes = list(notes or [])
+        self._raw_facts = list(facts)
+        self._env_facts = list(env_facts or [])
         self.machine_expressions: dict[int, str] = {}
-        self.facts = [self._resolve_machine(fact) for fact in facts] + list(env_facts or [])
+        self.facts = [self._resolve_machine(fact) for fact in facts] + self._env_facts
         self.versions = versions
         self._by_name: dict[str, list[Fact]] = defaultdict(list)
         for fact in self.facts:
             self._by_name[fact.name].append(fact)
 
+    def with_gpu(self, gpu: Gpu) -> Setup:
+        """The same run judged on a given GPU."""
+        return Setup(self._raw_facts, self.versions, gpu, self._env_facts, self.notes)
+
     def _resolve_machine(self, fact: Fact) -> Fact:
-        """GPU-dependent values become plain booleans once the target GPU is known;
-        with no GPU they stay unknown (the engine then tries both kinds of GPU)."""
-        if not isinstance(fact.value, MachineValue) or self.gpu is None:
+        """GPU-dependent values become plain values once the target GPU is known, or when
+        they are the same on every GPU (``torch.cuda.is_available()``); otherwise they stay
+        GPU-dependent and the engine judges both kinds of GPU."""
+        value = fact.value
+        if not isinstance(value, MachineValue):
             return fact
-        resolved = replace(fact, value=fact.value.resolve(self.gpu.supports_bf16))
-        self.machine_expressions[id(resolved)] = fact.value.expression
+        if self.gpu is not None:
+            resolved = replace(fact, value=value.resolve(self.gpu.supports_bf16))
+            where = f"the {self.gpu.describe()}"
+        elif value.same_on_every_gpu:
+            resolved = replace(fact, value=value.on_bf16_gpu)
+            where = "every GPU"
+        else:
+            return fact
+        self.machine_expressions[id(resolved)] = f"{value.expression}, which is {resolved.value!r} on {where}"
         return resolved
 
     def describe_value(self, fact: Fact) -> str:
-        expression = self.machine_expressions.get(id(fact))
-        if expression is None:
-            return repr(fact.value)
-        return f"{expression}, which is {fact.value} on the {self.gpu.describe()}"
+        return self.machine_expressions.get(id(fact)) or repr(fact.value)
 
     @property
     def machine_facts(self) -> list[Fact]:
+        """Facts whose value depends on, or was resolved for, the GPU."""
         return [fact for fact in self.facts if isinstance(fact.value, MachineValue) or id(fact) in self.machine_expressions]
+
+    @property
+    def depends_on_gpu(self) -> bool:
+        """With no target GPU, does what runs depend on the kind of GPU? (a value the files
+        compute from the GPU, or Unsloth, which picks the precision from the GPU)."""
+        return self.gpu is None and (bool(self.machine_facts) or self.unsloth_decides)
+
+    @property
+    def unsloth_decides(self) -> bool:
+        """Unsloth's trainer patch runs: it patches TRL's trainers, and its loader is in the run."""
+        return self.uses_unsloth is not None and self.flavour != "axolotl" and \
+            (self.flavour == "trl" or self.first("unsloth_loader") is not None)
 
     # --- raw access -------------------------------------------------------
     def all(self, name: str) -> list[Fact]:
@@ -134,19 +144,18 @@ class Setup:
     # --- model ------------------------------------------------------------
     @cached_property
     def family(self) -> tuple[str | None, Fact | None]:
-        """The model family and the fact that says so (config.json first, then model ids)."""
-        for name in ("model_type", "text_model_type"):
+        """The model family and the fact that says so: the run's model config first, then
+        the ids its entry point loads (a run holds only a config of the family it loads)."""
+        model_type = self.first("model_type")
+        if model_type is not None:
+            text_type = self.first("text_model_type")
+            return family_of_model_type(model_type.value, text_type.value if text_type else None), model_type
+        for name in ("model_load", "model_id"):
             for fact in self.all(name):
-                family = _MODEL_TYPES.get(str(fact.value))
-                if family or fact.value:
-                    if name == "text_model_type" and family == "gemma3_text":
-                        family = "gemma3"
-                    return family or "other", fact
-        for fact in self.all("model_id"):
-            if isinstance(fact.value, str):
-                family = family_of_model_id(fact.value)
-                if family:
-                    return family, fact
+                if isinstance(fact.value, str):
+                    family = family_of_model_id(fact.value)
+                    if family:
+                        return family, fact
         return None, None
 
     @property
@@ -169,7 +178,8 @@ class Setup:
 
     @cached_property
     def is_training(self) -> bool:
-        return any(fact.origin == "training-args" for fact in self.facts) or bool(self.all("trainer_call"))
+        return any(fact.origin == "training-args" for fact in self.facts) or bool(self.all("trainer_call")) \
+            or bool(self.all("training_arguments_call"))
 
     @cached_property
     def flavour(self) -> str | None:
@@ -180,20 +190,45 @@ class Setup:
     def uses_unsloth(self) -> Fact | VersionFact | None:
         return self.first("unsloth_import") or self.first("unsloth_loader") or self.project_version("unsloth")
 
+    @cached_property
+    def uses_deepspeed(self) -> Fact | None:
+        """DeepSpeed owns the precision: accelerate installs no fp32-output wrapper (audit row 9)."""
+        named = next((f for f in self.all("deepspeed") if isinstance(f.value, (str, dict)) and f.value), None)
+        if named is not None:
+            return named
+        return next((f for f in self.all("distributed_type") if str(f.value).upper() == "DEEPSPEED"), None)
+
+    @cached_property
+    def trl_trainer(self) -> str | None:
+        """The TRL trainer class that runs (SFTTrainer, ...), or "sft" for a TRL CLI recipe."""
+        call = next((f for f in self.all("trainer_call") if f.value in ("SFTTrainer", "DPOTrainer", "GRPOTrainer",
+                                                                           "ORPOTrainer", "KTOTrainer", "RewardTrainer",
+                                                                           "CPOTrainer", "RLOOTrainer",
+                                                                           "OnlineDPOTrainer")), None)
+        if call is not None:
+            return str(call.value)
+        if self.flavour == "trl" and any(f.origin == "training-args" for f in self.all("trainer_flavour")):
+            return "SFTTrainer"
+        return None
+
     # --- versions ---------------------------------------------------------
     def project_version(self, package: str) -> VersionFact | None:
         declared = [v for v in self.versions if v.package == package and v.origin != "installed"]
         return declared[0] if declared else None
 
     def version(self, package: str) -> VersionFact | None:
-        """The version that will run: an exact project pin (lock files first), else the
-        installed one when it fits the project's requirement, else the requirement alone."""
+        """The version that will run: the entry's own pins (a notebook's ``!pip install``), then
+        an exact project pin (lock files first), else the installed one when it fits the
+        project's requirement, else the requirement alone."""
         candidates = [v for v in self.versions if v.package == package]
+        own = [v for v in candidates if v.origin == "notebook"]
+        if own:
+            candidates = own
         exact = sorted((v for v in candidates if v.version and v.origin != "installed"),
-                       key=lambda v: v.origin not in ("uv.lock", "poetry.lock"))
+                       key=lambda v: v.origin not in ("notebook", "uv.lock", "poetry.lock"))
         if exact:
             return exact[0]
-        installed = next((v for v in candidates if v.origin == "installed"), None)
+        installed = next((v for v in self.versions if v.package == package and v.origin == "installed"), None)
         declared = next((v for v in candidates if v.origin != "installed"), None)
         if declared is not None:
             if installed is not None and declared.spec and _fits(installed.version, declared.spec):
@@ -214,18 +249,28 @@ class Setup:
         except ValueError:
             return None
 
+    def known(self, package: str, name: str) -> bool | None:
+        """Is the version fact ``name`` (rules/data/versions.json) true of this run's ``package``?"""
+        return version_fact(package, name, self.exact_version(package))
+
     # --- precision ----------------------------------------------------------
-    def _argument_flag(self, name: str) -> Fact | None:
-        """A True fp16/bf16 from training arguments (YAML/JSON or code). Axolotl's
-        ``bf16: auto`` counts as True on a bf16-capable target GPU."""
+    def _flag(self, name: str) -> tuple[Fact | None, Fact | None]:
+        """(the fact that turns ``name`` on, an unresolved fact for it) from the training arguments."""
+        unresolved = None
         for fact in self.all(name):
             if fact.value == "auto":
-                if self.gpu is not None and self.gpu.supports_bf16 and name == "bf16":
-                    return fact
+                if name == "bf16" and self.flavour == "axolotl":
+                    return fact, None  # Axolotl: is_torch_bf16_gpu_available(), True on any current GPU
                 continue
-            if is_true(fact.value) and not fact.origin.startswith("python-machine"):
-                return fact
-        return None
+            if isinstance(fact.value, (Unknown, MachineValue)):
+                unresolved = unresolved or fact
+                continue
+            if is_true(fact.value):
+                return fact, None
+        return None, unresolved
+
+    def _argument_flag(self, name: str) -> Fact | None:
+        return self._flag(name)[0]
 
     @cached_property
     def precision(self) -> Precision:
@@ -233,7 +278,7 @@ class Setup:
         for mode in ("fp16", "bf16"):
             for name in (mode, f"{mode}_full_eval"):
                 requests.extend((mode, fact) for fact in self.all(name) if is_true(fact.value) or
-                                (fact.value == "auto" and mode == "bf16"))
+                                (fact.value == "auto" and mode == "bf16" and self.flavour == "axolotl"))
         for fact in self.all("accelerate_mixed_precision") + self.all("env_mixed_precision"):
             mode = str(fact.value).lower()
             if mode in ("fp16", "bf16"):
@@ -245,19 +290,31 @@ class Setup:
         default = self.trl_bf16_default
         if default is not None:
             requests.append(("bf16", default))
+        unsloth = self.unsloth_precision(requests)
+        if unsloth is not None:
+            return unsloth
 
-        fp16 = self._argument_flag("fp16")
-        bf16 = self._argument_flag("bf16")
-        # Transformers: TrainingArguments override ACCELERATE_MIXED_PRECISION only when
-        # fp16 or bf16 is True; otherwise the accelerate config / env var wins (facts.md P10).
+        fp16, fp16_unknown = self._flag("fp16")
+        bf16, bf16_unknown = self._flag("bf16")
         if fp16 is not None and bf16 is not None:
+            if self.flavour == "axolotl":  # resolve_dtype: bf16 wins, fp16 is turned off
+                return Precision("bf16", bf16, "Axolotl turns fp16 off when bf16 is on", requests, decided_by="Axolotl")
             return Precision("bf16", bf16, "both fp16 and bf16 are set", requests)
         if fp16 is not None:
             return Precision("fp16", fp16, "training arguments set fp16", requests)
         if bf16 is not None:
+            if bf16.value == "auto":
+                return Precision("bf16", bf16, frameworks.provenance("axolotl", "bf16_auto"), requests,
+                                 decided_by="Axolotl")
             return Precision("bf16", bf16, "training arguments set bf16", requests)
+        unresolved = fp16_unknown or bf16_unknown
+        if unresolved is not None:
+            return Precision(None, unresolved, f"{unresolved.raw_key or unresolved.name} = "
+                             f"{unresolved.value!r} cannot be resolved statically", requests, unknown=True)
         if default is not None:
-            return Precision("bf16", default, "TRL >= 0.19 SFTConfig defaults bf16 to True", requests)
+            return Precision("bf16", default, "TRL >= 0.19 configs default bf16 to True", requests, decided_by="TRL")
+        # TrainingArguments override ACCELERATE_MIXED_PRECISION only when fp16 or bf16 is
+        # True; otherwise the accelerate config / env var wins (facts.md P10).
         for name in ("accelerate_mixed_precision", "env_mixed_precision"):
             fact = self.first(name)
             if fact is not None and str(fact.value).lower() in ("fp16", "bf16", "no"):
@@ -274,26 +331,54 @@ class Setup:
             return Precision("no", fact, "fp16 and bf16 are off", requests)
         return Precision(None, None, "no source sets a precision", requests)
 
+    def unsloth_precision(self, requests: list[tuple[str, Fact]]) -> Precision | None:
+        """Unsloth's trainer patch picks the precision itself (frameworks.json unsloth.precision_patch)."""
+        if not self.unsloth_decides:
+            return None
+        version = self.exact_version("unsloth")
+        if frameworks.applies("unsloth", "precision_patch", version) is False:
+            return None
+        who = f"Unsloth {version}" if version else "Unsloth"
+        if self.gpu is None:
+            return Precision(None, None, f"{who} picks the precision from the GPU", requests, unknown=True,
+                             decided_by=who)
+        load = self.first("load_dtype")
+        load_fp16 = load is not None and dtype_name(load.value) == "float16"
+        forced = self.is_gemma3 and (load_fp16 or not self.gpu.supports_bf16) and \
+            frameworks.applies("unsloth", "gemma3_forced_float32", version) is not False
+        fp16, _ = self._flag("fp16")
+        bf16, _ = self._flag("bf16")
+        if forced:
+            return Precision("no", fp16 or bf16, f"{who} switches Gemma 3 to float32 training on this GPU ('Unsloth: "
+                             "Switching to float32 training since model cannot work with float16')", requests,
+                             decided_by=who)
+        if fp16 is None and bf16 is None:
+            mode = "fp16" if load_fp16 or not self.gpu.supports_bf16 else "bf16"
+            return Precision(mode, None, f"{who} turns on {mode} when neither flag is set "
+                             f"({frameworks.behaviour('unsloth', 'precision_patch')['cite']})", requests,
+                             decided_by=who)
+        return None  # the flags stand; a mismatch with the model dtype is GD101/GD103's to judge
+
     @cached_property
     def trl_bf16_default(self) -> Fact | None:
-        """TRL >= 0.19: SFTConfig's bf16 defaults to ``not fp16`` when unset (facts.md §4.5)."""
-        sft = next((f for f in self.all("trainer_flavour") if f.value in ("trl", "trl-sft")), None)
-        if sft is None or self.all("bf16") or self._argument_flag("fp16"):
+        """TRL >= 0.19: every config's bf16 defaults to ``not fp16`` when unset (audit rows 21-22).
+        Unsloth replaces it and picks the precision itself."""
+        trl_config = next((f for f in self.all("trainer_flavour") if f.value in ("trl", "trl-sft")), None)
+        if trl_config is None or self.all("bf16") or self._argument_flag("fp16") or self.uses_unsloth:
             return None
-        if sft.origin == "training-args" and self.flavour != "trl":
+        if self.flavour != "trl":
             return None
-        trl = self.exact_version("trl")
-        if trl is not None and compare(trl, "0.19.0") < 0:
+        if any(isinstance(f.value, (Unknown, MachineValue)) for f in self.all("fp16")):
             return None
-        return Fact("bf16", True, sft.location, "trl-default", raw_key="bf16")
+        if frameworks.applies("trl", "bf16_default", self.exact_version("trl")) is False:
+            return None
+        return Fact("bf16", True, trl_config.location, "trl-default", raw_key="bf16")
 
     @property
     def mixed_precision_active(self) -> bool:
         mode = self.precision.mode
         if mode == "fp16" and self.runs_on_cpu:
             return False  # accelerate ignores fp16 on the CPU (repro.md §4)
-        if mode == "fp16" and self.is_gemma3 and self.uses_unsloth:
-            return False  # Unsloth resets fp16 to fp32 training for Gemma 3 (facts.md P21)
         return mode in ("fp16", "bf16")
 
     @property
@@ -314,6 +399,10 @@ class Setup:
         for fact in self.all("eval_split"):
             if isinstance(fact.value, (int, float)) and not isinstance(fact.value, bool) and fact.value > 0:
                 return fact
+        for fact in self.all("evals_per_epoch"):
+            if isinstance(fact.value, int) and not isinstance(fact.value, bool) and fact.value > 0 and \
+                    self.all("eval_split"):
+                return fact
         return self.first("eval_call")
 
     # --- cache ----------------------------------------------------------------
@@ -323,45 +412,76 @@ class Setup:
         config = self.first("model_config")
         target_key = ("text_config", "use_cache") if multimodal else ("use_cache",)
         target = (config.location.path, target_key) if config else None
+        override = self._framework_cache_override()
+        if override is not None:
+            return CacheSetting(False, None, override, None)
         for name in ("code_text_use_cache", "code_use_cache"):
             if multimodal and name == "code_use_cache":
                 continue  # the top-level switch is not what the language model reads (GD203)
             fact = self.first(name)
             if fact is not None:
+                if isinstance(fact.value, (Unknown, MachineValue)):
+                    return CacheSetting(None, fact, "set in code to a value that cannot be resolved", target)
                 return CacheSetting(is_true(fact.value), fact, "set in code", target)
-        for fact in self.all("use_cache"):
-            if fact.origin in ("training-args", "python"):
-                return CacheSetting(is_true(fact.value), fact, "set in the training arguments", target)
-        transformers = self.exact_version("transformers")
-        if transformers and compare(transformers, "5.0.0") >= 0 and self.is_training:
-            return CacheSetting(False, None, "transformers >= 5 Trainer sets use_cache from TrainingArguments.use_cache "
-                                "(default False)", target)
-        trl = self.exact_version("trl")
-        if trl and compare(trl, "0.22.0") >= 0 and self.flavour in ("trl", "trl-sft"):
-            return CacheSetting(False, None, "TRL >= 0.22 SFTTrainer passes use_cache=False", target)
+        if not multimodal:
+            for fact in self.all("use_cache"):
+                if fact.origin in ("training-args", "python"):
+                    if isinstance(fact.value, (Unknown, MachineValue)):
+                        return CacheSetting(None, fact, "set to a value that cannot be resolved", target)
+                    return CacheSetting(is_true(fact.value), fact, "set in the training arguments", target)
+            if self.is_training and self.known("transformers", "major_5"):
+                return CacheSetting(False, None, frameworks.provenance("transformers", "trainer_top_level_use_cache"),
+                                    target)
         name = "text_config_use_cache" if multimodal else "config_use_cache"
         fact = self.first(name)
         if fact is not None:
             return CacheSetting(is_true(fact.value), fact, f"config.json {fact.location.key}", target)
         where = "text_config.use_cache" if multimodal else "use_cache"
-        return CacheSetting(True, None, f"{where} is not set, and transformers defaults it to true", target)
+        why = f"{where} is not set, and transformers defaults it to true"
+        if multimodal and self.is_training and self.known("transformers", "major_5"):
+            why += "; the transformers 5 Trainer turns off only the top-level use_cache (audit row 26)"
+        return CacheSetting(True, None, why, target)
+
+    def _framework_cache_override(self) -> str | None:
+        """Why a framework turns the cache off at the level the model reads, if one does."""
+        if not self.is_training:
+            return None
+        if self.flavour == "axolotl" and frameworks.applies("axolotl", "use_cache_off",
+                                                            self.exact_version("axolotl")):
+            return "set by Axolotl: " + frameworks.provenance("axolotl", "use_cache_off")
+        if self.flavour == "llamafactory" and frameworks.applies("llamafactory", "use_cache_off",
+                                                                 self.exact_version("llamafactory")):
+            return "set by LLaMA-Factory: " + frameworks.provenance("llamafactory", "use_cache_off")
+        if self.uses_unsloth is not None and self.first("unsloth_loader") is not None and \
+                frameworks.applies("unsloth", "use_cache_off", self.exact_version("unsloth")) and \
+                self.exact_version("unsloth") is not None:
+            return "set by Unsloth: " + frameworks.provenance("unsloth", "use_cache_off")
+        if self.trl_trainer == "SFTTrainer" and frameworks.applies("trl", "sft_use_cache_off", self.exact_version("trl")):
+            return "passed by TRL's SFTTrainer: " + frameworks.provenance("trl", "sft_use_cache_off")
+        return None
 
     # --- weights ----------------------------------------------------------------
     @cached_property
     def weights_dtype(self) -> WeightsDtype:
         """The dtype the weights load in: it decides how fp16 fails and whether the
         HybridCache bug fires (README precision matrix)."""
-        explicit = self.first("load_dtype")
+        explicit = next((f for f in self.all("load_dtype")), None)
         if explicit is not None:
+            if isinstance(explicit.value, (Unknown, MachineValue)):
+                return WeightsDtype(None, explicit, f"loaded with {explicit.raw_key or 'dtype'}={explicit.value!r}")
             dtype = dtype_name(explicit.value)
             if dtype == "auto":
                 dtype = self._checkpoint_dtype()
                 return WeightsDtype(dtype, explicit, f"loaded with dtype 'auto' (the checkpoint's {dtype or 'dtype'})")
             if dtype in HALF or dtype == "float32":
                 return WeightsDtype(dtype, explicit, f"loaded with {explicit.raw_key or 'dtype'}={dtype}")
-        if self.first("unsloth_loader") is not None:
-            return WeightsDtype("bfloat16", self.first("unsloth_loader"), "Unsloth loads Gemma 3 weights in bfloat16")
-        if self.flavour == "axolotl":  # Axolotl derives torch_dtype from bf16/fp16 (anchors.md §6)
+        loader = self.first("unsloth_loader")
+        if loader is not None:
+            if self.gpu is None:
+                return WeightsDtype(None, loader, "Unsloth loads bfloat16 on a GPU with bf16, float16 on older GPUs")
+            dtype = "bfloat16" if self.gpu.supports_bf16 else "float16"
+            return WeightsDtype(dtype, loader, f"Unsloth loads {dtype} on the {self.gpu.describe()}")
+        if self.flavour == "axolotl":  # resolve_dtype: torch_dtype from bf16/fp16 (anchors.md §6)
             for mode, dtype in (("bf16", "bfloat16"), ("fp16", "float16")):
                 fact = self._argument_flag(mode)
                 if fact is not None:
@@ -370,12 +490,21 @@ class Setup:
         if self.flavour == "llamafactory":  # loads in its compute dtype (anchors.md §7)
             fact = self._argument_flag("bf16")
             return WeightsDtype("bfloat16" if fact else "float16", fact, "LLaMA-Factory loads in its compute dtype")
-        transformers = self.exact_version("transformers")
-        if transformers and compare(transformers, "5.0.0") >= 0:
+        string_load = next((f for f in self.all("model_load") if f.raw_key == "trl-string"), None)
+        if string_load is not None:
+            trl_dtype = frameworks.trl_string_load_dtype(self.exact_version("trl"))
+            if trl_dtype == "float32":
+                return WeightsDtype("float32", string_load, f"TRL {self.exact_version('trl')} loads a model named by a "
+                                    "string in float32 (" + frameworks.behaviour("trl", "string_load_dtype")["cite"] + ")")
+            if trl_dtype == "auto":
+                dtype = self._checkpoint_dtype()
+                return WeightsDtype(dtype, string_load, f"TRL {self.exact_version('trl')} loads a model named by a "
+                                    f"string with dtype 'auto' ({dtype})")
+        if self.known("transformers", "major_5"):
             dtype = self._checkpoint_dtype() or "bfloat16"
             return WeightsDtype(dtype, None, f"transformers >= 5 loads the checkpoint dtype ({dtype}) by default")
         plain = self.first("plain_from_pretrained")
-        if plain is not None and transformers:
+        if plain is not None and self.exact_version("transformers"):
             return WeightsDtype("float32", plain, "transformers 4.x from_pretrained loads float32 without torch_dtype")
         return WeightsDtype(None, None, "the loading code does not say")
 

@@ -16,26 +16,33 @@ def test_bundled_broken_example_text(tmp_path):
     assert result.code == 1
     lines = result.out.splitlines()
     assert "examples/gemma3-broken/train.yaml:10:1: GD101 [error] fp16 on a gemma3 model" in result.out
-    assert any(line.startswith("examples/gemma3-broken/model/config.json:15:3: GD202 [error]") for line in lines)
+    # The run names deepspeed: DeepSpeed owns the precision, so accelerate installs no fp32-output
+    # wrapper and the HybridCache crash path does not exist (audit row 9): no GD202 here.
+    assert not any(" GD202 " in line for line in lines)
+    assert any(line.startswith("examples/gemma3-broken/model/config.json:15:3: GD201 [warning]") for line in lines)
     assert any(line.startswith("examples/gemma3-broken/ds_zero2.json:3:5: GD103 [error]") for line in lines)
-    assert lines[-1].startswith("Found 4 errors, 1 warning in 6 files.")
+    assert lines[-1].startswith("Found 2 errors, 2 warnings in 6 files.")
     assert "\x1b[" not in result.out  # no colour when not a terminal
 
 
-def test_json_contract_version_1():
+def test_json_contract_version_1_1():
     result = run_console("check", "examples/gemma3-broken", "--format", "json", "--env", "none", cwd=ROOT)
     report = json.loads(result.out)
-    assert set(report) == {"version", "findings", "errors", "summary"} and report["version"] == 1
-    assert report["summary"] == {"files": 6, "error": 4, "warning": 1, "info": 0}
+    assert set(report) == {"version", "minor", "findings", "errors", "summary"}
+    assert (report["version"], report["minor"]) == (1, 1)
+    assert report["summary"] == {"files": 6, "error": 2, "warning": 2, "info": 0}
     for finding in report["findings"]:
-        assert set(finding) == {"rule", "name", "severity", "path", "line", "column", "cell", "key", "message", "fix"}
+        assert set(finding) == {"rule", "name", "severity", "path", "line", "column", "cell", "key", "message", "fix",
+                                "run"}
+        assert finding["run"] == "examples/gemma3-broken/train.yaml"
         assert finding["severity"] in ("error", "warning", "info")
         assert "\\" not in finding["path"] and not finding["path"].startswith("/")
         assert finding["fix"] is None or set(finding["fix"]) == {"safety", "title"}
     gd101 = next(f for f in report["findings"] if f["rule"] == "GD101")
-    assert gd101 | {"message": None, "fix": None} == {
+    assert gd101 | {"message": None, "fix": None, "run": None} == {
         "rule": "GD101", "name": "fp16-on-gemma3", "severity": "error", "path": "examples/gemma3-broken/train.yaml",
-        "line": 10, "column": 1, "cell": None, "key": "fp16", "message": None, "fix": None}
+        "line": 10, "column": 1, "cell": None, "key": "fp16", "message": None, "fix": None,
+        "run": None}
     assert gd101["fix"]["safety"] == "unsafe"
     paths = [(f["path"], f["line"]) for f in report["findings"]]
     assert paths == sorted(paths)
@@ -58,10 +65,12 @@ def test_exit_codes_fail_on_and_exit_zero():
 
 
 def test_select_and_ignore_by_prefix():
+    every = {f["rule"] for f in run_cli("check", str(BROKEN), "--env", "none", "--format", "json").json()["findings"]}
+    assert every == {"GD101", "GD103", "GD201"}
     report = run_cli("check", str(BROKEN), "--env", "none", "--format", "json", "--select", "GD2").json()
-    assert {f["rule"] for f in report["findings"]} == {"GD201", "GD202"}
-    report = run_cli("check", str(BROKEN), "--env", "none", "--format", "json", "--ignore", "GD1,GD201").json()
-    assert {f["rule"] for f in report["findings"]} == {"GD202"}
+    assert {f["rule"] for f in report["findings"]} == {"GD201"}
+    report = run_cli("check", str(BROKEN), "--env", "none", "--format", "json", "--ignore", "GD1,GD202").json()
+    assert {f["rule"] for f in report["findings"]} == {"GD201"}
 
 
 def test_gpu_changes_the_advice_and_fix_safety():

@@ -87,7 +87,8 @@ def test_unsloth_pattern_on_t4_is_a_warning_without_a_fix(tmp_path):
     report = run_cli("check", str(tmp_path), "--env", "none", "--format", "json", "--gpu", "T4").json()
     gd101 = [f for f in report["findings"] if f["rule"] == "GD101"]
     assert len(gd101) == 1 and gd101[0]["severity"] == "warning"
-    assert "Unsloth 2025.3.19 ignores this" in gd101[0]["message"] and gd101[0]["fix"]["safety"] == "display-only"
+    assert "Unsloth 2025.3.19 switches Gemma 3 to training without mixed precision" in gd101[0]["message"]
+    assert gd101[0]["fix"]["safety"] == "display-only"
 
 
 def test_notebook_locations_and_pins_beat_installed(tmp_path):

@@ -12,7 +12,9 @@ from conftest import EXAMPLES, FIXTURES
 
 HEAVY = ["torch", "transformers", "accelerate", "trl", "peft", "unsloth", "unsloth_zoo", "deepspeed", "bitsandbytes",
          "numpy", "jsonschema", "pydantic", "libcst", "ruamel", "huggingface_hub", "importlib.metadata"]
-LIGHT_ONLY = ["dataclasses", "inspect", "tomllib", "typing", "packaging"]
+LIGHT_ONLY = ["dataclasses", "inspect", "tomllib"]
+# packaging (PEP 440, issue 9) is imported only when a version has to be compared.
+VERSIONS_ONLY = ["packaging", "typing"]
 
 PROGRAM = """
 import json, sys
@@ -34,6 +36,8 @@ def test_check_imports_nothing_heavy():
         assert not {m.split(".")[0] for m in loaded} & {h.split(".")[0] for h in HEAVY if "." not in h}, target
         assert "importlib.metadata" not in loaded
         assert not loaded & set(LIGHT_ONLY), loaded & set(LIGHT_ONLY)
+    without_versions = modules_after("check", str(FIXTURES / "GD203/fail-top-level-only"), "--env", "none")
+    assert not without_versions & set(VERSIONS_ONLY + LIGHT_ONLY), without_versions & set(VERSIONS_ONLY)
 
 
 def test_env_command_imports_nothing_heavy():

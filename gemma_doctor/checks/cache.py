@@ -61,32 +61,38 @@ def use_cache_in_training(setup: Setup):
     if not setup.is_training or setup.family_name not in GEMMA_FAMILIES:
         return
     setting = setup.use_cache
-    if not setting.value:
-        return
-    checkpointing = setup.truthy("gradient_checkpointing") or setup.first("code_gradient_checkpointing")
+    if setting.value is not True:
+        return  # off, or unknown: never assumed on
     where = "text_config.use_cache" if setup.multimodal else "use_cache"
-    message = (f"{where} is true for a model being trained ({setting.why}). The cache is never used by a training "
-               "step and costs memory; on transformers 4.50.x it crashes the first mixed-precision evaluation (GD202).")
-    severity = None
-    if checkpointing is not None:
-        severity = "error"
-        message += (" With gradient checkpointing on, transformers warns '`use_cache=True` is incompatible with "
-                    "gradient checkpointing. Setting `use_cache=False`' and overrides it.")
-    yield Diagnostic(cache_location(setup), message, severity, cache_fix(setup, " for training"))
+    # A training step builds no cache: Gemma 2/3 build one only when `not self.training`
+    # (4.56.0 modeling_gemma3.py). So the cost is real only where evaluation or predict runs.
+    evaluation = setup.evaluation
+    if evaluation is not None:
+        severity = "warning"
+        cost = ("every evaluation/predict forward builds and returns a HybridCache it never uses (memory), and on "
+                "transformers 4.50.x that crashes mixed-precision evaluation (GD202)")
+    else:
+        severity = "info"
+        cost = "nothing in this run reads it (no evaluation or predict step), so it only matters once one is added"
+    message = f"{where} is true for a model being trained ({setting.why}): {cost}."
+    fix = cache_fix(setup, " for training") or Fix(
+        f"Set {where} = False on the model config after loading (model.config{'.text_config' if setup.multimodal else ''}"
+        ".use_cache = False), or in the model's config.json", "display-only")
+    yield Diagnostic(cache_location(setup), message, severity, fix)
 
 
 @rule("GD202")
 def hybridcache_float_crash(setup: Setup):
     version = setup.version("transformers")
-    if version is None or version.version is None:
-        return
-    if not setup.version_in("transformers", "4.50.0.dev0", "4.51.0"):
+    if version is None or version.version is None or not setup.known("transformers", "hybridcache_float_crash"):
         return
     if setup.family_name not in HYBRID_CACHE_FAMILY or not setup.mixed_precision_active:
         return
+    if setup.uses_deepspeed is not None:
+        return  # DeepSpeed owns the precision: accelerate installs no fp32-output wrapper (audit row 9)
     evaluation = setup.evaluation
     setting = setup.use_cache
-    if evaluation is None or not setting.value:
+    if evaluation is None or setting.value is not True:
         return
     weights = setup.weights_dtype
     if weights.dtype == "float32":
@@ -95,9 +101,9 @@ def hybridcache_float_crash(setup: Setup):
     condition = "" if weights.dtype else " if the weights load in bf16/fp16 (torch_dtype=torch.bfloat16 or \"auto\")"
     where = "text_config.use_cache" if setup.multimodal else "use_cache"
     message = (f"transformers {version.version} + {precision.mode} mixed precision ({precision.why}) + evaluation "
-               f"({evaluation.location.key or evaluation.raw_key or evaluation.name}) + {where}=true: the first "
-               f"evaluation crashes{condition} with `AttributeError: 'HybridCache' object has no attribute 'float'` "
-               "(accelerate calls .float() on the cache in the model outputs). Fixed in transformers 4.51.0.")
+               f"({evaluation.location.key or evaluation.raw_key or evaluation.name}) + {where}=true ({setting.why}): "
+               f"the first evaluation crashes{condition} with `AttributeError: 'HybridCache' object has no attribute "
+               "'float'` (accelerate calls .float() on the cache in the model outputs). Fixed in transformers 4.51.0.")
     fix = cache_fix(setup, "") or Fix("pip install 'transformers>=4.51.0'", "display-only",
                                        (Edit(None, "pip", ("transformers",), ">=4.51.0"),))
     yield Diagnostic(cache_location(setup), message, None, fix)
@@ -136,10 +142,16 @@ def eager_attention_gemma2(setup: Setup):
     value = str(fact.value) if fact is not None else None
     if value not in (None, "sdpa"):
         return
+    if setup.uses_unsloth is not None:
+        return  # Unsloth applies Gemma 2's soft-cap in its own attention (audit, GD501)
+    if value is None and setup.known("transformers", "gemma2_default_sdpa") is not True:
+        return  # 4.45-4.47 default to eager, >= 5.21 too; an unknown version: nothing to claim
+    if value == "sdpa" and setup.known("transformers", "gemma2_sdpa_drops_softcap") is False:
+        return  # >= 5.21 refuses sdpa for Gemma 2 with a ValueError instead
     said = "attn_implementation is sdpa" if value else "attn_implementation is not set, so transformers picks sdpa"
     message = (f"Gemma 2 is trained with sdpa attention ({said}): the sdpa path has no soft-cap argument, so "
-               "Gemma 2's attention logit soft-capping (50.0) is silently dropped. Use eager (or flash_attention_2, "
-               "which passes the soft-cap).")
+               "Gemma 2's attention logit soft-capping (50.0) is silently dropped. Use eager (or flash_attention_2 "
+               "with flash-attn >= 2.6, which passes the soft-cap).")
     location = fact.location if fact else training_location(setup)
     edits = tuple(e for e in [set_value(fact, "eager")] if e) if fact else ()
     yield Diagnostic(location, message, None,
@@ -151,7 +163,7 @@ def evaluation_strategy_removed(setup: Setup):
     for fact in setup.all("eval_strategy"):
         if fact.raw_key != "evaluation_strategy":
             continue
-        removed = setup.version_in("transformers", "4.51.0")
+        removed = setup.known("transformers", "evaluation_strategy_removed")
         if removed is False:
             continue
         version = setup.exact_version("transformers")
@@ -173,9 +185,10 @@ def evaluation_strategy_removed(setup: Setup):
 
 @rule("GD601")
 def token_type_ids_required(setup: Setup):
-    if not setup.multimodal or not setup.is_training or setup.flavour not in ("transformers", None):
+    if not setup.multimodal or not setup.is_training or setup.flavour not in ("transformers", "trl", None):
         return
-    if setup.uses_unsloth or not setup.version_in("transformers", "5.0.0", "5.6.0"):
+    # Unsloth's collator adds token_type_ids (unsloth#4017); TRL's text collator does not (trl#5807, audit row 31).
+    if setup.uses_unsloth or not setup.known("transformers", "token_type_ids_required"):
         return
     model_class = setup.first("model_class")
     if model_class is not None and "CausalLM" in str(model_class.value) and "Auto" not in str(model_class.value):

@@ -73,7 +73,7 @@ def invalid_model_config(setup: Setup):
 @rule("GD402")
 def dtype_key_version(setup: Setup):
     version = setup.exact_version("transformers")
-    if version is None or setup.version_in("transformers", None, "4.56.0") is not True:
+    if version is None or setup.known("transformers", "reads_dtype_key") is not False:
         return
     for name in ("config_dtype", "text_config_dtype"):
         for fact in setup.all(name):
@@ -84,7 +84,9 @@ def dtype_key_version(setup: Setup):
                 continue
             fmt, key_path = fact.edit
             yield Diagnostic(fact.location, f"config.json says \"dtype\": {fact.value!r}, a key transformers reads only "
-                             f"from 4.56.0; transformers {version} ignores it (config.torch_dtype is None), so "
-                             "torch_dtype='auto' loads float32.", None,
+                             f"from 4.56.0; transformers {version} leaves config.torch_dtype None. from_pretrained("
+                             "torch_dtype='auto') still loads the weights' own dtype and a plain from_pretrained loads "
+                             "float32 either way (audit row 16), so only tools that read config.torch_dtype lose it.",
+                             None,
                              Fix("Rename dtype to torch_dtype (4.56+ still reads torch_dtype)", "safe",
                                  (Edit(fact.location.path, fmt, key_path, "torch_dtype", op="rename"),)))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from gemma_doctor import frameworks
 from gemma_doctor.checks import rule
+from gemma_doctor.facts import MachineValue, Unknown
 from gemma_doctor.findings import Diagnostic, Edit, Fix, set_value, sibling_edit
-from gemma_doctor.pep440 import compare
 from gemma_doctor.setup import Setup, dtype_name, is_true
 
 OVERFLOW = ("Gemma 3 was pre-trained in bf16 and its residual stream passes fp16's maximum of 65504 "
@@ -23,23 +24,21 @@ FP16_FAILURE = {
 }
 
 
-def unsloth_fp16_path(setup: Setup) -> str | None:
-    """What Unsloth does with fp16 on Gemma 3, when the project uses it (facts.md §2.2)."""
+def unsloth_fp16_path(setup: Setup) -> tuple[str, str] | None:
+    """(what Unsloth does with this fp16 request on Gemma 3, severity) when the run uses it
+    (knowledge/audit.md rows 37-39). None: Unsloth is not in the run."""
     if not setup.uses_unsloth:
         return None
-    unsloth, zoo = setup.exact_version("unsloth"), setup.exact_version("unsloth_zoo")
-    if unsloth is None:
-        return ("Unsloth overrides fp16 for Gemma 3: releases before 2025.3.15 switch to pure float32, "
-                "2025.3.15+ with unsloth_zoo 2025.3.13+ use their own fp16-safe path")
-    try:
-        if compare(unsloth, "2025.3.15") >= 0 and (zoo is None or compare(zoo, "2025.3.13") >= 0):
-            return (f"Unsloth {unsloth} ignores this for Gemma 3 and trains with its own patched fp16 path "
-                    "(or float32), printing 'Unsloth: Switching to float32 training since model cannot work with float16'")
-        if compare(unsloth, "2025.3.10") >= 0:
-            return (f"Unsloth {unsloth} silently switches Gemma 3 to pure float32 training (slow, 2x memory); "
-                    "2025.3.15+ with unsloth_zoo 2025.3.13+ has an fp16-safe path")
-    except ValueError:
-        return None
+    precision = setup.precision
+    who = precision.decided_by or "Unsloth"
+    if precision.mode == "no" and precision.decided_by:
+        return (f"{who} switches Gemma 3 to training without mixed precision on this GPU ('Unsloth: Switching to "
+                "float32 training since model cannot work with float16'): slower and more memory than bf16, but it "
+                "runs", "warning")
+    if setup.gpu is not None and setup.gpu.supports_bf16:
+        return (f"{who} stops the trainer: `TypeError: Unsloth: Model is in bfloat16 precision but you want to use "
+                "float16 precision. Set fp16 to `False` and bf16 to `True`` (Unsloth loads Gemma 3 in bf16 on this GPU)",
+                "error")
     return None
 
 
@@ -85,6 +84,8 @@ def fp16_on_gemma3(setup: Setup):
         targets.append(precision.fact)
     weights = setup.weights_dtype
     unsloth = unsloth_fp16_path(setup)
+    if setup.uses_unsloth and unsloth is None and setup.gpu is None:
+        return  # Unsloth decides from the GPU: the engine judges each kind of GPU
     for fact in targets:
         full_eval = fact.name == "fp16_full_eval"
         if full_eval:
@@ -96,14 +97,14 @@ def fp16_on_gemma3(setup: Setup):
         advice, safety = _bf16_advice(setup)
         severity = None
         if unsloth is not None and not full_eval:
-            failure = unsloth
-            severity = "warning"
-            advice = ("Leave it to Unsloth, which picks Gemma 3's precision itself (do not force fp16 back); "
-                      "set bf16/fp16 explicitly if the file should say what really runs")
+            failure, severity = unsloth
+            if severity == "warning":
+                advice = ("Leave it to Unsloth, which picks Gemma 3's precision itself (do not force fp16 back); "
+                          "set bf16/fp16 explicitly if the file should say what really runs")
         message = (f"fp16 on a {setup.family_name} model ({fact.raw_key or fact.name} = {setup.describe_value(fact)}): "
                    f"{OVERFLOW}; {failure}.")
-        # Unsloth already overrides fp16 for Gemma 3: do not "fix" its notebook pattern (facts.md P21).
-        edits = [] if unsloth is not None else _switch_edits(setup, fact)
+        # Where Unsloth overrides fp16 for Gemma 3, do not "fix" its notebook pattern (facts.md P21).
+        edits = [] if unsloth is not None and unsloth[1] == "warning" else _switch_edits(setup, fact)
         fix = Fix(advice, safety if edits else "display-only", tuple(edits))
         yield Diagnostic(fact.location, message, severity, fix)
 
@@ -162,6 +163,9 @@ def _deepspeed_mismatch(setup: Setup):
     """Transformers compares hard-coded DeepSpeed fp16/bf16 with TrainingArguments and raises (facts.md P9)."""
     if not setup.is_training or setup.flavour in ("axolotl", "llamafactory") and not setup.all("fp16"):
         return
+    if any(isinstance(f.value, (Unknown, MachineValue)) for name in ("fp16", "bf16", "fp16_full_eval", "bf16_full_eval")
+           for f in setup.all(name)):
+        return  # a flag that cannot be resolved is not False: nothing to claim (issue 9, "unknown is not False")
     for mode in ("fp16", "bf16"):
         args_on = any(is_true(f.value) for f in setup.all(mode)) or any(is_true(f.value) for f in setup.all(f"{mode}_full_eval"))
         if mode == "bf16" and setup.trl_bf16_default is not None:
@@ -210,15 +214,26 @@ def bf16_unsupported_gpu(setup: Setup):
     gpu = setup.gpu
     if gpu is None or gpu.supports_bf16:
         return
+    precision = setup.precision
+    if precision.mode == "no" and precision.decided_by:
+        return  # e.g. Unsloth switched this Gemma 3 run to float32 on this GPU
     seen = set()
-    for mode, fact in setup.precision.requests:
+    for mode, fact in precision.requests:
         if mode != "bf16" or id(fact) in seen:
             continue
         seen.add(id(fact))
-        if fact.value == "auto" and fact.name in ("bf16",):
-            continue  # Axolotl resolves "auto" from the GPU: off here
+        if fact.value == "auto" and fact.name == "bf16":
+            # Axolotl resolves "auto" with torch.cuda.is_bf16_supported(), True on a T4 with current
+            # torch (audit row 24; torch 2.2.2 returned False on a V100, pytorch#124996).
+            message = (f"bf16: auto on the target {gpu.describe()}: {frameworks.provenance('axolotl', 'bf16_auto')}, "
+                       "so bf16 is turned on although this GPU has no native bf16 (needs compute capability >= 8.0): "
+                       "expect slow emulated bf16 or kernel errors.")
+            edits = tuple(e for e in [set_value(fact, False)] if e)
+            yield Diagnostic(fact.location, message, None,
+                             Fix("Set bf16: false (and fp16: false for fp32 training on Gemma 3)", "unsafe", edits))
+            continue
         if fact.origin == "trl-default":
-            message = (f"TRL >= 0.19 SFTConfig turns bf16 on by default, and the target {gpu.describe()} has no native "
+            message = (f"TRL >= 0.19 configs turn bf16 on by default, and the target {gpu.describe()} has no native "
                        "bf16 (needs >= 8.0). torch.cuda.is_bf16_supported() counts emulation and says True on a T4, "
                        "so transformers may not stop it: expect slow emulated bf16 or kernel errors.")
             edits = tuple(e for e in [Edit(fact.location.path, "yaml", ("bf16",), False)] if fact.location.path and

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gemma_doctor.checks import rule
 from gemma_doctor.facts import VersionFact
 from gemma_doctor.findings import Diagnostic, Edit, Fix
-from gemma_doctor.knowledge import data
+from gemma_doctor.knowledge import accelerate_minimum, data
 from gemma_doctor.pep440 import compare, parse_specifier, satisfies
 from gemma_doctor.setup import Setup
 
@@ -54,23 +54,20 @@ def transformers_too_old(setup: Setup):
         return
     family = setup.family_name
     version = fact.version
-    try:
-        if family in ("gemma3", "gemma3_text") and compare(version, "4.50.0") < 0:
-            yield Diagnostic(fact.location, f"transformers {version} ({_where(fact)}) cannot load Gemma 3: support "
-                             "arrived in 4.50.0; older versions fail with `KeyError: 'gemma3'` / 'does not recognize "
-                             "this architecture'.", None, pip_fix("transformers", ">=4.51.0", "Gemma 3 needs >= 4.50.0; "
-                                                                   "4.50.x has the HybridCache eval crash"))
-        elif family == "gemma3n" and compare(version, "4.53.0") < 0:
-            yield Diagnostic(fact.location, f"transformers {version} ({_where(fact)}) cannot load Gemma 3n: support "
-                             "arrived in 4.53.0.", None, pip_fix("transformers", ">=4.53.0", "Gemma 3n"))
-        elif family == "gemma3" and compare(version, "4.50.0") == 0:
-            auto = next((f for f in setup.all("model_class") if f.value == "AutoModelForCausalLM"), None)
-            if auto is not None:
-                yield Diagnostic(auto.location, "transformers 4.50.0 maps a multimodal gemma3 checkpoint loaded "
-                                 "through AutoModelForCausalLM to the text-only Gemma3ForCausalLM (fixed in 4.50.1).",
-                                 None, pip_fix("transformers", ">=4.51.0", "4.50.1 fixes the mapping; 4.51.0 the eval crash"))
-    except ValueError:
-        return
+    if family in ("gemma3", "gemma3_text") and setup.known("transformers", "loads_gemma3") is False:
+        yield Diagnostic(fact.location, f"transformers {version} ({_where(fact)}) cannot load Gemma 3: support "
+                         "arrived in 4.50.0; older versions fail with `KeyError: 'gemma3'` / 'does not recognize "
+                         "this architecture'.", None, pip_fix("transformers", ">=4.51.0", "Gemma 3 needs >= 4.50.0; "
+                                                               "4.50.x has the HybridCache eval crash"))
+    elif family == "gemma3n" and setup.known("transformers", "loads_gemma3n") is False:
+        yield Diagnostic(fact.location, f"transformers {version} ({_where(fact)}) cannot load Gemma 3n: support "
+                         "arrived in 4.53.0.", None, pip_fix("transformers", ">=4.53.0", "Gemma 3n"))
+    elif family == "gemma3" and setup.known("transformers", "auto_causal_lm_maps_multimodal_to_text"):
+        auto = next((f for f in setup.all("model_class") if f.value == "AutoModelForCausalLM"), None)
+        if auto is not None:
+            yield Diagnostic(auto.location, "transformers 4.50.0 maps a multimodal gemma3 checkpoint loaded "
+                             "through AutoModelForCausalLM to the text-only Gemma3ForCausalLM (fixed in 4.50.1).",
+                             None, pip_fix("transformers", ">=4.51.0", "4.50.1 fixes the mapping; 4.51.0 the eval crash"))
 
 
 @rule("GD302")
@@ -121,8 +118,11 @@ def accelerate_too_old(setup: Setup):
     accelerate = setup.version("accelerate")
     if transformers is None or accelerate is None or accelerate.version is None:
         return
+    floor = accelerate_minimum(transformers)
+    if floor is None:
+        return
+    minimum, _cite = floor
     try:
-        minimum = "1.1.0" if compare(transformers, "5.0.0") >= 0 else "0.26.0"
         too_old = compare(accelerate.version, minimum) < 0
     except ValueError:
         return
@@ -131,4 +131,3 @@ def accelerate_too_old(setup: Setup):
                          f"{minimum} that transformers {transformers} requires: the Trainer refuses to start with "
                          f"'Using the `Trainer` with `PyTorch` requires `accelerate>={minimum}`'.", None,
                          pip_fix("accelerate", f">={minimum}", f"required by transformers {transformers}"))
-

@@ -8,7 +8,15 @@ _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 
 def render(report, color: bool = False) -> str:
     lines = []
-    for finding in report.findings:
+    runs = sorted({finding.run or "" for finding in report.findings})
+    grouped = len(runs) > 1  # a heading per run only when findings come from more than one
+    ordered = sorted(report.findings, key=lambda f: (f.run or "", f.sort_key())) if grouped else report.findings
+    current = None
+    for finding in ordered:
+        if grouped and (finding.run or "") != current:
+            current = finding.run or ""
+            heading = f"run {current}" if current else "files no training run uses"
+            lines.append(f"{_BOLD}{heading}{_RESET}" if color else f"== {heading}")
         severity = finding.severity
         tag = f"{_COLORS[severity]}{severity}{_RESET}" if color else severity
         where = finding.location.display()

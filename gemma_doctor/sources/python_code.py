@@ -13,45 +13,48 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from gemma_doctor.facts import Fact, InputError, Location, MachineValue, SourceResult
-from gemma_doctor.setup import family_of_model_id
+from gemma_doctor.facts import Fact, InputError, Location, MachineValue, SourceResult, Unknown
+from gemma_doctor.modelids import family_of_model_id
 from gemma_doctor.sources import read_text
+from gemma_doctor.sources.python_eval import (_MISSING, ArgumentParser, ClassRef, DictValue, Evaluator, Scope,
+                                              combine, text_of)
 from gemma_doctor.sources.training_args import _COMMON
 
 ORIGIN = "python"
 ARGUMENT_CLASSES = {
     "TrainingArguments": "transformers", "Seq2SeqTrainingArguments": "transformers", "SFTConfig": "trl",
     "DPOConfig": "trl", "GRPOConfig": "trl", "ORPOConfig": "trl", "KTOConfig": "trl", "RewardConfig": "trl",
+    "CPOConfig": "trl", "RLOOConfig": "trl", "OnlineDPOConfig": "trl",
 }
 TRAINER_CLASSES = {
     "Trainer": "transformers", "Seq2SeqTrainer": "transformers", "SFTTrainer": "trl", "DPOTrainer": "trl",
-    "GRPOTrainer": "trl", "ORPOTrainer": "trl", "KTOTrainer": "trl", "RewardTrainer": "trl",
+    "GRPOTrainer": "trl", "ORPOTrainer": "trl", "KTOTrainer": "trl", "RewardTrainer": "trl", "CPOTrainer": "trl",
+    "RLOOTrainer": "trl", "OnlineDPOTrainer": "trl",
 }
 MODEL_CLASSES = {
     "AutoModelForCausalLM", "AutoModelForImageTextToText", "AutoModelForVision2Seq", "AutoModel",
     "Gemma3ForConditionalGeneration", "Gemma3ForCausalLM", "Gemma2ForCausalLM", "Gemma3nForConditionalGeneration",
     "Gemma3nForCausalLM", "PaliGemmaForConditionalGeneration", "AutoModelForSequenceClassification",
+    "GemmaForCausalLM", "AutoModelForSeq2SeqLM", "AutoPeftModelForCausalLM",
 }
 UNSLOTH_CLASSES = {"FastModel", "FastLanguageModel", "FastVisionModel"}
-# name of the GPU probe -> (value on compute capability >= 8.0, value on a T4/V100)
-MACHINE_CALLS = {
-    "is_bfloat16_supported": (True, False),  # Unsloth: capability >= 8 (facts.md §2.1)
-    "is_bf16_supported": (True, True),  # torch.cuda: counts emulation, True on a T4 (facts.md P3)
-    "is_torch_bf16_gpu_available": (True, True),
-}
-_DTYPE_ATTRS = {"float16", "bfloat16", "float32", "half", "float", "bfloat"}
-_UNSET = object()
 
 
 class Analyzer:
-    """Walks one module, or a notebook's cells in order with shared names."""
+    """Walks one module, or a notebook's cells in order with shared names.
+
+    Statements are read in order and names are bound as they go, so a value is the one
+    bound *before* its use (a notebook that reassigns ``model_id`` later is read right).
+    A function's body is read in its own scope, with its parameters bound to their
+    defaults. What cannot be resolved is Unknown (see python_eval).
+    """
 
     def __init__(self, display: str) -> None:
         self.display = display
         self.aliases: dict[str, str] = {}  # local name -> imported class/function name
-        self.constants: dict[str, tuple[object, ast.AST]] = {}  # module constants and dict literals
-        self.bindings: dict[str, str] = {}  # variable -> what it was bound to ("trainer", "bnb", ...)
-        self.bnb_configs: dict[str, ast.Call] = {}
+        self.evaluator = Evaluator(self.aliases)
+        self.scope = Scope()
+        self.trainers: set[str] = set()  # variables bound to a Trainer
         self.result = SourceResult(kind="python")
         self.cell: int | None = None
         self.line_offset = 0
@@ -66,231 +69,276 @@ class Analyzer:
     def call_ref(self, call: ast.Call) -> str:
         return f"{call.lineno - self.line_offset}:{call.col_offset}"
 
-    # --- values -----------------------------------------------------------------
-    def name_of(self, func: ast.AST) -> str | None:
-        if isinstance(func, ast.Name):
-            return self.aliases.get(func.id, func.id)
-        if isinstance(func, ast.Attribute):
-            return func.attr
-        return None
-
-    def value(self, node: ast.AST):
-        """A literal, a resolved constant, a dtype name, a MachineValue, or _UNSET."""
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name):
-            if node.id in self.constants:
-                return self.constants[node.id][0]
-            return _UNSET
-        if isinstance(node, ast.Attribute) and node.attr in _DTYPE_ATTRS:
-            return {"half": "float16", "float": "float32", "bfloat": "bfloat16"}.get(node.attr, node.attr)
-        if isinstance(node, ast.Call) and not node.args and not node.keywords:
-            name = self.name_of(node.func)
-            if name in MACHINE_CALLS:
-                on_bf16, on_older = MACHINE_CALLS[name]
-                return MachineValue(ast.unparse(node), on_bf16, on_older)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            inner = self.value(node.operand)
-            if isinstance(inner, MachineValue):
-                return MachineValue(ast.unparse(node), not inner.on_bf16_gpu, not inner.on_older_gpu)
-            if isinstance(inner, bool):
-                return not inner
-        if isinstance(node, (ast.List, ast.Tuple)):
-            items = [self.value(item) for item in node.elts]
-            return _UNSET if any(item is _UNSET for item in items) else items
-        return _UNSET
+    def value(self, node: ast.AST, scope: Scope):
+        return self.evaluator.value(node, scope)
 
     # --- walking -------------------------------------------------------------------
     def run(self, tree: ast.Module) -> None:
-        # One walk (ast.walk is the slow part of reading a big script); imports first, so that
-        # aliases are known, then module constants in order, then calls and assignments.
-        calls: list[ast.AST] = []
-        for node in ast.walk(tree):
-            kind = type(node)
-            if kind is ast.Call or kind is ast.Assign:
-                calls.append(node)
-            elif kind is ast.ImportFrom:
-                self._import_from(node)
-            elif kind is ast.Import:
-                for alias in node.names:
-                    if alias.name.split(".")[0] == "unsloth":
-                        self.add("unsloth_import", True, node, "unsloth")
-        for statement in tree.body:
-            self._constant(statement)
-        for node in calls:
-            if type(node) is ast.Call:
-                self._call(node)
+        self._block(tree.body, self.scope)
+
+    def _block(self, statements: list[ast.stmt], scope: Scope) -> None:
+        for statement in statements:
+            self._statement(statement, scope)
+
+    def _statement(self, statement: ast.stmt, scope: Scope) -> None:
+        kind = type(statement)
+        if kind is ast.Import:
+            for alias in statement.names:
+                if alias.name.split(".")[0] == "unsloth":
+                    self.add("unsloth_import", True, statement, "unsloth")
+                if alias.asname:
+                    self.aliases[alias.asname] = alias.name.split(".")[-1]
+            return
+        if kind is ast.ImportFrom:
+            if (statement.module or "").split(".")[0] == "unsloth":
+                self.add("unsloth_import", True, statement, "unsloth")
+            for alias in statement.names:
+                if alias.asname:
+                    self.aliases[alias.asname] = alias.name
+            return
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+            inner = Scope(scope)
+            arguments = statement.args
+            positional = arguments.posonlyargs + arguments.args
+            for parameter, default in zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults):
+                inner.bind(parameter.arg, self.value(default, scope))
+            for parameter, default in zip(arguments.kwonlyargs, arguments.kw_defaults):
+                if default is not None:
+                    inner.bind(parameter.arg, self.value(default, scope))
+            self._block(statement.body, inner)
+            return
+        if kind is ast.ClassDef:
+            self._block(statement.body, Scope(scope))
+            return
+        if kind is ast.If:
+            self._calls(statement.test, scope)
+            test = self.value(statement.test, scope)
+            if test is True or test is False or (not isinstance(test, (Unknown, MachineValue)) and
+                                                 isinstance(test, (int, str, type(None)))):
+                self._block(statement.body if test else statement.orelse, scope)
+                return
+            self._branches(statement, test, scope)
+            return
+        # Calls first (their facts), then the bindings the statement makes.
+        self._calls(statement, scope)
+        if kind is ast.Assign:
+            for target in statement.targets:
+                self._bind(target, statement.value, statement, scope)
+        elif kind is ast.AnnAssign and statement.value is not None:
+            self._bind(statement.target, statement.value, statement, scope)
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(statement, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                self._block(block, scope)
+        for handler in getattr(statement, "handlers", []) or []:
+            self._block(handler.body, scope)
+
+    def _branches(self, statement: ast.If, test, scope: Scope) -> None:
+        """Both branches of an ``if`` whose test depends on the GPU (or is unknown): a name
+        assigned in them takes, on each kind of GPU, the branch taken there (or is unknown)."""
+        before = dict(scope.names)
+        self._block(statement.body, scope)
+        after_body = dict(scope.names)
+        scope.names.clear()
+        scope.names.update(before)
+        self._block(statement.orelse, scope)
+        after_else = dict(scope.names)
+        for name in set(after_body) | set(after_else):
+            in_body = after_body.get(name, before.get(name, _MISSING))
+            in_else = after_else.get(name, before.get(name, _MISSING))
+            if in_body is in_else:
+                continue
+            if in_body is _MISSING or in_else is _MISSING:
+                scope.names[name] = Unknown(name)
             else:
-                self._assign(node)
+                scope.names[name] = combine(text_of(statement.test), lambda t, b, o: b if t else o,
+                                            test, in_body, in_else)
 
-    def _import_from(self, node: ast.ImportFrom) -> None:
-        module = node.module or ""
-        if module.split(".")[0] == "unsloth":
-            self.add("unsloth_import", True, node, "unsloth")
-        for alias in node.names:
-            if alias.asname:
-                self.aliases[alias.asname] = alias.name
+    def _calls(self, node: ast.AST, scope: Scope) -> None:
+        """Every call in one statement (not in nested statements, functions or classes)."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            for child in ast.iter_child_nodes(current):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) or \
+                        isinstance(child, ast.stmt):
+                    continue
+                if type(child) is ast.Call:
+                    self._call(child, scope)
+                stack.append(child)
+            if current is node and isinstance(node, ast.Call):
+                self._call(node, scope)
 
-    def _constant(self, statement: ast.stmt) -> None:
-        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+    def _bind(self, target: ast.AST, value_node: ast.AST, statement: ast.stmt, scope: Scope) -> None:
+        if isinstance(target, ast.Name):
+            if isinstance(value_node, ast.Name) and self.aliases.get(value_node.id, value_node.id) in \
+                    MODEL_CLASSES | UNSLOTH_CLASSES | set(ARGUMENT_CLASSES) | set(TRAINER_CLASSES):
+                scope.bind(target.id, ClassRef(self.aliases.get(value_node.id, value_node.id)))
+                return
+            value = self.value(value_node, scope)
+            scope.bind(target.id, value)
+            if isinstance(value_node, ast.Call):
+                callee = self.evaluator.callee(value_node.func, scope)
+                if callee in TRAINER_CLASSES:
+                    self.trainers.add(target.id)
+                self._model_variable(target, value_node, statement, scope)
+            if isinstance(value, str) and "/" in value and family_of_model_id(value) and scope is self.scope:
+                self.add("model_id", value, value_node, target.id)  # MODEL = "google/gemma-3-4b-it"
             return
-        target = statement.targets[0]
-        if not isinstance(target, ast.Name):
+        if isinstance(target, ast.Tuple) and target.elts and isinstance(value_node, ast.Call):
+            first = target.elts[0]  # model, tokenizer = FastModel.from_pretrained(...)
+            if isinstance(first, ast.Name):
+                self._model_variable(first, value_node, statement, scope)
+            for element in target.elts:
+                if isinstance(element, ast.Name):
+                    scope.bind(element.id, Unknown(element.id))
             return
-        value = statement.value
-        if isinstance(value, ast.Dict) or (isinstance(value, ast.Call) and self.name_of(value.func) == "dict"):
-            self.constants[target.id] = (value, value)
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            container = scope.lookup(target.value.id)
+            key = self.value(target.slice, scope)
+            if isinstance(container, DictValue) and isinstance(key, str):
+                container.entries[key] = (self.value(value_node, scope), target, value_node)
             return
-        if isinstance(value, ast.Call) and self.name_of(value.func) == "BitsAndBytesConfig":
-            self.bnb_configs[target.id] = value
+        chain = _attribute_chain(target)
+        if chain is None or len(chain) < 3 or chain[-1] != "use_cache" or chain[-2] not in ("config", "text_config") \
+                or "config" not in chain[1:-1]:
             return
-        resolved = self.value(value)
-        if resolved is not _UNSET:
-            self.constants[target.id] = (resolved, value)
-            if isinstance(resolved, str) and "/" in resolved and family_of_model_id(resolved):
-                self.add("model_id", resolved, value, target.id)  # MODEL = "google/gemma-3-4b-it"
+        value = self.value(value_node, scope)
+        ref = f"{statement.lineno - self.line_offset}:{statement.col_offset}"
+        name = "code_text_use_cache" if chain[-2] == "text_config" else "code_use_cache"
+        self.add(name, value, statement, ".".join(chain[1:]), ("python", (f"assign@{ref}",)))
 
-    def _keywords(self, call: ast.Call):
-        """(name, value node, key node) for every keyword, following ``**dict`` literals."""
+    def _model_variable(self, target: ast.Name, call: ast.Call, statement: ast.stmt, scope: Scope) -> None:
+        if self.evaluator.callee(call.func, scope) == "from_pretrained" and \
+                self.evaluator.owner(call.func, scope) in MODEL_CLASSES | UNSLOTH_CLASSES:
+            # where a fix can add `model.config...use_cache = False`
+            ref = f"stmt@{statement.lineno - self.line_offset}:{statement.col_offset}"
+            self.add("model_variable", target.id, statement, target.id, ("python", (ref,)))
+
+    def _keywords(self, call: ast.Call, scope: Scope):
+        """(name, value, key node, editable) for every keyword, following ``**dict`` values."""
         for keyword in call.keywords:
             if keyword.arg is not None:
-                yield keyword.arg, keyword.value, keyword, True
+                yield keyword.arg, self.value(keyword.value, scope), keyword, keyword.value, True
                 continue
-            source = keyword.value
-            if isinstance(source, ast.Name) and source.id in self.constants:
-                source = self.constants[source.id][1]
-            if isinstance(source, ast.Dict):
-                for key, item in zip(source.keys, source.values):
-                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                        yield key.value, item, key, False
-            elif isinstance(source, ast.Call) and self.name_of(source.func) == "dict":
-                for inner in source.keywords:
-                    if inner.arg:
-                        yield inner.arg, inner.value, inner, False
+            spread = self.value(keyword.value, scope)
+            if isinstance(spread, DictValue):
+                for key, (value, key_node, value_node) in spread.entries.items():
+                    yield key, value, key_node, value_node, False
 
-    def _call(self, call: ast.Call) -> None:
-        name = self.name_of(call.func)
+    def _call(self, call: ast.Call, scope: Scope) -> None:
+        name = self.evaluator.callee(call.func, scope)
         if name in ARGUMENT_CLASSES:
-            self._training_arguments(call, name)
+            self._training_arguments(call, name, scope)
         elif name in TRAINER_CLASSES:
             self.add("trainer_call", name, call, name)
             self.add("trainer_flavour", TRAINER_CLASSES[name], call, name)
             for keyword in call.keywords:
                 if keyword.arg == "model":  # SFTTrainer(model="google/gemma-3-1b-it")
-                    model_id = self.value(keyword.value)
+                    model_id = self.value(keyword.value, scope)
                     if isinstance(model_id, str):
                         self.add("model_id", model_id, keyword.value, "model")
-                if keyword.arg == "eval_dataset" and not (isinstance(keyword.value, ast.Constant) and keyword.value.value is None):
+                        self.add("model_load", model_id, keyword.value, "trl-string")
+                if keyword.arg == "eval_dataset" and not (isinstance(keyword.value, ast.Constant)
+                                                          and keyword.value.value is None):
                     self.add("eval_dataset", True, keyword, "eval_dataset")
         elif name == "from_pretrained" and isinstance(call.func, ast.Attribute):
-            self._from_pretrained(call)
+            self._from_pretrained(call, scope)
         elif name == "BitsAndBytesConfig":
-            self._bnb(call)
+            self._bnb(call, scope)
         elif name in ("evaluate", "predict") and isinstance(call.func, ast.Attribute):
             owner = call.func.value
             owner_name = owner.id if isinstance(owner, ast.Name) else ""
-            if self.bindings.get(owner_name) == "trainer" or "trainer" in owner_name.lower():
+            if owner_name in self.trainers or "trainer" in owner_name.lower():
                 self.add("eval_call", f"{owner_name}.{name}()", call, name)
         elif name == "gradient_checkpointing_enable":
             self.add("code_gradient_checkpointing", True, call, "gradient_checkpointing_enable")
+        elif name == "add_argument" and isinstance(call.func, ast.Attribute):
+            parser = self.value(call.func.value, scope)
+            if isinstance(parser, ArgumentParser):
+                self._argument(parser, call, scope)
 
-    def _training_arguments(self, call: ast.Call, class_name: str) -> None:
+    def _argument(self, parser: ArgumentParser, call: ast.Call, scope: Scope) -> None:
+        flags = [arg.value for arg in call.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+        dest = next((k.value.value for k in call.keywords if k.arg == "dest" and isinstance(k.value, ast.Constant)),
+                    None)
+        if dest is None and flags:
+            long_flags = [flag for flag in flags if flag.startswith("--")] or flags
+            dest = long_flags[0].lstrip("-").replace("-", "_")
+        if not dest:
+            return
+        action = next((k.value.value for k in call.keywords if k.arg == "action" and isinstance(k.value, ast.Constant)),
+                      None)
+        default_node = next((k.value for k in call.keywords if k.arg == "default"), None)
+        if default_node is not None:
+            parser.defaults[dest] = self.value(default_node, scope)
+        elif action == "store_true":
+            parser.defaults[dest] = False
+        elif action == "store_false":
+            parser.defaults[dest] = True
+        else:
+            parser.defaults[dest] = None
+
+    def _training_arguments(self, call: ast.Call, class_name: str, scope: Scope) -> None:
         self.add("trainer_flavour", ARGUMENT_CLASSES[class_name], call, class_name)
         self.add("training_arguments_call", class_name, call, class_name)
         ref = self.call_ref(call)
-        for keyword, value_node, key_node, direct in self._keywords(call):
+        for keyword, value, key_node, value_node, direct in self._keywords(call, scope):
             name = _COMMON.get(keyword)
             if name is None:
-                if keyword == "model_init_kwargs" and isinstance(value_node, ast.Dict):
-                    self._model_kwargs(value_node)
+                if keyword == "model_init_kwargs" and isinstance(value, DictValue):
+                    self._model_kwargs(value)
                 continue
-            value = self.value(value_node)
-            if value is _UNSET or value is None:
+            if value is None:
                 continue
             edit = ("python", (ref, keyword)) if direct else None
             self.add(name, value, key_node, keyword, edit)
 
-    def _model_kwargs(self, node: ast.Dict) -> None:
-        for key, item in zip(node.keys, node.values):
-            if isinstance(key, ast.Constant) and key.value in ("torch_dtype", "dtype", "attn_implementation"):
-                value = self.value(item)
-                if value is not _UNSET and value is not None:
-                    self.add(_COMMON[key.value], value, key, key.value)
+    def _model_kwargs(self, kwargs: DictValue) -> None:
+        for key in ("torch_dtype", "dtype", "attn_implementation"):
+            if key in kwargs.entries:
+                value, key_node, _value_node = kwargs.entries[key]
+                if value is not None:
+                    self.add(_COMMON[key], value, key_node, key)
 
-    def _from_pretrained(self, call: ast.Call) -> None:
-        owner = self.name_of(call.func.value)
+    def _from_pretrained(self, call: ast.Call, scope: Scope) -> None:
+        owner = self.evaluator.owner(call.func, scope)
         if owner not in MODEL_CLASSES and owner not in UNSLOTH_CLASSES:
             return
         ref = self.call_ref(call)
         self.add("model_class", owner, call, owner)
         if owner in UNSLOTH_CLASSES:
             self.add("unsloth_loader", owner, call, owner)
-        model_id = None
-        if call.args:
-            model_id = self.value(call.args[0])
+        model_id = self.value(call.args[0], scope) if call.args else None
         has_dtype = False
-        for keyword, value_node, key_node, direct in self._keywords(call):
-            if keyword == "model_name" and owner in UNSLOTH_CLASSES:
-                model_id = self.value(value_node)
-            elif keyword == "pretrained_model_name_or_path":
-                model_id = self.value(value_node)
+        for keyword, value, key_node, _value_node, direct in self._keywords(call, scope):
+            if keyword == "model_name" and owner in UNSLOTH_CLASSES or keyword == "pretrained_model_name_or_path":
+                model_id = value
             elif keyword in ("torch_dtype", "dtype"):
                 has_dtype = True
-                value = self.value(value_node)
-                if value is not _UNSET and value is not None:
+                if value is not None:
                     self.add("load_dtype", value, key_node, keyword, ("python", (ref, keyword)) if direct else None)
             elif keyword in ("attn_implementation", "load_in_4bit", "load_in_8bit", "use_cache"):
-                value = self.value(value_node)
-                if value is not _UNSET:
-                    name = "code_use_cache" if keyword == "use_cache" else _COMMON[keyword]
-                    self.add(name, value, key_node, keyword, ("python", (ref, keyword)) if direct else None)
-            elif keyword == "quantization_config":
-                if isinstance(value_node, ast.Call) and self.name_of(value_node.func) == "BitsAndBytesConfig":
-                    pass  # visited on its own by the walk
+                name = "code_use_cache" if keyword == "use_cache" else _COMMON[keyword]
+                self.add(name, value, key_node, keyword, ("python", (ref, keyword)) if direct else None)
+            elif keyword == "full_finetuning" and owner in UNSLOTH_CLASSES:
+                self.add("unsloth_full_finetuning", value, key_node, keyword)
         if isinstance(model_id, str):
             self.add("model_id", model_id, call.args[0] if call.args else call, "model_id")
+            self.add("model_load", model_id, call, owner)
+        elif model_id is not None:
+            self.add("model_load", model_id, call, owner)
         if owner in MODEL_CLASSES and not has_dtype:
             self.add("plain_from_pretrained", owner, call, owner)
 
-    def _bnb(self, call: ast.Call) -> None:
+    def _bnb(self, call: ast.Call, scope: Scope) -> None:
         ref = self.call_ref(call)
-        for keyword, value_node, key_node, direct in self._keywords(call):
+        for keyword, value, key_node, _value_node, direct in self._keywords(call, scope):
             if keyword == "bnb_4bit_compute_dtype":
-                value = self.value(value_node)
-                if value is not _UNSET and value is not None:
+                if value is not None:
                     self.add("bnb_compute_dtype", value, key_node, keyword, ("python", (ref, keyword)) if direct else None)
             elif keyword in ("load_in_4bit", "load_in_8bit"):
-                value = self.value(value_node)
-                if value is not _UNSET:
-                    self.add(keyword, value, key_node, keyword)
-
-    def _assign(self, node: ast.Assign) -> None:
-        value_node = node.value
-        if isinstance(value_node, ast.Call):
-            callee = self.name_of(value_node.func)
-            for target in node.targets:
-                if isinstance(target, ast.Name) and callee in TRAINER_CLASSES:
-                    self.bindings[target.id] = "trainer"
-            if callee == "from_pretrained" and isinstance(value_node.func, ast.Attribute) and \
-                    self.name_of(value_node.func.value) in MODEL_CLASSES | UNSLOTH_CLASSES:
-                target = node.targets[0]
-                if isinstance(target, ast.Tuple) and target.elts:  # model, tokenizer = FastModel.from_pretrained(...)
-                    target = target.elts[0]
-                if isinstance(target, ast.Name):  # where a fix can add `model.config...use_cache = False`
-                    ref = f"stmt@{node.lineno - self.line_offset}:{node.col_offset}"
-                    self.add("model_variable", target.id, node, target.id, ("python", (ref,)))
-        for target in node.targets:
-            chain = _attribute_chain(target)
-            if chain is None or len(chain) < 3 or chain[-1] != "use_cache" or "config" not in chain[1:-1]:
-                continue
-            value = self.value(value_node)
-            if value is _UNSET:
-                continue
-            ref = f"{node.lineno - self.line_offset}:{node.col_offset}"
-            name = "code_text_use_cache" if chain[-2] == "text_config" else "code_use_cache"
-            if chain[-2] not in ("config", "text_config"):
-                continue
-            self.add(name, value, node, ".".join(chain[1:]), ("python", (f"assign@{ref}",)))
+                self.add(keyword, value, key_node, keyword)
 
 
 def _attribute_chain(node: ast.AST) -> list[str] | None:

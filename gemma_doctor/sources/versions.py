@@ -17,9 +17,6 @@ from gemma_doctor.sources import read_text
 TRACKED = ("transformers", "accelerate", "trl", "peft", "unsloth", "unsloth_zoo", "torch", "deepspeed",
            "bitsandbytes", "datasets")
 
-_REQ_LINE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(\(?\s*[<>=!~][^;#@]*?)?\s*(?:;.*)?(?:#.*)?$")
-
-
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
@@ -27,20 +24,79 @@ def canonical(name: str) -> str:
 _TRACKED_SET = {canonical(name) for name in TRACKED}
 
 
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
 def parse_requirement(text: str) -> tuple[str, str] | None:
-    """``"transformers>=4.51,<5 ; python_version>'3'"`` -> ``("transformers", ">=4.51,<5")``."""
+    """``"transformers>=4.51,<5 ; python_version>'3'"`` -> ``("transformers", ">=4.51,<5")``.
+
+    A linear scan, not a regular expression: a 40 kB line must not cost seconds (fuzz D03).
+    Git pins (``transformers @ git+https://...@v4.49.0-Gemma-3``, or a bare
+    ``git+https://github.com/huggingface/transformers@TAG``) map to the release the
+    tag or commit corresponds to, from ``rules/data/git_refs.json``; an unknown ref has
+    no version.
+    """
     text = text.strip()
     if not text or text.startswith(("#", "-")):
         return None
-    if " @ " in text:  # "pkg @ https://..." or a local wheel: version unknown from the name
-        wheel = re.search(r"/([A-Za-z0-9_.]+)-(\d[^-/]*)-[^/]*\.whl", text)
-        name = canonical(text.split("@", 1)[0].strip().split("[")[0])
-        return (name, f"=={wheel.group(2)}") if wheel else (name, "")
-    match = _REQ_LINE.match(text)
-    if not match:
+    if text.startswith(("git+", "http://", "https://")):
+        return _url_requirement(None, text)
+    end = 0
+    while end < len(text) and text[end] in _NAME_CHARS:
+        end += 1
+    if end == 0:
         return None
-    spec = (match.group(3) or "").strip().strip("()").replace(" ", "")
-    return canonical(match.group(1)), spec
+    name = canonical(text[:end])
+    rest = text[end:].lstrip()
+    if rest.startswith("["):
+        close = rest.find("]")
+        if close == -1:
+            return None
+        rest = rest[close + 1:].lstrip()
+    if rest.startswith("@"):
+        return _url_requirement(name, rest[1:].strip())
+    for stop in (";", "#"):
+        cut = rest.find(stop)
+        if cut != -1:
+            rest = rest[:cut]
+    spec = rest.strip().strip("()").replace(" ", "")
+    if spec and spec[0] not in "<>=!~":
+        return None
+    return name, spec
+
+
+def _url_requirement(name: str | None, url: str) -> tuple[str, str] | None:
+    url = url.split("#", 1)[0].strip()
+    wheel_name = url.rsplit("/", 1)[-1]
+    if wheel_name.endswith(".whl") and wheel_name.count("-") >= 2:  # a local or remote wheel file
+        wheel_package, wheel_version = wheel_name.split("-")[:2]
+        return canonical(name or wheel_package), f"=={wheel_version}"
+    if "git+" not in url and "github.com" not in url:
+        return (name, "") if name else None
+    path = url.split("://", 1)[-1]
+    ref = None
+    repo_part = path
+    if "@" in path.split("/", 1)[-1]:
+        repo_part, ref = path.rsplit("@", 1)
+    repo = repo_part.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
+    package = canonical(name or repo)
+    version = _git_ref_version(package, ref)
+    return package, f"=={version}" if version else ""
+
+
+def _git_ref_version(package: str, ref: str | None) -> str | None:
+    """The release a git tag or commit of a tracked library corresponds to, if known."""
+    if not ref:
+        return None  # the default branch: a moving target
+    from gemma_doctor.knowledge import data
+    from gemma_doctor.pep440 import is_valid
+
+    known = data("git_refs").get(package, {})
+    for key, version in known.items():
+        if ref == key or (len(ref) >= 7 and key.startswith(ref)):
+            return version
+    candidate = ref.removeprefix("v")
+    return candidate if is_valid(candidate) else None
 
 
 def _fact(name: str, spec: str, location: Location, origin: str) -> VersionFact:

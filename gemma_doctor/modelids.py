@@ -1,0 +1,34 @@
+"""Which family a model id or a config ``model_type`` belongs to (``rules/data/model_families.json``).
+
+The family is decided per model load, never per project: a script that loads
+``seeklhy/codes-1b`` gets no Gemma finding, even in a Gemma repository.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from gemma_doctor.knowledge import data
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> list[tuple[re.Pattern, str]]:
+    return [(re.compile(pattern, re.I), family) for pattern, family in data("model_families")["id_patterns"]]
+
+
+def family_of_model_id(model_id: str) -> str | None:
+    """The family of a Hub id or path, or None when nothing in it names one."""
+    for pattern, family in _patterns():
+        if pattern.search(model_id):
+            return None if family == "other" and "gemma" not in model_id.lower() else family
+    return None
+
+
+def family_of_model_type(model_type: object, text_model_type: object = None) -> str:
+    """The family a config.json's ``model_type`` (and its text_config's) names; "other" if not Gemma."""
+    table = data("model_families")["model_types"]
+    family = table.get(str(model_type), "other")
+    if family == "paligemma" and str(text_model_type) == "gemma2":
+        return "paligemma2"
+    return family

@@ -1,0 +1,191 @@
+"""Runs: one training entry point together with what it uses.
+
+An entry point is a training script or notebook (it builds TrainingArguments, a TRL
+config or a Trainer), or a training-argument file (Axolotl, LLaMA-Factory, TRL CLI
+recipe, TrainingArguments dump). What it uses:
+
+- the model it loads: the ``config.json`` of a local model folder it names, else of the
+  Hugging Face cache entry for the Hub id it names, else the nearest model config in its
+  own folder or above, but only when that config is of the family the entry loads (a
+  script that loads ``seeklhy/codes-1b`` never takes a Gemma config);
+- the DeepSpeed file it names, and the accelerate config in its folder or above;
+- the version pins of the nearest folder (its own, or above) that has any, unless it
+  pins its own (a notebook's ``!pip install`` lines).
+
+Findings belong to a run. A project with no entry point is one run of every file, as a
+model folder or a requirements file checked on its own is. Files that no entry uses
+(a second model folder, say) form one more run, so their own rules (GD401, GD402, ...)
+still speak.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gemma_doctor.facts import Fact, SourceResult, VersionFact
+from gemma_doctor.modelids import family_of_model_id, family_of_model_type
+from gemma_doctor.records import field, record
+
+ENTRY_KINDS = ("python", "notebook", "training-args")
+PIN_KINDS = ("requirements", "pyproject", "lock")
+
+
+@record
+class LoadedFile:
+    display: str
+    path: Path
+    result: SourceResult
+
+
+@record
+class Run:
+    """What one training run reads. ``entry`` is None for the files no entry uses."""
+
+    entry: str | None
+    files: list[str] = field(default_factory=list)  # display paths, the entry first
+    notes: list[str] = field(default_factory=list)  # how the run was assembled ("layout inferred", ...)
+
+    @property
+    def label(self) -> str | None:
+        return self.entry
+
+
+def is_entry(loaded: LoadedFile) -> bool:
+    result = loaded.result
+    if result.kind == "training-args":
+        return True
+    if result.kind in ("python", "notebook"):
+        return any(fact.name in ("training_arguments_call", "trainer_call") for fact in result.facts)
+    return False
+
+
+def _model_family(loaded: LoadedFile) -> str | None:
+    facts = loaded.result.facts
+    model_type = next((f.value for f in facts if f.name == "model_type"), None)
+    if model_type is None:
+        return None
+    text_type = next((f.value for f in facts if f.name == "text_model_type"), None)
+    return family_of_model_type(model_type, text_type)
+
+
+def _generation(family: str | None) -> str | None:
+    """Families that share rules: a gemma3_text checkpoint may sit beside a gemma3 id."""
+    if family in ("gemma3", "gemma3_text"):
+        return "gemma3"
+    return family
+
+
+def _loaded_ids(loaded: LoadedFile) -> list[str]:
+    return [f.value for f in loaded.result.facts if f.name in ("model_id", "model_load") and isinstance(f.value, str)]
+
+
+def _ancestors(directory: Path, root: Path) -> list[Path]:
+    chain = [directory]
+    while directory != root and root in directory.parents:
+        directory = directory.parent
+        chain.append(directory)
+    return chain
+
+
+def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder) -> list[Run]:
+    """Group loaded files into runs. ``resolve_model_folder(entry, model_id)`` returns the
+    display paths of a model folder's config files (local or in the HF cache), or []."""
+    entries = [loaded for loaded in files.values() if is_entry(loaded)]
+    if not entries:
+        return [Run(None, list(files))]
+    by_dir: dict[Path, list[LoadedFile]] = {}
+    for loaded in files.values():
+        by_dir.setdefault(loaded.path.resolve().parent, []).append(loaded)
+    used: set[str] = set()
+    runs = []
+    for entry in entries:
+        run = Run(entry.display, [entry.display])
+        directory = entry.path.resolve().parent
+        chain = _ancestors(directory, root.resolve())
+        ids = _loaded_ids(entry)
+        # the model: a folder it names, the HF cache, else the nearest config of the same family
+        model_files: list[str] = []
+        for model_id in ids:
+            model_files = resolve_model_folder(entry, model_id)
+            if model_files:
+                break
+        if not model_files:
+            wanted = {_generation(family_of_model_id(model_id)) for model_id in ids}
+            names_other_model = bool(ids) and wanted == {None}
+            for folder in chain:
+                configs = [f for f in by_dir.get(folder, []) if f.result.kind == "model-config"]
+                configs += [f for f in _child_model_configs(by_dir, folder) if f not in configs]
+                matching = [f for f in configs if not names_other_model and
+                            (wanted - {None} == set() or _generation(_model_family(f)) in wanted)]
+                if matching:
+                    model_files = [matching[0].display] + [f.display for f in by_dir.get(matching[0].path.resolve().parent, [])
+                                                           if f.result.kind == "generation-config"]
+                    break
+            if not model_files and ids and wanted - {None}:
+                run.notes.append("the model's config.json is neither local nor in the Hugging Face cache: its layout "
+                                 "was inferred from the model id")
+        run.files.extend(model_files)
+        # DeepSpeed files it names (already loaded as referenced files), accelerate config nearby
+        for fact in entry.result.facts:
+            if fact.name == "deepspeed" and isinstance(fact.value, str):
+                for loaded in files.values():
+                    if loaded.result.kind == "deepspeed" and \
+                            (loaded.path.resolve() == (directory / fact.value).resolve()
+                             or loaded.display.endswith(fact.value.lstrip("./"))):
+                        run.files.append(loaded.display)
+        for folder in chain:
+            accelerate = [f.display for f in by_dir.get(folder, []) if f.result.kind == "accelerate-config"]
+            if accelerate:
+                run.files.extend(accelerate)
+                break
+        # pins: its own (notebook), else the nearest folder with any
+        if not entry.result.versions:
+            for folder in chain:
+                pins = [f.display for f in by_dir.get(folder, []) if f.result.kind in PIN_KINDS]
+                if pins:
+                    run.files.extend(pins)
+                    break
+        run.files = list(dict.fromkeys(run.files))
+        used.update(run.files)
+        runs.append(run)
+    leftover = [display for display, loaded in files.items()
+                if display not in used and loaded.result.kind in ("model-config", "deepspeed", "accelerate-config",
+                                                                  "generation-config")]
+    if any(files[display].result.kind == "model-config" for display in leftover):
+        leftover += [display for display, loaded in files.items()
+                     if loaded.result.kind in PIN_KINDS and loaded.path.resolve().parent in
+                     {files[d].path.resolve().parent for d in leftover}]
+        runs.append(Run(None, list(dict.fromkeys(leftover))))
+    return runs
+
+
+def _child_model_configs(by_dir: dict[Path, list[LoadedFile]], folder: Path) -> list[LoadedFile]:
+    """Model configs one level down (``./model/config.json`` beside ``train.yaml``)."""
+    found = []
+    for directory, loaded_files in by_dir.items():
+        if directory.parent == folder:
+            found.extend(f for f in loaded_files if f.result.kind == "model-config")
+    return sorted(found, key=lambda f: f.display)
+
+
+def run_facts(run: Run, files: dict[str, LoadedFile]) -> tuple[list[Fact], list[VersionFact]]:
+    facts: list[Fact] = []
+    versions: list[VersionFact] = []
+    for display in run.files:
+        loaded = files.get(display)
+        if loaded is not None:
+            facts.extend(loaded.result.facts)
+            versions.extend(loaded.result.versions)
+    return facts, versions
+
+
+def project_root(path: Path) -> Path:
+    """For files passed one by one: the repository they live in (or their folder)."""
+    current = path.resolve().parent
+    start = current
+    while True:
+        if (current / ".git").exists():
+            return current
+        if current.parent == current:
+            return start
+        current = current.parent

@@ -1,0 +1,291 @@
+"""A small evaluator for the expressions training scripts use to pick their settings.
+
+It never runs user code. It folds literals, names bound in the script (flow by flow,
+statement by statement), ``not``/``and``/``or``, comparisons, conditional expressions,
+``dict(...)``/``{...}`` literals and their subscripts, argparse ``add_argument(default=...)``,
+``os.environ.get(key, default)`` and the GPU idioms:
+
+- ``torch.cuda.is_available()``: True on the GPU a training run targets;
+- ``torch.cuda.is_bf16_supported()`` and transformers' ``is_torch_bf16_gpu_available()``:
+  True on every GPU with recent torch, which counts emulation (facts.md P3, audit row 23);
+- Unsloth's ``is_bfloat16_supported()``: compute capability >= 8.0 (facts.md §2.1);
+- ``torch.cuda.get_device_capability()``: (8, 0) on a bf16 GPU, (7, 5) on a T4.
+
+A GPU-dependent result is a ``MachineValue`` (one value per kind of GPU); anything else it
+cannot resolve is ``Unknown``, never False.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+
+from gemma_doctor.facts import MachineValue, Unknown
+
+# name of the GPU probe -> (value on compute capability >= 8.0, value on a T4/V100)
+MACHINE_CALLS: dict[str, tuple[object, object]] = {
+    "is_bfloat16_supported": (True, False),
+    "is_bf16_supported": (True, True),
+    "is_torch_bf16_gpu_available": (True, True),
+    "is_available": (True, True),
+    "get_device_capability": ((8, 0), (7, 5)),
+}
+_DTYPE_ATTRS = {"float16": "float16", "bfloat16": "bfloat16", "float32": "float32", "half": "float16",
+                "float": "float32", "bfloat": "bfloat16"}
+_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+            ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
+            ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
+
+
+class ClassRef:
+    """A name bound to a class (``model_class = AutoModelForCausalLM``)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class DictValue:
+    """A dict literal or ``dict(...)`` call: key -> (value, key node, value node)."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[object, ast.AST, ast.AST]] = {}
+
+
+class ArgumentParser:
+    """``argparse.ArgumentParser()``: the defaults of the arguments added to it."""
+
+    __slots__ = ("defaults",)
+
+    def __init__(self) -> None:
+        self.defaults: dict[str, object] = {}
+
+
+class Namespace:
+    """What ``parser.parse_args()`` returns: attribute access gives the argument's default."""
+
+    __slots__ = ("parser",)
+
+    def __init__(self, parser: ArgumentParser) -> None:
+        self.parser = parser
+
+
+class Scope:
+    """Names bound so far, in a module or a function (which sees its module's names)."""
+
+    def __init__(self, parent: Scope | None = None) -> None:
+        self.names: dict[str, object] = {}
+        self.parent = parent
+
+    def lookup(self, name: str) -> object:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.names:
+                return scope.names[name]
+            scope = scope.parent
+        return _MISSING
+
+    def bind(self, name: str, value: object) -> None:
+        self.names[name] = value
+
+
+_MISSING = object()
+
+
+def text_of(node: ast.AST) -> str:
+    try:
+        text = ast.unparse(node)
+    except (ValueError, RecursionError):
+        return "<expression>"
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def combine(expression: str, function, *values: object) -> object:
+    """Apply ``function`` to values, any of which may be GPU-dependent or unknown."""
+    if any(isinstance(value, Unknown) for value in values):
+        return Unknown(expression)
+    if any(isinstance(value, MachineValue) for value in values):
+        sides = []
+        for pick in (0, 1):
+            args = [(value.on_bf16_gpu, value.on_older_gpu)[pick] if isinstance(value, MachineValue) else value
+                    for value in values]
+            sides.append(combine(expression, function, *args))
+        return MachineValue(expression, sides[0], sides[1])
+    try:
+        return function(*values)
+    except Exception:  # comparing a dtype with a tuple, and the like: not knowable here
+        return Unknown(expression)
+
+
+class Evaluator:
+    def __init__(self, aliases: dict[str, str]) -> None:
+        self.aliases = aliases  # local name -> imported name
+
+    def callee(self, func: ast.AST, scope: Scope) -> str | None:
+        """The name a call goes to: ``SFTConfig``, ``from_pretrained``, a bound class's name."""
+        if isinstance(func, ast.Name):
+            bound = scope.lookup(func.id)
+            if isinstance(bound, ClassRef):
+                return bound.name
+            return self.aliases.get(func.id, func.id)
+        if isinstance(func, ast.Attribute):
+            return func.attr
+        return None
+
+    def owner(self, func: ast.AST, scope: Scope) -> str | None:
+        """For ``X.from_pretrained``: the class X names (through aliases and bindings)."""
+        if isinstance(func, ast.Attribute):
+            return self.callee(func.value, scope)
+        return None
+
+    def value(self, node: ast.AST, scope: Scope) -> object:
+        kind = type(node)
+        if kind is ast.Constant:
+            return node.value
+        if kind is ast.Name:
+            bound = scope.lookup(node.id)
+            if bound is not _MISSING:
+                return bound
+            return Unknown(node.id)
+        if kind is ast.Attribute:
+            return self._attribute(node, scope)
+        if kind is ast.Call:
+            return self._call(node, scope)
+        if kind is ast.UnaryOp and isinstance(node.op, ast.Not):
+            return combine(text_of(node), lambda a: not a, self.value(node.operand, scope))
+        if kind is ast.UnaryOp and isinstance(node.op, ast.USub):
+            return combine(text_of(node), operator.neg, self.value(node.operand, scope))
+        if kind is ast.BoolOp:
+            return self._boolean(node, scope)
+        if kind is ast.Compare:
+            return self._compare(node, scope)
+        if kind is ast.IfExp:
+            test = self.value(node.test, scope)
+            body, orelse = self.value(node.body, scope), self.value(node.orelse, scope)
+            return combine(text_of(node), lambda t, b, o: b if t else o, test, body, orelse)
+        if kind is ast.Subscript:
+            return self._subscript(node, scope)
+        if kind in (ast.List, ast.Tuple):
+            items = [self.value(item, scope) for item in node.elts]
+            if any(isinstance(item, (Unknown, MachineValue)) for item in items):
+                return Unknown(text_of(node))
+            return items if kind is ast.List else tuple(items)
+        if kind is ast.Dict:
+            return self.dict_literal(node, scope)
+        if kind is ast.JoinedStr:
+            return Unknown(text_of(node))
+        return Unknown(text_of(node))
+
+    def _attribute(self, node: ast.Attribute, scope: Scope) -> object:
+        if node.attr in _DTYPE_ATTRS and isinstance(node.value, ast.Name) and \
+                self.aliases.get(node.value.id, node.value.id) in ("torch", "th"):
+            return _DTYPE_ATTRS[node.attr]
+        if isinstance(node.value, ast.Name):
+            owner = scope.lookup(node.value.id)
+            if isinstance(owner, Namespace):
+                return owner.parser.defaults.get(node.attr, Unknown(text_of(node)))
+        if node.attr in _DTYPE_ATTRS:  # torch imported under another name
+            return _DTYPE_ATTRS[node.attr]
+        return Unknown(text_of(node))
+
+    def _call(self, node: ast.Call, scope: Scope) -> object:
+        name = self.callee(node.func, scope)
+        if name in MACHINE_CALLS and not node.args and not node.keywords:
+            on_bf16, on_older = MACHINE_CALLS[name]
+            return MachineValue(text_of(node), on_bf16, on_older)
+        if name == "dict" and not node.args:
+            return self.dict_call(node, scope)
+        if name == "ArgumentParser":
+            return ArgumentParser()
+        if name in ("parse_args", "parse_known_args") and isinstance(node.func, ast.Attribute):
+            parser = self.value(node.func.value, scope)
+            if isinstance(parser, ArgumentParser):
+                return Namespace(parser)
+        if name in ("get", "getenv") and len(node.args) == 2 and _is_environ(node.func):
+            return self.value(node.args[1], scope)  # os.environ.get("X", default): the default
+        if name in ("bool", "str", "int", "float") and len(node.args) == 1 and not node.keywords:
+            converter = {"bool": bool, "str": str, "int": int, "float": float}[name]
+            return combine(text_of(node), converter, self.value(node.args[0], scope))
+        return Unknown(text_of(node))
+
+    def _boolean(self, node: ast.BoolOp, scope: Scope) -> object:
+        values = [self.value(item, scope) for item in node.values]
+        if isinstance(node.op, ast.And):
+            return combine(text_of(node), lambda *items: _and(items), *values)
+        return combine(text_of(node), lambda *items: _or(items), *values)
+
+    def _compare(self, node: ast.Compare, scope: Scope) -> object:
+        left = self.value(node.left, scope)
+        result: object = True
+        for op, right_node in zip(node.ops, node.comparators):
+            right = self.value(right_node, scope)
+            function = _COMPARE.get(type(op))
+            if function is None:
+                return Unknown(text_of(node))
+            step = combine(text_of(node), function, left, right)
+            result = combine(text_of(node), lambda a, b: bool(a and b), result, step)
+            left = right
+        return result
+
+    def _subscript(self, node: ast.Subscript, scope: Scope) -> object:
+        container = self.value(node.value, scope)
+        key = self.value(node.slice, scope)
+        if isinstance(container, DictValue) and isinstance(key, str):
+            entry = container.entries.get(key)
+            return entry[0] if entry else Unknown(text_of(node))
+        return combine(text_of(node), lambda c, k: c[k], container, key)
+
+    def dict_literal(self, node: ast.Dict, scope: Scope) -> DictValue:
+        result = DictValue()
+        for key, item in zip(node.keys, node.values):
+            if key is None:  # {**other}
+                spread = self.value(item, scope)
+                if isinstance(spread, DictValue):
+                    result.entries.update(spread.entries)
+                continue
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                result.entries[key.value] = (self.value(item, scope), key, item)
+        return result
+
+    def dict_call(self, node: ast.Call, scope: Scope) -> DictValue:
+        result = DictValue()
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                spread = self.value(keyword.value, scope)
+                if isinstance(spread, DictValue):
+                    result.entries.update(spread.entries)
+            else:
+                result.entries[keyword.arg] = (self.value(keyword.value, scope), keyword, keyword.value)
+        return result
+
+
+def _is_environ(func: ast.AST) -> bool:
+    """``os.environ.get`` / ``os.getenv`` / ``environ.get``."""
+    if not isinstance(func, ast.Attribute):
+        return False
+    if func.attr == "getenv":
+        return True
+    owner = func.value
+    return isinstance(owner, ast.Attribute) and owner.attr == "environ" or \
+        isinstance(owner, ast.Name) and owner.id == "environ"
+
+
+def _and(items: tuple) -> object:
+    result: object = True
+    for item in items:
+        result = item
+        if not item:
+            return item
+    return result
+
+
+def _or(items: tuple) -> object:
+    result: object = False
+    for item in items:
+        result = item
+        if item:
+            return item
+    return result
