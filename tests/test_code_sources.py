@@ -139,7 +139,8 @@ def test_syntax_error_cell_is_one_error_and_other_cells_still_count(tmp_path):
     result = run_cli("check", str(tmp_path), "--env", "none", "--format", "json")
     report = result.json()
     assert result.code == 2
-    assert [e["message"] for e in report["errors"]] == ["cell 1: syntax error: invalid syntax at line 1"]
+    assert [e["message"] for e in report["errors"]] == ["cell 1: syntax error: invalid syntax at line 1; skipped the "
+                                                         "statement at line 1 ('def broken(:') and read the rest"]
     assert any(f["rule"] == "GD101" and f["cell"] == 2 for f in report["findings"])
 
 

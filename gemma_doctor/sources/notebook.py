@@ -14,7 +14,8 @@ from pathlib import Path
 from gemma_doctor.facts import InputError, Location, SourceResult
 from gemma_doctor.jsonpos import load_value
 from gemma_doctor.sources import MAX_NOTEBOOK_BYTES, read_text
-from gemma_doctor.sources.python_code import Analyzer, parse, statement_ranges
+from gemma_doctor.sources.python_code import Analyzer, statement_ranges
+from gemma_doctor.sources.python_recovery import parse_recovering
 from gemma_doctor.sources.versions import _TRACKED_SET, _fact, parse_requirement
 from gemma_doctor.suppressions import scan_hash_comments
 
@@ -28,20 +29,35 @@ def cell_source(cell: dict) -> str:
 
 
 def python_lines(text: str) -> tuple[str, list[tuple[int, str]]]:
-    """The cell with magic and shell lines blanked, and the shell lines themselves."""
+    """The cell with magic and shell lines blanked, and the shell lines themselves.
+
+    An IPython shell line continues while it ends with a backslash (``%pip install \\``
+    then ``"trl==0.15.2" \\``): the pieces are joined into one shell line (numbered by
+    its first line) and every piece is blanked, so its pins are read and Python never
+    sees the continuation lines.
+    """
     lines = text.split("\n")
     if lines and lines[0].lstrip().startswith(_NON_PYTHON_CELL_MAGICS):
         return "", []
     shell = []
     out = []
-    for number, line in enumerate(lines, 1):
+    number = 0
+    while number < len(lines):
+        line = lines[number]
         stripped = line.lstrip()
         if stripped.startswith(("!", "%")):
-            shell.append((number, line))
+            first = number
+            joined = line
             indent = line[: len(line) - len(stripped)]
             out.append(f"{indent}pass" if indent else "")
+            while joined.rstrip().endswith("\\") and number + 1 < len(lines):
+                number += 1
+                joined = joined.rstrip()[:-1] + " " + lines[number].strip()
+                out.append("")
+            shell.append((first + 1, joined))
         else:
             out.append(line)
+        number += 1
     return "\n".join(out), shell
 
 
@@ -93,10 +109,9 @@ def load(path: Path, display: str) -> SourceResult:
                 analyzer.result.versions.append(_fact(package, spec, location, "notebook"))
         if not code.strip():
             continue
-        try:
-            tree = parse(code, display, f"cell {index}: ")
-        except InputError as exc:
-            problems.append(str(exc))
+        tree, skipped = parse_recovering(code, display, f"cell {index}: ")
+        problems.extend(skipped)
+        if tree is None:
             continue
         analyzer.cell = index
         analyzer.run(tree)

@@ -16,6 +16,7 @@ from pathlib import Path
 from gemma_doctor.facts import Fact, InputError, Location, MachineValue, SourceResult, Unknown
 from gemma_doctor.modelids import family_of_model_id
 from gemma_doctor.sources import read_text
+from gemma_doctor.sources.python_recovery import parse_recovering
 from gemma_doctor.sources.python_eval import (_MISSING, ArgumentParser, ClassRef, DictValue, Evaluator, Scope,
                                               combine, text_of)
 from gemma_doctor.sources.training_args import _COMMON
@@ -362,12 +363,11 @@ def statement_ranges(tree: ast.Module, offset: int = 0) -> dict[int, int]:
 
 
 def parse(text: str, display: str, what: str = "") -> ast.Module:
-    try:
-        return ast.parse(text, filename=display)
-    except SyntaxError as exc:
-        raise InputError(f"{what}syntax error: {exc.msg} at line {exc.lineno}") from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise InputError(f"{what}cannot parse: {type(exc).__name__}") from None
+    """Parse, or raise InputError naming what could not be read (see python_recovery)."""
+    tree, skipped = parse_recovering(text, display, what)
+    if tree is None:
+        raise InputError(skipped[0] if skipped else f"{what}cannot parse")
+    return tree
 
 
 # A script that mentions none of these cannot hold a fact we read: skip parsing it.
@@ -381,9 +381,13 @@ def load(path: Path, display: str) -> SourceResult:
     text = read_text(path)
     if not any(word in text for word in _RELEVANT):
         return SourceResult(kind="python")
-    tree = parse(text, display)
+    tree, skipped = parse_recovering(text, display)
+    if tree is None:
+        raise InputError(skipped[0] if skipped else "cannot parse")
     analyzer = Analyzer(display)
     analyzer.run(tree)
+    if skipped:
+        analyzer.result.error = "; ".join(skipped)
     if "gemma-doctor" in text:  # statement ranges cost a walk: only for files with suppression comments
         analyzer.result.suppressions = scan_hash_comments(text, display, None, statement_ranges(tree))
     return analyzer.result
