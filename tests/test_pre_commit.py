@@ -42,8 +42,8 @@ def test_check_hook_red_and_green_with_context(tmp_path, env):
     red = try_repo(_repo(tmp_path, "gemma3-broken", env), "gemma-doctor", env, "train.yaml")
     assert red.returncode == 1, red.stdout + red.stderr
     assert "train.yaml:10:1: GD101 [error]" in red.stdout
-    # Only train.yaml was passed; the model config it names is found as context.
-    assert "model/config.json:15:3: GD202 [error]" in red.stdout
+    # Only train.yaml was passed; the model config its run loads is judged with it.
+    assert "model/config.json:15:3: GD201 [warning]" in red.stdout
     green = try_repo(_repo(tmp_path, "gemma3-clean", env), "gemma-doctor", env, "train.yaml", "model/config.json")
     assert green.returncode == 0, green.stdout + green.stderr
 
@@ -73,3 +73,42 @@ def test_env_hook_uses_the_installed_environment(tmp_path, env):
     system = try_repo(repo, "gemma-doctor-env", env, "train.yaml")
     assert system.returncode == 1, system.stdout
     assert f"this project uses {transformers.__version__}" in system.stdout
+
+
+def test_real_commits_touching_only_config_or_requirements_are_judged_with_their_run(tmp_path, env):
+    """Two real commits got through before: one that re-pinned transformers 4.50.0 in requirements.txt,
+    one that dropped text_config.use_cache: false from model/config.json. Through the installed hook,
+    each now fails with GD202: the run that reads the changed file is re-checked."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    repo = tmp_path / "project"
+    shutil.copytree(EXAMPLES / "verify-hybridcache", repo)
+    config, requirements = repo / "model/config.json", repo / "requirements.txt"
+    cache_on, pinned_450 = config.read_text(), requirements.read_text()
+    assert '"use_cache"' not in cache_on and "transformers==4.50.0" in pinned_450
+    cache_off = cache_on.replace('"text_config": {', '"text_config": {\n    "use_cache": false,', 1)
+    pinned_451 = pinned_450.replace("transformers==4.50.0", "transformers==4.51.3")
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {ROOT}\n    rev: {head}\n    hooks:\n      - id: gemma-doctor\n")
+
+    def git(*args, check=True):
+        return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=check,
+                              timeout=600)
+
+    requirements.write_text(pinned_451)  # green: the crash is fixed in 4.51
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "init", "--no-verify")
+    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=repo, env=env, check=True, capture_output=True)
+
+    requirements.write_text(pinned_450)  # touches only requirements.txt
+    git("add", "requirements.txt")
+    repinned = git("commit", "-m", "pin transformers back to 4.50.0", check=False)
+    assert repinned.returncode != 0 and "GD202" in repinned.stdout + repinned.stderr, repinned.stdout + repinned.stderr
+
+    config.write_text(cache_off)  # green again: 4.50.0 with the cache off where the model reads it
+    git("add", "-A")
+    git("commit", "-qm", "4.50.0 with the cache off")
+    config.write_text(cache_on)  # touches only model/config.json
+    git("add", "model/config.json")
+    dropped = git("commit", "-m", "drop text_config.use_cache", check=False)
+    assert dropped.returncode != 0 and "GD202" in dropped.stdout + dropped.stderr, dropped.stdout + dropped.stderr
