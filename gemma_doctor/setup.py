@@ -465,6 +465,13 @@ class Setup:
     def weights_dtype(self) -> WeightsDtype:
         """The dtype the weights load in: it decides how fp16 fails and whether the
         HybridCache bug fires (README precision matrix)."""
+        upcast = self.first("peft_kbit_prepare")
+        if upcast is not None and frameworks.applies("peft", "kbit_prepare_upcasts", self.exact_version("peft")):
+            loaded = self.first("load_dtype")
+            how = f"loaded in {dtype_name(loaded.value)}, then " if loaded is not None and \
+                isinstance(loaded.value, str) else ""
+            return WeightsDtype("float32", upcast, f"{how}PEFT's prepare_model_for_kbit_training casts the non-4-bit "
+                                "weights to float32 (" + frameworks.behaviour("peft", "kbit_prepare_upcasts")["cite"] + ")")
         explicit = next((f for f in self.all("load_dtype")), None)
         if explicit is not None:
             if isinstance(explicit.value, (Unknown, MachineValue)):

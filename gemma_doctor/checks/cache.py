@@ -49,6 +49,13 @@ def cache_location(setup: Setup) -> Location:
     return training_location(setup)
 
 
+def inferred(setup: Setup) -> str:
+    """Say so when the model's layout (multimodal or text-only) comes from its id, not its config.json."""
+    if setup.first("model_config") is None and setup.notes:
+        return f" Note: {setup.notes[0]}."
+    return ""
+
+
 def training_location(setup: Setup) -> Location:
     """Where training is configured: the TrainingArguments/SFTConfig call, the trainer, or the recipe file."""
     fact = (setup.first("training_arguments_call") or setup.first("trainer_call")
@@ -74,7 +81,7 @@ def use_cache_in_training(setup: Setup):
     else:
         severity = "info"
         cost = "nothing in this run reads it (no evaluation or predict step), so it only matters once one is added"
-    message = f"{where} is true for a model being trained ({setting.why}): {cost}."
+    message = f"{where} is true for a model being trained ({setting.why}): {cost}.{inferred(setup)}"
     fix = cache_fix(setup, " for training") or Fix(
         f"Set {where} = False on the model config after loading (model.config{'.text_config' if setup.multimodal else ''}"
         ".use_cache = False), or in the model's config.json", "display-only")
@@ -103,7 +110,8 @@ def hybridcache_float_crash(setup: Setup):
     message = (f"transformers {version.version} + {precision.mode} mixed precision ({precision.why}) + evaluation "
                f"({evaluation.location.key or evaluation.raw_key or evaluation.name}) + {where}=true ({setting.why}): "
                f"the first evaluation crashes{condition} with `AttributeError: 'HybridCache' object has no attribute "
-               "'float'` (accelerate calls .float() on the cache in the model outputs). Fixed in transformers 4.51.0.")
+               "'float'` (accelerate calls .float() on the cache in the model outputs). Fixed in transformers 4.51.0."
+               + inferred(setup))
     fix = cache_fix(setup, "") or Fix("pip install 'transformers>=4.51.0'", "display-only",
                                        (Edit(None, "pip", ("transformers",), ">=4.51.0"),))
     yield Diagnostic(cache_location(setup), message, None, fix)

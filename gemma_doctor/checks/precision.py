@@ -127,6 +127,12 @@ def fp16_weights_gemma3(setup: Setup):
                 consequence = "every 4-bit matmul outputs fp16, so activations overflow as in plain fp16"
                 fix = Fix("Use bnb_4bit_compute_dtype=bfloat16 (compute capability >= 8.0), else float32", "unsafe",
                           tuple(e for e in [set_value(fact, "bfloat16")] if e))
+            elif setup.weights_dtype.dtype == "float32" and setup.first("peft_kbit_prepare") is not None:
+                consequence = ("prepare_model_for_kbit_training casts the weights back to float32 before training, "
+                               "but any forward or evaluation of this float16 load before that overflows to NaN, and "
+                               "the float16 round trip has already cut the bf16 range")
+                fix = Fix("Load in bfloat16 (compute capability >= 8.0), else float32", "unsafe",
+                          tuple(e for e in [set_value(fact, "bfloat16")] if e))
             else:
                 consequence = "the weights and activations are fp16, so the forward overflows to NaN"
                 fix = Fix("Load in bfloat16 (compute capability >= 8.0), else float32", "unsafe",

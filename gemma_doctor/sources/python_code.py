@@ -254,6 +254,8 @@ class Analyzer:
                 self.add("eval_call", f"{owner_name}.{name}()", call, name)
         elif name == "gradient_checkpointing_enable":
             self.add("code_gradient_checkpointing", True, call, "gradient_checkpointing_enable")
+        elif name == "prepare_model_for_kbit_training":
+            self.add("peft_kbit_prepare", True, call, name)
         elif name == "add_argument" and isinstance(call.func, ast.Attribute):
             parser = self.value(call.func.value, scope)
             if isinstance(parser, ArgumentParser):
@@ -372,6 +374,7 @@ def parse(text: str, display: str, what: str = "") -> ast.Module:
 
 # A script that mentions none of these cannot hold a fact we read: skip parsing it.
 _RELEVANT = ("Arguments", "Config", "from_pretrained", "Trainer", "use_cache", "gradient_checkpointing", "unsloth",
+             "prepare_model_for_kbit_training",
              "gemma", "Gemma", "evaluate", "predict", "gemma-doctor")
 
 
