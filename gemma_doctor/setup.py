@@ -63,6 +63,7 @@ class CacheSetting:
     fact: Fact | None  # the setting that decides it (None: the library default)
     why: str
     config_target: tuple[str, tuple] | None  # (config.json display path, key path) to fix
+    unless: str | None = None  # a framework whose unknown version may turn it off ("TRL >= 0.22 ...")
 
 
 @record(slots=True)
@@ -408,6 +409,13 @@ class Setup:
     # --- cache ----------------------------------------------------------------
     @cached_property
     def use_cache(self) -> CacheSetting:
+        setting = self._use_cache()
+        if setting.value is True and self.trl_trainer == "SFTTrainer" and self.exact_version("trl") is None:
+            setting.unless = ("unless the TRL that runs is >= 0.22, whose SFTTrainer passes use_cache=False "
+                              "(the project does not pin trl)")
+        return setting
+
+    def _use_cache(self) -> CacheSetting:
         multimodal = self.multimodal
         config = self.first("model_config")
         target_key = ("text_config", "use_cache") if multimodal else ("use_cache",)

@@ -81,6 +81,9 @@ def use_cache_in_training(setup: Setup):
     else:
         severity = "info"
         cost = "nothing in this run reads it (no evaluation or predict step), so it only matters once one is added"
+    if setting.unless:
+        severity = "info"  # it may not be true for the run that happens: say so, at low severity
+        cost += f"; {setting.unless}"
     message = f"{where} is true for a model being trained ({setting.why}): {cost}.{inferred(setup)}"
     fix = cache_fix(setup, " for training") or Fix(
         f"Set {where} = False on the model config after loading (model.config{'.text_config' if setup.multimodal else ''}"
@@ -198,6 +201,8 @@ def token_type_ids_required(setup: Setup):
     # Unsloth's collator adds token_type_ids (unsloth#4017); TRL's text collator does not (trl#5807, audit row 31).
     if setup.uses_unsloth or not setup.known("transformers", "token_type_ids_required"):
         return
+    if setup.flavour == "trl" and setup.first("processor_loaded") is not None:
+        return  # a processor makes TRL use its vision collator, which adds token_type_ids (audit row 31)
     model_class = setup.first("model_class")
     if model_class is not None and "CausalLM" in str(model_class.value) and "Auto" not in str(model_class.value):
         return
@@ -206,6 +211,7 @@ def token_type_ids_required(setup: Setup):
     yield Diagnostic(location, "transformers 5.0-5.5 Gemma3ForConditionalGeneration requires token_type_ids when training: "
                      "text-only batches without them raise `ValueError: token_type_ids is required as a model input "
                      "when training`.", None,
-                     Fix("Add zero token_type_ids to text-only batches (TRL's and Unsloth's collators do), train "
+                     Fix("Add zero token_type_ids to text-only batches (Unsloth's collator and TRL's vision collator do; "
+                         "TRL's text collator does not, trl#5807), train "
                          "text-only with Gemma3ForCausalLM, or upgrade to transformers >= 5.6.0", "display-only"))
 

@@ -306,6 +306,9 @@ class Analyzer:
 
     def _from_pretrained(self, call: ast.Call, scope: Scope) -> None:
         owner = self.evaluator.owner(call.func, scope)
+        if owner and owner.endswith("Processor"):  # AutoProcessor: TRL then uses its vision collator
+            self.add("processor_loaded", owner, call, owner)
+            return
         if owner not in MODEL_CLASSES and owner not in UNSLOTH_CLASSES:
             return
         ref = self.call_ref(call)
