@@ -159,7 +159,7 @@ def load_project(project: Project, options: Options, report: Report) -> None:
                     found.append(item.display)
         return found
 
-    runs = build_runs(loaded, project.root or cwd, resolve_model_folder)
+    runs = build_runs(loaded, project.root or cwd, resolve_model_folder, load)
     environment = _environment_versions(options, cwd, report)
     environ = options.environ if options.environ is not None else dict(os.environ)
     for run in runs:
@@ -330,7 +330,8 @@ def check(paths: list[Path], options: Options) -> Report:
         for run, setup in project.runs:
             findings = run_rules(setup, options)
             findings += machine_dependent_findings(setup, options, findings)
-            suppressions = [s for display in run.files for s in project.results[display].suppressions]
+            suppressions = [s for display in run.files if display in project.results
+                            for s in project.results[display].suppressions]
             for finding in apply_suppressions(findings, suppressions, options):
                 key = (finding.rule, finding.location, finding.message)
                 if key not in seen:  # a file shared by two runs reports once

@@ -44,6 +44,7 @@ class Run:
     entry: str | None
     files: list[str] = field(default_factory=list)  # display paths, the entry first
     notes: list[str] = field(default_factory=list)  # how the run was assembled ("layout inferred", ...)
+    extra: list[Fact] = field(default_factory=list)  # what its launch line adds (--mixed_precision, ...)
 
     @property
     def label(self) -> str | None:
@@ -52,7 +53,7 @@ class Run:
 
 def is_entry(loaded: LoadedFile) -> bool:
     result = loaded.result
-    if result.kind == "training-args":
+    if result.kind in ("training-args", "launch-entry"):
         return True
     if result.kind in ("python", "notebook"):
         return any(fact.name in ("training_arguments_call", "trainer_call") for fact in result.facts)
@@ -87,10 +88,19 @@ def _ancestors(directory: Path, root: Path) -> list[Path]:
     return chain
 
 
-def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder) -> list[Run]:
+def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, load_path=None) -> list[Run]:
     """Group loaded files into runs. ``resolve_model_folder(entry, model_id)`` returns the
-    display paths of a model folder's config files (local or in the HF cache), or []."""
+    display paths of a model folder's config files (local or in the HF cache), or [];
+    ``load_path(path)`` loads a file a launch line names."""
+    launches = _launches(files)
     entries = [loaded for loaded in files.values() if is_entry(loaded)]
+    launched = {id(entry) for entry in entries for _launch in launches.get(entry.path.resolve(), [])}
+    # A launch line whose script holds no training call (HfArgumentParser recipes) is the entry itself.
+    for script, items in launches.items():
+        if not any(entry.path.resolve() == script for entry in entries):
+            for loaded, fact in items:
+                entries.append(LoadedFile(f"{loaded.display}:{fact.location.line}", loaded.path,
+                                          SourceResult(facts=[fact], kind="launch-entry")))
     if not entries:
         return [Run(None, list(files))]
     by_dir: dict[Path, list[LoadedFile]] = {}
@@ -133,7 +143,9 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder) -
                             (loaded.path.resolve() == (directory / fact.value).resolve()
                              or loaded.display.endswith(fact.value.lstrip("./"))):
                         run.files.append(loaded.display)
-        for folder in chain:
+        names_config = any(fact.value.get("config_file") for _loaded, fact in
+                           _launches_of(entry, launches, launched, files))
+        for folder in [] if names_config else chain:
             accelerate = [f.display for f in by_dir.get(folder, []) if f.result.kind == "accelerate-config"]
             if accelerate:
                 run.files.extend(accelerate)
@@ -145,6 +157,8 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder) -
                 if pins:
                     run.files.extend(pins)
                     break
+        for loaded, fact in _launches_of(entry, launches, launched, files):
+            _apply_launch(run, loaded, fact, load_path)
         run.files = list(dict.fromkeys(run.files))
         used.update(run.files)
         runs.append(run)
@@ -159,6 +173,63 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder) -
     return runs
 
 
+def _launches(files: dict[str, LoadedFile]) -> dict[Path, list[tuple[LoadedFile, Fact]]]:
+    """Launch lines, by the resolved path of the script they run (beside the shell script, or
+    from the current directory)."""
+    found: dict[Path, list[tuple[LoadedFile, Fact]]] = {}
+    for loaded in files.values():
+        if loaded.result.kind != "launch":
+            continue
+        for fact in loaded.result.facts:
+            script = fact.value["script"]
+            for base in (loaded.path.parent, Path.cwd()):
+                candidate = (base / script).resolve()
+                if candidate.is_file():
+                    break
+            found.setdefault(candidate, []).append((loaded, fact))
+    return found
+
+
+def _launches_of(entry: LoadedFile, launches, launched: set[int], files) -> list[tuple[LoadedFile | None, Fact]]:
+    """The launch lines that run this entry (for a launch-line entry: its own line)."""
+    if entry.result.kind == "launch-entry":
+        return [(files.get(entry.display.rsplit(":", 1)[0]), entry.result.facts[0])]
+    if id(entry) in launched:
+        return launches.get(entry.path.resolve(), [])
+    return []
+
+
+def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path) -> None:
+    """What a launch line adds to its run: the accelerate config and DeepSpeed JSON it names,
+    ``--mixed_precision`` (exported as ACCELERATE_MIXED_PRECISION) and script flags."""
+    if loaded is None:
+        return
+    launch = fact.value
+    location = fact.location
+    run.files.append(loaded.display)
+    for key in ("config_file", "deepspeed_config_file", "script_deepspeed"):
+        name = launch.get(key)
+        if name and load_path is not None:
+            for base in (loaded.path.parent, Path.cwd()):
+                if (base / name).is_file():
+                    named = load_path(base / name)
+                    if named is not None:
+                        run.files.append(named.display)
+                    break
+    if launch.get("mixed_precision"):
+        run.extra.append(Fact("env_mixed_precision", launch["mixed_precision"], location, "launch",
+                              raw_key="--mixed_precision"))
+    for flag in ("fp16", "bf16"):
+        if f"script_{flag}" in launch:
+            value = str(launch[f"script_{flag}"]).lower() in ("true", "1", "yes")
+            run.extra.append(Fact(flag, value, location, "training-args", raw_key=f"--{flag}"))
+    if launch.get("script_model_name_or_path"):
+        run.extra.append(Fact("model_id", launch["script_model_name_or_path"], location, "launch",
+                              raw_key="--model_name_or_path"))
+    if launch.get("script_deepspeed"):
+        run.extra.append(Fact("deepspeed", launch["script_deepspeed"], location, "launch", raw_key="--deepspeed"))
+
+
 def _child_model_configs(by_dir: dict[Path, list[LoadedFile]], folder: Path) -> list[LoadedFile]:
     """Model configs one level down (``./model/config.json`` beside ``train.yaml``)."""
     found = []
@@ -169,7 +240,7 @@ def _child_model_configs(by_dir: dict[Path, list[LoadedFile]], folder: Path) -> 
 
 
 def run_facts(run: Run, files: dict[str, LoadedFile]) -> tuple[list[Fact], list[VersionFact]]:
-    facts: list[Fact] = []
+    facts: list[Fact] = list(run.extra)
     versions: list[VersionFact] = []
     for display in run.files:
         loaded = files.get(display)

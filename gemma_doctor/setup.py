@@ -320,8 +320,12 @@ class Setup:
             fact = self.first(name)
             if fact is not None and str(fact.value).lower() in ("fp16", "bf16", "no"):
                 mode = str(fact.value).lower()
-                why = ("the accelerate config sets mixed_precision" if name.startswith("accelerate")
-                       else "ACCELERATE_MIXED_PRECISION is set")
+                if name.startswith("accelerate"):
+                    why = "the accelerate config sets mixed_precision"
+                elif fact.origin == "launch":
+                    why = f"accelerate launch --mixed_precision={mode} ({fact.location.display()})"
+                else:
+                    why = "ACCELERATE_MIXED_PRECISION is set"
                 return Precision(mode, fact, why, requests)
         for mode in ("fp16", "bf16"):
             fact = next((f for f in self.all(f"deepspeed_{mode}") if f.value is True), None)

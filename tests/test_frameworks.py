@@ -169,3 +169,28 @@ def test_peft_kbit_prepare_upcasts_the_weights(tmp_path):
               "trainer = Trainer(model=model, args=TrainingArguments(output_dir='o', fp16=True))\n")
     gd101 = rules(check(tmp_path, {"train.py": script}))["GD101"][0]
     assert "with fp32 weights" in gd101["message"] and "prepare_model_for_kbit_training" in gd101["message"]
+
+
+def test_launch_line_brings_its_mixed_precision_and_configs(tmp_path):
+    """`accelerate launch --mixed_precision=bf16 train.py`: the script sets no precision, the launch
+    line does (it exports ACCELERATE_MIXED_PRECISION), so the 4.50 evaluation crash is real."""
+    script = ("import torch\nfrom transformers import AutoModelForImageTextToText, Trainer, TrainingArguments\n"
+              "model = AutoModelForImageTextToText.from_pretrained('google/gemma-3-4b-it', torch_dtype=torch.bfloat16)\n"
+              "args = TrainingArguments(output_dir='o', eval_strategy='steps')\n"
+              "Trainer(model=model, args=args).train()\n")
+    files = {"train.py": script, "requirements.txt": "transformers==4.50.0\n"}
+    assert "GD202" not in rules(check(tmp_path, files))
+    launch = "export HF_HOME=/data\naccelerate launch --num_processes=1 --mixed_precision=bf16 \\\n    train.py --max_steps=10\n"
+    gd202 = rules(check(tmp_path, {"run.sh": launch}))["GD202"][0]
+    assert "accelerate launch --mixed_precision=bf16 (" in gd202["message"] and gd202["run"].endswith("/train.py")
+
+
+def test_launch_line_of_an_argument_parser_recipe_is_its_own_run(tmp_path):
+    """TRL's sft.py style: the script parses SFTConfig from the command line (no call to read), so
+    the launch line with its --fp16 and --model_name_or_path is the run."""
+    recipe = ("from transformers import HfArgumentParser\nfrom trl import SFTConfig\n"
+              "parser = HfArgumentParser((SFTConfig,))\n")
+    launch = "accelerate launch sft.py --model_name_or_path google/gemma-3-1b-it --fp16 True --output_dir o\n"
+    report = check(tmp_path, {"sft.py": recipe, "train.sh": launch})
+    gd101 = rules(report)["GD101"][0]
+    assert gd101["run"].endswith("/train.sh:1") and gd101["path"].endswith("/train.sh") and gd101["line"] == 1

@@ -60,7 +60,7 @@ def is_candidate(path: Path) -> bool:
     if name in _IGNORED_NAMES:
         return False
     suffix = path.suffix.lower()
-    if suffix in (".json", ".yaml", ".yml", ".py", ".ipynb"):
+    if suffix in (".json", ".yaml", ".yml", ".py", ".ipynb", ".sh"):
         return True
     if name in ("pyproject.toml", "uv.lock", "poetry.lock"):
         return True
@@ -79,6 +79,10 @@ def load_file(path: Path, display: str) -> SourceResult:
         from gemma_doctor.sources import notebook
 
         return notebook.load(path, display)
+    if suffix == ".sh":
+        from gemma_doctor.sources import launch
+
+        return launch.load(path, display)
     if suffix == ".txt":
         from gemma_doctor.sources import versions
 
