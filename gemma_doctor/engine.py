@@ -83,7 +83,7 @@ def group_projects(paths: list[Path], options: Options) -> tuple[list[Project], 
     """Each directory argument is one project. Files given one by one (pre-commit) are
     checked as part of their repository: every run that uses one of them is reported."""
     from gemma_doctor.discovery import walk
-    from gemma_doctor.runs import project_root
+    from gemma_doctor.runs import absolute, project_root
 
     cwd = options.cwd or Path.cwd()
     projects: list[Project] = []
@@ -102,14 +102,14 @@ def group_projects(paths: list[Path], options: Options) -> tuple[list[Project], 
         loose.setdefault(project_root(path), []).append(path)
     for root, files in loose.items():
         walked = walk(root, options.exclude)
-        known = {p.resolve() for p in walked}
-        walked += [f for f in files if f.resolve() not in known]
-        projects.append(Project(walked, root=root, only={f.resolve() for f in files}))
+        known = {absolute(p) for p in walked}
+        walked += [f for f in files if absolute(f) not in known]
+        projects.append(Project(walked, root=root, only={absolute(f) for f in files}))
     return projects, problems
 
 
 def load_project(project: Project, options: Options, report: Report) -> None:
-    from gemma_doctor.runs import LoadedFile, build_runs, run_facts
+    from gemma_doctor.runs import LoadedFile, absolute, build_runs, run_facts
 
     cwd = options.cwd or Path.cwd()
     loaded: dict[str, LoadedFile] = {}
@@ -123,7 +123,7 @@ def load_project(project: Project, options: Options, report: Report) -> None:
         seen.add(display)
         # Files passed one by one: the rest of the repository gives context, and its own
         # broken files are not this commit's errors.
-        errors = report.errors if project.only is None or path.resolve() in project.only else []
+        errors = report.errors if project.only is None or absolute(path) in project.only else []
         try:
             result = load_file(path, display)
         except InputError as exc:
@@ -163,7 +163,7 @@ def load_project(project: Project, options: Options, report: Report) -> None:
     environment = _environment_versions(options, cwd, report)
     environ = options.environ if options.environ is not None else dict(os.environ)
     for run in runs:
-        if project.only is not None and not any(loaded[d].path.resolve() in project.only for d in run.files
+        if project.only is not None and not any(loaded[d].absolute in project.only for d in run.files
                                                 if d in loaded):
             continue
         facts, versions = run_facts(run, loaded)

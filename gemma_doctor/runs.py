@@ -20,6 +20,7 @@ still speak.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from gemma_doctor.facts import Fact, SourceResult, VersionFact
@@ -35,6 +36,16 @@ class LoadedFile:
     display: str
     path: Path
     result: SourceResult
+
+    @property
+    def absolute(self) -> Path:
+        """The absolute, normalised path (no symlink resolution: one string operation, no syscalls,
+        where a thousand ``resolve()`` calls cost seconds)."""
+        return absolute(self.path)
+
+
+def absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path))
 
 
 @record
@@ -94,24 +105,31 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
     ``load_path(path)`` loads a file a launch line names."""
     launches = _launches(files)
     entries = [loaded for loaded in files.values() if is_entry(loaded)]
-    launched = {id(entry) for entry in entries for _launch in launches.get(entry.path.resolve(), [])}
+    launched = {id(entry) for entry in entries for _launch in launches.get(entry.absolute, [])}
     # A launch line whose script holds no training call (HfArgumentParser recipes) is the entry itself.
     for script, items in launches.items():
-        if not any(entry.path.resolve() == script for entry in entries):
+        if not any(entry.absolute == script for entry in entries):
             for loaded, fact in items:
                 entries.append(LoadedFile(f"{loaded.display}:{fact.location.line}", loaded.path,
                                           SourceResult(facts=[fact], kind="launch-entry")))
     if not entries:
         return [Run(None, list(files))]
     by_dir: dict[Path, list[LoadedFile]] = {}
+    child_configs: dict[Path, list[LoadedFile]] = {}  # folder -> model configs one level down
+    deepspeed_files: dict[Path, LoadedFile] = {}
     for loaded in files.values():
-        by_dir.setdefault(loaded.path.resolve().parent, []).append(loaded)
+        path = loaded.absolute
+        by_dir.setdefault(path.parent, []).append(loaded)
+        if loaded.result.kind == "model-config":
+            child_configs.setdefault(path.parent.parent, []).append(loaded)
+        elif loaded.result.kind == "deepspeed":
+            deepspeed_files[path] = loaded
     used: set[str] = set()
     runs = []
     for entry in entries:
         run = Run(entry.display, [entry.display])
-        directory = entry.path.resolve().parent
-        chain = _ancestors(directory, root.resolve())
+        directory = entry.absolute.parent
+        chain = _ancestors(directory, absolute(root))
         ids = _loaded_ids(entry)
         # the model: a folder it names, the HF cache, else the nearest config of the same family
         model_files: list[str] = []
@@ -124,11 +142,11 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
             names_other_model = bool(ids) and wanted == {None}
             for folder in chain:
                 configs = [f for f in by_dir.get(folder, []) if f.result.kind == "model-config"]
-                configs += [f for f in _child_model_configs(by_dir, folder) if f not in configs]
+                configs += sorted(child_configs.get(folder, []), key=lambda f: f.display)
                 matching = [f for f in configs if not names_other_model and
                             (wanted - {None} == set() or _generation(_model_family(f)) in wanted)]
                 if matching:
-                    model_files = [matching[0].display] + [f.display for f in by_dir.get(matching[0].path.resolve().parent, [])
+                    model_files = [matching[0].display] + [f.display for f in by_dir.get(matching[0].absolute.parent, [])
                                                            if f.result.kind == "generation-config"]
                     break
             if not model_files and ids and wanted - {None}:
@@ -138,11 +156,11 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
         # DeepSpeed files it names (already loaded as referenced files), accelerate config nearby
         for fact in entry.result.facts:
             if fact.name == "deepspeed" and isinstance(fact.value, str):
-                for loaded in files.values():
-                    if loaded.result.kind == "deepspeed" and \
-                            (loaded.path.resolve() == (directory / fact.value).resolve()
-                             or loaded.display.endswith(fact.value.lstrip("./"))):
-                        run.files.append(loaded.display)
+                for base in (directory, Path.cwd()):
+                    named = deepspeed_files.get(absolute(base / fact.value))
+                    if named is not None:
+                        run.files.append(named.display)
+                        break
         names_config = any(fact.value.get("config_file") for _loaded, fact in
                            _launches_of(entry, launches, launched, files))
         for folder in [] if names_config else chain:
@@ -167,8 +185,8 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
                                                                   "generation-config")]
     if any(files[display].result.kind == "model-config" for display in leftover):
         leftover += [display for display, loaded in files.items()
-                     if loaded.result.kind in PIN_KINDS and loaded.path.resolve().parent in
-                     {files[d].path.resolve().parent for d in leftover}]
+                     if loaded.result.kind in PIN_KINDS and loaded.absolute.parent in
+                     {files[d].absolute.parent for d in leftover}]
         runs.append(Run(None, list(dict.fromkeys(leftover))))
     return runs
 
@@ -183,7 +201,7 @@ def _launches(files: dict[str, LoadedFile]) -> dict[Path, list[tuple[LoadedFile,
         for fact in loaded.result.facts:
             script = fact.value["script"]
             for base in (loaded.path.parent, Path.cwd()):
-                candidate = (base / script).resolve()
+                candidate = absolute(base / script)
                 if candidate.is_file():
                     break
             found.setdefault(candidate, []).append((loaded, fact))
@@ -195,7 +213,7 @@ def _launches_of(entry: LoadedFile, launches, launched: set[int], files) -> list
     if entry.result.kind == "launch-entry":
         return [(files.get(entry.display.rsplit(":", 1)[0]), entry.result.facts[0])]
     if id(entry) in launched:
-        return launches.get(entry.path.resolve(), [])
+        return launches.get(entry.absolute, [])
     return []
 
 
@@ -228,15 +246,6 @@ def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path) ->
                               raw_key="--model_name_or_path"))
     if launch.get("script_deepspeed"):
         run.extra.append(Fact("deepspeed", launch["script_deepspeed"], location, "launch", raw_key="--deepspeed"))
-
-
-def _child_model_configs(by_dir: dict[Path, list[LoadedFile]], folder: Path) -> list[LoadedFile]:
-    """Model configs one level down (``./model/config.json`` beside ``train.yaml``)."""
-    found = []
-    for directory, loaded_files in by_dir.items():
-        if directory.parent == folder:
-            found.extend(f for f in loaded_files if f.result.kind == "model-config")
-    return sorted(found, key=lambda f: f.display)
 
 
 def run_facts(run: Run, files: dict[str, LoadedFile]) -> tuple[list[Fact], list[VersionFact]]:
