@@ -168,7 +168,7 @@ def test_notebook_fix_keeps_outputs_and_metadata(tmp_path):
     assert json.loads(fixed)["cells"][2]["outputs"] == notebook["cells"][2]["outputs"]
 
 
-def test_a_fix_that_breaks_the_file_is_rolled_back(tmp_path, monkeypatch):
+def test_a_fix_that_breaks_the_file_is_never_written(tmp_path, monkeypatch):
     from gemma_doctor.writers import json_writer
 
     project = _copy(FIXTURES / "GD102/fail-config-float16", tmp_path)
@@ -176,7 +176,7 @@ def test_a_fix_that_breaks_the_file_is_rolled_back(tmp_path, monkeypatch):
     real = json_writer.apply
     monkeypatch.setattr(json_writer, "apply", lambda text, edits: real(text, edits) + "}{")
     result = run_cli("fix", ".", "--write", "--env", "none", cwd=project)
-    assert result.code == 2 and "made the file unreadable; the original was restored" in result.out
+    assert result.code == 2 and "the fix would make the file unreadable; not written" in result.out
     assert (project / "config.json").read_bytes() == before
 
 
@@ -185,14 +185,14 @@ def test_a_file_changed_after_reading_is_not_written(tmp_path, monkeypatch):
 
     project = _copy(FIXTURES / "GD102/fail-config-float16", tmp_path)
     config = project / "config.json"
-    real = fixer.plan_texts
+    real = fixer.verify
 
-    def plan_then_someone_edits(*args):
-        texts = real(*args)
+    def verify_then_someone_edits(*args):
+        verified = real(*args)
         config.write_text(config.read_text().replace('"vocab_size"', '"vocab_size" ', 1))
-        return texts
+        return verified
 
-    monkeypatch.setattr(fixer, "plan_texts", plan_then_someone_edits)
+    monkeypatch.setattr(fixer, "verify", verify_then_someone_edits)
     result = run_cli("fix", ".", "--write", "--env", "none", cwd=project)
     assert result.code == 2 and "changed on disk since it was read; not written" in result.out
     assert '"torch_dtype": "float16"' in config.read_text()

@@ -29,17 +29,15 @@ _CONFIGISH = ("config", "args", "train", "deepspeed", "ds_", "zero", "accelerate
 
 
 def read_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> str:
-    """Read a small text file, turning every way it can fail into one InputError line."""
+    """Read a small regular text file, turning every way it can fail into one InputError line."""
+    from gemma_doctor.filetext import read_bytes
+
     try:
-        size = path.stat().st_size
+        data = read_bytes(path, limit)
     except OSError as exc:
         raise InputError(_os_reason(exc)) from None
-    if size > limit:
-        raise InputError(f"file too large ({size:,} bytes; the limit is {limit:,})")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(_os_reason(exc)) from None
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     if b"\x00" in data[:8192]:
         raise InputError("binary file, not text")
     try:
@@ -49,9 +47,10 @@ def read_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> str:
 
 
 def _os_reason(exc: OSError) -> str:
+    """One line, without the exception's repr: "symbolic link loop", "Permission denied"."""
     if exc.errno == 40:  # ELOOP
         return "symbolic link loop"
-    return exc.strerror or str(exc)
+    return exc.strerror or type(exc).__name__
 
 
 def is_candidate(path: Path) -> bool:
@@ -97,7 +96,11 @@ def load_file(path: Path, display: str) -> SourceResult:
         return versions.load_lock(path, display)
     if suffix == ".json" and name not in ("config.json", "generation_config.json"):
         # Datasets are often big JSON files; only config-like names are worth reading whole.
-        if path.stat().st_size > MAX_CONFIG_BYTES and not any(part in name.lower() for part in _CONFIGISH):
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise InputError(_os_reason(exc)) from None
+        if size > MAX_CONFIG_BYTES and not any(part in name.lower() for part in _CONFIGISH):
             return SourceResult()
     from gemma_doctor.sources import structured
 

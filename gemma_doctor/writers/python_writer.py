@@ -44,9 +44,20 @@ def render(value, old_node: ast.AST | None = None, source: str = "") -> str:
     return f"{quote}{text}{quote}"
 
 
+def _edit_line(edit) -> int:
+    ref = str(edit.key_path[0]).split("@")[-1]
+    try:
+        return int(ref.split(":")[0])
+    except ValueError:
+        return 0
+
+
 def apply(text: str, edits: list, parse_text: str | None = None) -> str:
-    """``parse_text`` is ``text`` with notebook magics blanked (same line numbers): parse that, splice ``text``."""
-    for edit in edits:
+    """``parse_text`` is ``text`` with notebook magics blanked (same line numbers): parse that, splice ``text``.
+
+    Edits go bottom-up: a statement inserted after a model load does not move the lines of the
+    edits still to come (their references are line:column positions)."""
+    for edit in sorted(edits, key=_edit_line, reverse=True):
         text = _apply_one(text, edit, parse_text)
         if parse_text is not None:  # keep the magic lines blank after an edit moved other lines
             from gemma_doctor.sources.notebook import python_lines
@@ -76,7 +87,11 @@ def _apply_one(text: str, edit, parse_text: str | None) -> str:
         end = lines.offset(node.end_lineno, node.end_col_offset)
         newline = text.find("\n", end)
         newline = len(text) if newline == -1 else newline
-        indent = text[lines.starts[node.lineno - 1]:lines.offset(node.lineno, node.col_offset)]
+        before = text[lines.starts[node.lineno - 1]:lines.offset(node.lineno, node.col_offset)]
+        indent = before[: len(before) - len(before.lstrip())]
+        if before.strip() and not before.rstrip().endswith(";"):
+            # `if x: model = ...`: a new line at the line's indentation would run unconditionally.
+            raise WriteError(f"the statement at line {node.lineno} shares its line with a compound statement")
         return text[:newline] + "\n" + indent + str(edit.value) + text[newline:]
     if ref.startswith("assign@"):
         line, column = map(int, ref[len("assign@"):].split(":"))

@@ -74,7 +74,12 @@ def _apply_one(text: str, edit) -> str:
                     loader.construct_object(value_node, deep=True)):
                 return text
             start, end = value_node.start_mark.index, value_node.end_mark.index
-            return text[:start] + render(edit.value, text[start:end]) + text[end:]
+            token = text[start:end]
+            if value_node.style in ("|", ">"):
+                # A block scalar runs to the end of its last line, newline included: keep one.
+                ending = "\n" if token.endswith("\n") else ""
+                return text[:start] + render(edit.value) + ending + text[end:]
+            return text[:start] + render(edit.value, token) + text[end:]
         if parent is None or parent.flow_style or not parent.value:
             raise WriteError(f"cannot add {'.'.join(map(str, edit.key_path))} here")
         last_key, last_value = parent.value[-1]

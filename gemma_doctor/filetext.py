@@ -1,0 +1,154 @@
+"""Files as gemma-doctor reads and writes them: only regular files, never through a link, byte
+for byte.
+
+Reading: a file must be a regular file (a FIFO, a device, a socket or a ``/proc`` link is skipped:
+reading one hangs or never ends), under a size cap that is checked before reading. While ``fix``
+verifies a candidate, an *overlay* supplies the candidate's bytes in place of the file's, so the
+whole check runs on what would be written before anything touches the disk.
+
+Writing: ``FileText`` splits a file into its BOM, its line ending and a ``\\n`` text for the
+writers, and puts them back, so a CRLF or CR file keeps its line endings and a BOM file keeps its
+BOM. ``write_atomically`` writes a temporary file beside the original (recognisable prefix),
+fsyncs it, gives it the original's mode, owner and group, and renames it over the original, only
+if the original still holds the bytes that were read. Symbolic links and files with more than one
+hard link are refused.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+TEMP_PREFIX = ".gemma-doctor-"
+TEMP_SUFFIX = ".tmp"
+_BOM = b"\xef\xbb\xbf"
+_OVERLAY: dict[str, bytes] = {}
+
+
+class WriteRefused(Exception):
+    """A file ``fix`` will not write, with a one-line reason."""
+
+
+def overlay_key(path: Path) -> str:
+    return os.path.abspath(path)
+
+
+@contextmanager
+def overlaid(contents: dict[str, bytes]):
+    """Within the block, reading any of these absolute paths gives the bytes given here."""
+    saved = dict(_OVERLAY)
+    _OVERLAY.update(contents)
+    try:
+        yield
+    finally:
+        _OVERLAY.clear()
+        _OVERLAY.update(saved)
+
+
+def read_bytes(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes. Raises OSError or ValueError
+    (with a one-line reason) otherwise."""
+    key = overlay_key(path)
+    if key in _OVERLAY:
+        return _OVERLAY[key]
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode)
+                or stat.S_ISBLK(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+        raise ValueError(f"{kind}, not a regular file; skipped")
+    if info.st_size > limit:
+        raise ValueError(f"file too large ({info.st_size:,} bytes; the limit is {limit:,})")
+    # O_NONBLOCK: should the file have been swapped for a FIFO since the stat, open does not block.
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"file too large (more than {limit:,} bytes)")
+    return data
+
+
+class FileText:
+    """A file's text for the writers (no BOM, ``\\n`` line endings) and how to restore its bytes."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.bom = raw.startswith(_BOM)
+        body = raw[len(_BOM):] if self.bom else raw
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WriteRefused("is not UTF-8; not changed") from None
+        crlf = text.count("\r\n")
+        lone_cr = text.count("\r") - crlf
+        lone_lf = text.count("\n") - crlf
+        kinds = [kind for kind, count in (("\r\n", crlf), ("\r", lone_cr), ("\n", lone_lf)) if count]
+        if len(kinds) > 1:
+            raise WriteRefused("has mixed line endings; not changed (a fix would have to pick one)")
+        self.newline = kinds[0] if kinds else "\n"
+        self.text = text.replace(self.newline, "\n") if self.newline != "\n" else text
+
+    def encode(self, text: str) -> bytes:
+        if self.newline != "\n":
+            text = text.replace("\n", self.newline)
+        return (_BOM if self.bom else b"") + text.encode("utf-8")
+
+
+def check_writable(path: Path) -> None:
+    """Raise WriteRefused when ``fix`` must not write ``path``."""
+    if path.is_symlink():
+        raise WriteRefused(f"is a symbolic link; in the Hugging Face cache it points at a blob that other revisions "
+                           f"share. Copy the model folder first (cp -rL {path.parent} ./model) and fix the copy")
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise WriteRefused("is not a regular file; not changed")
+    if info.st_nlink > 1:
+        raise WriteRefused(f"has {info.st_nlink} hard links; writing would split them. Not changed")
+    # The mode bits, not just access(2): root may write anywhere, but a 0444 file says "leave me".
+    if not info.st_mode & 0o222 or not os.access(path, os.W_OK):
+        raise WriteRefused("is read-only; not changed")
+
+
+def write_atomically(path: Path, old: bytes, new: bytes) -> None:
+    """Replace ``path``'s bytes with ``new`` if it still holds ``old``; never through a link."""
+    check_writable(path)
+    info = path.stat()
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(new)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, stat.S_IMODE(info.st_mode))
+        if (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
+            try:
+                os.chown(temporary, info.st_uid, info.st_gid)
+            except PermissionError:
+                raise WriteRefused("is owned by another user, and its owner could not be kept; not changed") from None
+        with open(path, "rb") as handle:
+            if handle.read() != old:
+                raise WriteRefused("changed on disk since it was read; not written")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def remove_stale_temporaries(directories: set[Path]) -> int:
+    """Temporary files a killed ``fix`` left behind (only our own prefix and suffix)."""
+    removed = 0
+    for directory in directories:
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
+                try:
+                    os.unlink(directory / name)
+                    removed += 1
+                except OSError:
+                    pass
+    return removed
