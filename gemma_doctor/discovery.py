@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 from pathlib import Path
 
 from gemma_doctor.sources import is_candidate
@@ -18,15 +17,15 @@ SKIP_DIRS = {
 
 class GitIgnore:
     """The subset of .gitignore that real projects use: globs, '**', '/'-anchoring,
-    directory-only patterns and '!' negation."""
+    directory-only patterns and '!' negation, matched in linear time (see ``glob_match``)."""
 
     def __init__(self) -> None:
-        self._rules: list[tuple[str, re.Pattern, bool, bool]] = []  # (base, regex, negated, dir_only)
+        self._rules: list[tuple[str, str, bool, bool, bool]] = []  # (base, glob, anchored, negated, dir_only)
 
     def add_file(self, directory: str) -> None:
         try:
             with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
-                lines = handle.read().splitlines()
+                lines = handle.read(1_000_000).splitlines()
         except OSError:
             return
         for line in lines:
@@ -40,49 +39,121 @@ class GitIgnore:
             line = line.strip("/") if dir_only else line
             anchored = "/" in line.rstrip("/")
             line = line.lstrip("/")
-            pattern = _glob_to_regex(line)
-            if not anchored:
-                pattern = r"(?:.*/)?" + pattern
-            self._rules.append((directory, re.compile(pattern), negated, dir_only))
+            if line:
+                self._rules.append((directory, line, anchored, negated, dir_only))
 
     def ignored(self, path: str, is_dir: bool) -> bool:
         result = False
-        for base, regex, negated, dir_only in self._rules:
+        for base, glob, anchored, negated, dir_only in self._rules:
             if dir_only and not is_dir:
                 continue
             if not path.startswith(base):
                 continue
             relative = os.path.relpath(path, base).replace(os.sep, "/")
-            if regex.fullmatch(relative):
+            if anchored:
+                matched = glob_match(glob, relative)
+            else:  # an unanchored pattern matches the name at any depth
+                matched = glob_match(glob, relative.rsplit("/", 1)[-1]) or glob_match("**/" + glob, relative)
+            if matched:
                 result = not negated
         return result
 
 
-def _glob_to_regex(glob: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif glob[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif glob[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif glob[i] == "[" and "]" in glob[i + 1:]:
-            end = glob.index("]", i + 1)
-            body = glob[i + 1:end]
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
-            i = end + 1
+def glob_match(pattern: str, path: str) -> bool:
+    """gitignore-style glob matching in O(len(pattern) * len(path)) time.
+
+    ``*`` and ``?`` never match ``/``; ``**`` matches anything, ``**/`` any number of whole
+    directories; ``[...]`` is a character class (``[!...]`` negated; an invalid range such as
+    ``[z-a]`` matches nothing). A regex translation backtracks exponentially on patterns like
+    ``*a*a*a*a*b`` (fuzz D13b), and ``re`` raises on ``[z-a]`` (D13a); this table does neither.
+    """
+    tokens = _tokens(pattern)
+    # reachable[i]: the pattern's first i tokens can match the path read so far
+    reachable = [False] * (len(tokens) + 1)
+    reachable[0] = True
+    _close(tokens, reachable)
+    for char in path:
+        nxt = [False] * (len(tokens) + 1)
+        for index, token in enumerate(tokens):
+            if not reachable[index]:
+                continue
+            kind = token[0]
+            if kind == "**":
+                nxt[index] = True  # stay inside the **
+            elif kind == "**/":
+                nxt[index] = True  # still consuming directories
+            elif kind == "*":
+                if char != "/":
+                    nxt[index] = True
+            elif kind == "?":
+                if char != "/":
+                    nxt[index + 1] = True
+            elif kind == "class":
+                if char != "/" and _in_class(token[1], char):
+                    nxt[index + 1] = True
+            elif token[1] == char:
+                nxt[index + 1] = True
+        _close(tokens, nxt)
+        reachable = nxt
+        if not any(reachable):
+            return False
+    return reachable[len(tokens)]
+
+
+def _close(tokens: list[tuple], reachable: list[bool]) -> None:
+    """Star-like tokens may match nothing: whatever reaches them reaches past them."""
+    for index, token in enumerate(tokens):
+        if reachable[index] and token[0] in ("*", "**", "**/"):
+            reachable[index + 1] = True
+
+
+def _tokens(pattern: str) -> list[tuple]:
+    tokens: list[tuple] = []
+    index = 0
+    while index < len(pattern):
+        if pattern.startswith("**/", index):
+            tokens.append(("**/",))
+            index += 3
+        elif pattern.startswith("**", index):
+            tokens.append(("**",))
+            index += 2
+        elif pattern[index] == "*":
+            if not tokens or tokens[-1][0] != "*":  # consecutive stars are one
+                tokens.append(("*",))
+            index += 1
+        elif pattern[index] == "?":
+            tokens.append(("?",))
+            index += 1
+        elif pattern[index] == "[" and "]" in pattern[index + 2:]:
+            end = pattern.index("]", index + 2)
+            tokens.append(("class", pattern[index + 1:end]))
+            index = end + 1
+        elif pattern[index] == "\\" and index + 1 < len(pattern):
+            tokens.append(("char", pattern[index + 1]))
+            index += 2
         else:
-            out.append(re.escape(glob[i]))
-            i += 1
-    return "".join(out)
+            tokens.append(("char", pattern[index]))
+            index += 1
+    return tokens
+
+
+def _in_class(body: str, char: str) -> bool:
+    negated = body.startswith(("!", "^"))
+    if negated:
+        body = body[1:]
+    found = False
+    index = 0
+    while index < len(body):
+        if index + 2 < len(body) and body[index + 1] == "-":
+            low, high = body[index], body[index + 2]
+            if low <= char <= high:  # an inverted range such as z-a contains nothing
+                found = True
+            index += 3
+        else:
+            if body[index] == char:
+                found = True
+            index += 1
+    return found != negated
 
 
 def walk(root: Path, exclude: list[str] | None = None) -> list[Path]:

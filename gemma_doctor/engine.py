@@ -130,7 +130,7 @@ def load_project(project: Project, options: Options, report: Report) -> None:
             errors.append(InputProblem(display, str(exc)))
             return None
         except (OSError, ValueError, RecursionError, MemoryError) as exc:
-            errors.append(InputProblem(display, f"cannot read: {type(exc).__name__}: {exc}"))
+            errors.append(InputProblem(display, f"cannot read: {_reason(exc)}"))
             return None
         if result.error:
             errors.append(InputProblem(display, result.error))
@@ -169,6 +169,17 @@ def load_project(project: Project, options: Options, report: Report) -> None:
         facts, versions = run_facts(run, loaded)
         setup = Setup(facts, versions + environment, options.gpu, environment_facts(environ), notes=run.notes)
         project.runs.append((run, setup))
+
+
+def _reason(exc: BaseException) -> str:
+    """One line, no exception repr (fuzz D26)."""
+    if isinstance(exc, MemoryError):
+        return "too large to parse in memory"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, OSError):
+        return "symbolic link loop" if exc.errno == 40 else (exc.strerror or type(exc).__name__)
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 def _model_folder(entry_path: Path, model_id: str) -> Path | None:

@@ -33,11 +33,24 @@ def cache_dir() -> Path:
     return Path(os.path.expanduser(home)) / "hub"
 
 
+def _plain_name(text: str) -> bool:
+    """A revision, ref content or commit is one path component: no '/', no '..' (fuzz D30)."""
+    return bool(text) and "/" not in text and "\\" not in text and text not in (".", "..") and "\x00" not in text
+
+
 def snapshot_path(repo_id: str, revision: str | None = None, root: Path | None = None) -> Path | None:
+    """The cached snapshot folder of ``repo_id``, never a folder outside the cache."""
     repo = (root or cache_dir()) / ("models--" + repo_id.replace("/", "--"))
     revision = revision or "main"
+    if not _plain_name(revision) or ".." in repo_id:
+        return None
     ref = repo / "refs" / revision
-    commit = ref.read_text().strip() if ref.is_file() else revision
+    try:
+        commit = ref.read_text(errors="replace").strip()[:100] if ref.is_file() else revision
+    except OSError:
+        return None
+    if not _plain_name(commit):
+        return None
     snapshot = repo / "snapshots" / commit
     return snapshot if snapshot.is_dir() else None
 

@@ -137,13 +137,18 @@ def resolve(args, paths: list[Path]) -> Settings:
                                     for pattern, ids in ignores.items()}
         origins["per-file-ignores"] = where
     if "exclude" in table:
-        options.exclude = [str(item) for item in table["exclude"]]
+        exclude = table["exclude"]
+        if not isinstance(exclude, list) or not all(isinstance(item, str) for item in exclude):
+            raise UsageError(f"{where}: exclude must be a list of glob strings, not {type(exclude).__name__}")
+        options.exclude = list(exclude)
         origins["exclude"] = where
     if "target-gpu" in table or "compute-capability" in table:
         options.gpu = _gpu(table.get("target-gpu"), table.get("compute-capability"), f"{where}: target-gpu")
         origins["target-gpu"] = where
     if "env" in table:
-        options.env = str(table["env"])
+        if not isinstance(table["env"], str):
+            raise UsageError(f"{where}: env must be a string (auto, none or a file)")
+        options.env = table["env"]
         origins["env"] = where
     if "fail-on" in table:
         if table["fail-on"] not in ("error", "warning", "info"):

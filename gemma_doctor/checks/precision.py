@@ -93,7 +93,7 @@ def fp16_on_gemma3(setup: Setup):
         elif setup.runs_on_cpu:
             failure = "on the CPU accelerate ignores fp16 silently (no autocast, no scaler), so it does nothing here"
         else:
-            failure = FP16_FAILURE[weights.dtype].format(why=weights.why)
+            failure = FP16_FAILURE.get(weights.dtype, FP16_FAILURE[None]).format(why=weights.why)
         advice, safety = _bf16_advice(setup)
         severity = None
         if unsloth is not None and not full_eval:
@@ -201,6 +201,10 @@ def _accelerate_disagreement(setup: Setup):
             if args_mode and mode != args_mode:
                 if args_mode == "fp16" and setup.is_gemma3:  # don't align towards fp16 on Gemma 3 (GD101)
                     fix = Fix("Fix GD101 in the training arguments; then both can say bf16", "display-only")
+                elif args_mode == "bf16" and setup.gpu is not None and not setup.gpu.supports_bf16:
+                    # GD104 turns bf16 off on this GPU: aligning towards bf16 would undo its fix (fuzz D19).
+                    fix = Fix("Fix GD104 in the training arguments first (this GPU has no bf16); then make both "
+                              "say the same", "display-only")
                 else:
                     fix = Fix(f"Set mixed_precision to {args_mode} so both say what runs", "safe",
                               tuple(e for e in [set_value(fact, args_mode)] if e))

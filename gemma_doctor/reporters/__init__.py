@@ -5,6 +5,32 @@ from __future__ import annotations
 FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters, lone surrogates (a non-UTF-8 file name) and other
+    characters that would break a line-oriented or XML report escaped: a file named
+    ``"a\\nx.py:1:1: GD999"`` cannot fake a finding line (fuzz D28, D15)."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif 0xD800 <= code <= 0xDFFF or (not char.isprintable() and char != " "):
+            out.append(char.encode("unicode_escape").decode("ascii") if code < 0x10000 else char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def uri(path: str) -> str:
+    """A path as a URI reference: percent-encoded bytes, so a non-UTF-8 name stays valid JSON/SARIF."""
+    import os
+    from urllib.parse import quote
+
+    return quote(os.fsencode(path), safe="/._-~+@")
+
+
 def render(report, fmt: str, color: bool = False, version: str = "") -> str:
     if fmt == "json":
         from gemma_doctor.reporters.json_report import render as json_render

@@ -3,6 +3,8 @@ results with physicalLocation regions and stable partialFingerprints."""
 
 from __future__ import annotations
 
+from gemma_doctor.reporters import uri
+
 import json
 
 from gemma_doctor import DOCS_URL
@@ -47,7 +49,7 @@ def render(report, version: str) -> str:
                 region["startLine"] = loc.line
                 if loc.column is not None:
                     region["startColumn"] = loc.column
-            physical = {"artifactLocation": {"uri": loc.path, "uriBaseId": "%SRCROOT%"}}
+            physical = {"artifactLocation": {"uri": uri(loc.path), "uriBaseId": "%SRCROOT%"}}
             if region:
                 physical["region"] = region
             result["locations"] = [{"physicalLocation": physical}]
@@ -58,7 +60,8 @@ def render(report, version: str) -> str:
             result["locations"] = [{"logicalLocations": [{"name": loc.key or "environment", "kind": "package"}]}]
         results.append(result)
     notifications = [{"level": "error", "message": {"text": problem.message},
-                      "locations": [{"physicalLocation": {"artifactLocation": {"uri": problem.path}}}] if problem.path else []}
+                      "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(problem.path)}}}]
+                      if problem.path else []}
                      for problem in report.errors]
     document = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from gemma_doctor.reporters import printable
+
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 
@@ -15,21 +17,21 @@ def render(report, color: bool = False) -> str:
     for finding in ordered:
         if grouped and (finding.run or "") != current:
             current = finding.run or ""
-            heading = f"run {current}" if current else "files no training run uses"
+            heading = f"run {printable(current)}" if current else "files no training run uses"
             lines.append(f"{_BOLD}{heading}{_RESET}" if color else f"== {heading}")
         severity = finding.severity
         tag = f"{_COLORS[severity]}{severity}{_RESET}" if color else severity
-        where = finding.location.display()
+        where = printable(finding.location.display())
         if finding.location.key and finding.location.line is None and finding.location.path is not None:
             where += f" ({finding.location.key})"
         rule_id = f"{_BOLD}{finding.rule}{_RESET}" if color else finding.rule
-        lines.append(f"{where}: {rule_id} [{tag}] {finding.message}")
+        lines.append(f"{where}: {rule_id} [{tag}] {printable(finding.message)}")
         if finding.fix:
             label = {"safe": "fix", "unsafe": "fix (unsafe)", "display-only": "advice"}[finding.fix.safety]
             text = f"  = {label}: {finding.fix.title}"
             lines.append(f"{_DIM}{text}{_RESET}" if color else text)
     for problem in report.errors:
-        lines.append(f"{problem.path or '<input>'}: error: {problem.message}")
+        lines.append(f"{printable(problem.path or '<input>')}: error: {printable(problem.message)}")
     counts = report.counts()
     parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in ("error", "warning", "info") if counts[s]]
     summary = ", ".join(parts) if parts else "no problems"

@@ -17,15 +17,21 @@ from gemma_doctor.sources import MAX_NOTEBOOK_BYTES, read_text
 from gemma_doctor.sources.python_code import Analyzer, statement_ranges
 from gemma_doctor.sources.python_recovery import parse_recovering
 from gemma_doctor.sources.versions import _TRACKED_SET, _fact, parse_requirement
-from gemma_doctor.suppressions import scan_hash_comments
+from gemma_doctor.suppressions import python_comment_columns, scan_hash_comments
 
 _NON_PYTHON_CELL_MAGICS = ("%%bash", "%%sh", "%%writefile", "%%html", "%%javascript", "%%js", "%%markdown",
                            "%%latex", "%%script", "%%perl", "%%ruby", "%%svg", "%%file")
 
 
 def cell_source(cell: dict) -> str:
+    """A cell's source as one string. Raises ValueError for a source that is neither a string
+    nor a list of strings (nbformat allows nothing else)."""
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(item, str) for item in source):
+        return "".join(source)
+    raise ValueError("source must be a string or a list of strings")
 
 
 def python_lines(text: str) -> tuple[str, list[tuple[int, str]]]:
@@ -101,7 +107,11 @@ def load(path: Path, display: str) -> SourceResult:
     for index, cell in enumerate(cells, 1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        source = cell_source(cell)
+        try:
+            source = cell_source(cell)
+        except ValueError as exc:
+            problems.append(f"cell {index}: {exc}; skipped")
+            continue
         code, shell = python_lines(source)
         for number, line in shell:
             for package, spec, column in pip_pins(line):
@@ -116,7 +126,8 @@ def load(path: Path, display: str) -> SourceResult:
         analyzer.cell = index
         analyzer.run(tree)
         if "gemma-doctor" in source:
-            analyzer.result.suppressions.extend(scan_hash_comments(source, display, index, statement_ranges(tree)))
+            analyzer.result.suppressions.extend(scan_hash_comments(source, display, index, statement_ranges(tree),
+                                                                   python_comment_columns(code)))
     if problems:
         analyzer.result.error = "; ".join(problems)
     return analyzer.result

@@ -382,7 +382,7 @@ _RELEVANT = ("Arguments", "Config", "from_pretrained", "Trainer", "use_cache", "
 
 
 def load(path: Path, display: str) -> SourceResult:
-    from gemma_doctor.suppressions import scan_hash_comments
+    from gemma_doctor.suppressions import python_comment_columns, scan_hash_comments
 
     text = read_text(path)
     if not any(word in text for word in _RELEVANT):
@@ -395,5 +395,6 @@ def load(path: Path, display: str) -> SourceResult:
     if skipped:
         analyzer.result.error = "; ".join(skipped)
     if "gemma-doctor" in text:  # statement ranges cost a walk: only for files with suppression comments
-        analyzer.result.suppressions = scan_hash_comments(text, display, None, statement_ranges(tree))
+        analyzer.result.suppressions = scan_hash_comments(text, display, None, statement_ranges(tree),
+                                                          python_comment_columns(text))
     return analyzer.result

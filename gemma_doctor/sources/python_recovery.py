@@ -45,8 +45,12 @@ def parse_recovering(text: str, display: str, what: str = "") -> tuple[ast.Modul
             skipped.append(f"{what}syntax error: {exc.msg} at line {exc.lineno}; skipped the statement at line "
                            f"{start} ({first[:40]!r}) and read the rest")
             current = "\n".join("" if start <= number <= end else line for number, line in enumerate(lines, 1))
+        except UnicodeError:
+            return None, [f"{what}cannot parse: it holds characters that are not valid Unicode (a lone surrogate)"]
         except (ValueError, RecursionError, MemoryError) as exc:
-            return None, [f"{what}cannot parse: {type(exc).__name__}"]
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else \
+                "too large to parse in memory" if isinstance(exc, MemoryError) else str(exc).splitlines()[0]
+            return None, [f"{what}cannot parse: {reason}"]
     return None, skipped
 
 

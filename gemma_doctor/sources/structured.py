@@ -14,6 +14,9 @@ from gemma_doctor.facts import Fact, InputError, Location, SourceResult
 from gemma_doctor.sources import read_text
 
 
+MAX_YAML_CHARS = 2 * 1024 * 1024
+
+
 class Document:
     """A parsed JSON/YAML file that can say where any key path is."""
 
@@ -62,6 +65,10 @@ def parse_document(path: Path, display: str) -> Document:
             raise InputError(str(exc)) from None
     from gemma_doctor.yamlpos import parse_yaml
 
+    if len(text) > MAX_YAML_CHARS:  # PyYAML needs ~120x a file's size in memory to compose it (fuzz D18)
+        raise InputError(f"YAML file too large to be a training config ({len(text):,} characters; the limit is "
+                         f"{MAX_YAML_CHARS:,})")
+
     try:
         return Document(display, "yaml", text, parse_yaml(text))
     except ValueError as exc:
@@ -84,8 +91,9 @@ def load(path: Path, display: str) -> SourceResult:
         if source.looks_like(value):
             result = source.facts_from(doc)
             if doc.format == "yaml":  # YAML has comments, so it can carry suppressions
-                from gemma_doctor.suppressions import scan_hash_comments
+                from gemma_doctor.suppressions import scan_hash_comments, yaml_scalar_spans
 
-                result.suppressions = scan_hash_comments(doc.text, display)
+                spans = yaml_scalar_spans(doc.text) if "gemma-doctor" in doc.text else []
+                result.suppressions = scan_hash_comments(doc.text, display, scalar_spans=spans)
             return result
     return SourceResult()

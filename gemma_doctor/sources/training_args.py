@@ -94,7 +94,8 @@ def facts_from(doc) -> SourceResult:
                 facts.append(doc.fact("attn_implementation", (raw_key,), ORIGIN, value=name[5:]))
             continue
         if name == "llamafactory_flash_attn":
-            implementation = {"fa2": "flash_attention_2", "sdpa": "sdpa", "disabled": "eager"}.get(raw_value)
+            implementation = {"fa2": "flash_attention_2", "sdpa": "sdpa", "disabled": "eager"}.get(raw_value) \
+                if isinstance(raw_value, str) else None
             if implementation:
                 facts.append(doc.fact("attn_implementation", (raw_key,), ORIGIN, value=implementation))
             continue

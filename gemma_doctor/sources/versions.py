@@ -100,11 +100,19 @@ def _git_ref_version(package: str, ref: str | None) -> str | None:
 
 
 def _fact(name: str, spec: str, location: Location, origin: str) -> VersionFact:
-    from gemma_doctor.pep440 import exact_pin
+    """A version fact whose ``version`` and ``spec`` are valid PEP 440 or None: ``transformers==main``
+    or a 5,000-digit version is unknown, never a crash later (fuzz D08, D09)."""
+    from gemma_doctor.pep440 import exact_pin, is_valid, parse_specifier
 
+    try:
+        parse_specifier(spec) if spec else None
+    except ValueError:
+        return VersionFact(name, None, None, location, origin)
     try:
         version = exact_pin(spec) if spec else None
     except ValueError:
+        version = None
+    if version is not None and not is_valid(version):
         version = None
     return VersionFact(name, version, spec or None, location, origin)
 
@@ -142,32 +150,56 @@ def _toml(path: Path) -> tuple[str, dict]:
         raise InputError(f"invalid TOML: {exc}") from None
 
 
+_TOML_TYPES = {dict: "a table", list: "an array", str: "a string"}
+
+
+def _typed(container: object, key: str, expected: type, where: str, problems: list[str]):
+    """``container[key]`` when it has the expected type; else record a one-line problem naming the
+    key and the type, and return an empty value so the rest of the file is still read."""
+    if not isinstance(container, dict) or key not in container:
+        return expected()
+    value = container[key]
+    if isinstance(value, expected):
+        return value
+    problems.append(f"{where}{key} must be {_TOML_TYPES[expected]}, not {type(value).__name__}; ignored")
+    return expected()
+
+
 def load_pyproject(path: Path, display: str) -> SourceResult:
     text, data = _toml(path)
     result = SourceResult(kind="pyproject")
-    project = data.get("project", {})
-    requirements: list[str] = list(project.get("dependencies", []) or [])
-    for extra in (project.get("optional-dependencies", {}) or {}).values():
-        requirements.extend(extra or [])
-    for group in (data.get("dependency-groups", {}) or {}).values():
-        requirements.extend(item for item in group or [] if isinstance(item, str))
+    problems: list[str] = []
+    project = _typed(data, "project", dict, "", problems)
+    requirements: list[object] = list(_typed(project, "dependencies", list, "project.", problems))
+    extras = _typed(project, "optional-dependencies", dict, "project.", problems)
+    for extra in extras:
+        requirements.extend(_typed(extras, extra, list, "project.optional-dependencies.", problems))
+    groups = _typed(data, "dependency-groups", dict, "", problems)
+    for group in groups:
+        requirements.extend(_typed(groups, group, list, "dependency-groups.", problems))
     for requirement in requirements:
         parsed = parse_requirement(requirement) if isinstance(requirement, str) else None
         if parsed and parsed[0] in _TRACKED_SET:
             where = _line_of(text, re.compile(re.escape(requirement)))
             line, column = where or (None, None)
             result.versions.append(_fact(parsed[0], parsed[1], Location(display, line, column, parsed[0]), "pyproject"))
-    poetry = (data.get("tool", {}) or {}).get("poetry", {}) or {}
-    for name, spec in (poetry.get("dependencies", {}) or {}).items():
+    tool = _typed(data, "tool", dict, "", problems)
+    poetry = _typed(tool, "poetry", dict, "tool.", problems)
+    dependencies = _typed(poetry, "dependencies", dict, "tool.poetry.", problems)
+    for name, spec in dependencies.items():
         if canonical(name) not in _TRACKED_SET:
             continue
         if isinstance(spec, dict):
             spec = spec.get("version", "")
-        spec = _poetry_spec(str(spec))
+        if not isinstance(spec, str):
+            problems.append(f"tool.poetry.dependencies.{name} must be a string or a table; ignored")
+            continue
+        spec = _poetry_spec(spec)
         where = _line_of(text, re.compile(rf"^\s*{re.escape(name)}\s*=", re.M))
         line, column = where or (None, None)
         result.versions.append(_fact(canonical(name), spec, Location(display, line, column, name), "pyproject"))
-    result.suppressions = []
+    if problems:
+        result.error = "; ".join(problems)
     return result
 
 
@@ -187,13 +219,21 @@ def load_lock(path: Path, display: str) -> SourceResult:
     text, data = _toml(path)
     result = SourceResult(kind="lock")
     origin = path.name
-    for package in data.get("package", []) or []:
-        name = canonical(str(package.get("name", "")))
-        version = package.get("version")
+    problems: list[str] = []
+    for package in _typed(data, "package", list, "", problems):
+        if not isinstance(package, dict):
+            problems.append("package entries must be tables; one was skipped")
+            continue
+        raw_name, version = package.get("name"), package.get("version")
+        if not isinstance(raw_name, str):
+            continue
+        name = canonical(raw_name)
         if name in _TRACKED_SET and isinstance(version, str):
-            where = _line_of(text, re.compile(rf'^name = "{re.escape(package["name"])}"', re.M))
+            where = _line_of(text, re.compile(rf'^name = "{re.escape(raw_name)}"', re.M))
             line, column = where or (None, None)
-            result.versions.append(VersionFact(name, version, f"=={version}", Location(display, line, column, name), origin))
+            result.versions.append(_fact(name, f"=={version}", Location(display, line, column, name), origin))
+    if problems:
+        result.error = "; ".join(dict.fromkeys(problems))
     return result
 
 
