@@ -45,6 +45,24 @@ def split_source(text: str) -> list[str]:
     return items
 
 
+def _regroup(old_items: list[str], region: str) -> list[str]:
+    """The new text of the changed items, grouped as the old items were (an item of three lines
+    stays one item) when the line count is unchanged; else Jupyter's one line per item."""
+    counts = [item.count("\n") for item in old_items]
+    lines = region.split("\n")
+    if sum(counts) != len(lines) - 1 or any(count == 0 for count in counts[:-1]):
+        return split_source(region)
+    items = []
+    start = 0
+    for index, count in enumerate(counts):
+        if index == len(counts) - 1:
+            items.append("\n".join(lines[start:]))
+        else:
+            items.append("\n".join(lines[start:start + count]) + "\n")
+            start += count
+    return [item for item in items if item] or split_source(region)
+
+
 def _changed_items(items: list[str], old: str, new: str) -> tuple[int, int, str]:
     """(first, last) item indexes that hold every changed character of ``old``, and the new text
     that replaces exactly those items."""
@@ -98,7 +116,7 @@ def replace_cell_source(text: str, cell_number: int, new: str) -> str:
             text, span, [], split_source(new), dump)) + text[span.value_end:]
     else:
         first, last, region = _changed_items(source, old, new)
-        replacement = split_source(region)
+        replacement = _regroup(source[first:last + 1], region)
         items = source[:first] + replacement + source[last + 1:]
         if len(replacement) == last - first + 1:
             result = text
