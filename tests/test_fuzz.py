@@ -1,0 +1,58 @@
+"""A bounded, seeded slice of the fuzz campaign (bench/fuzz.py) in CI: mutated projects through
+``check``, ``fix --write`` round trips, and SIGKILLs during ``fix --write``."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+import fuzz  # noqa: E402
+
+
+def test_check_never_crashes_hangs_or_prints_bad_output(tmp_path):
+    rng = random.Random(20261128)
+    pool = fuzz.seeds()
+    problems = []
+    for number in range(250):
+        project = fuzz.mutated_project(rng.choice(pool), tmp_path / f"c{number}", rng)
+        problems += [f"{project.name}: {p}" for p in fuzz.check_case(project, rng)]
+        shutil.rmtree(project)
+    assert problems == []
+
+
+def test_fix_round_trips_parse_keep_style_and_converge(tmp_path):
+    rng = random.Random(11)
+    pool = fuzz.seeds()
+    problems = []
+    for number in range(60):
+        target = tmp_path / f"f{number}"
+        if number % 2:
+            fuzz.mutated_project(rng.choice(pool), target, rng)
+        else:
+            shutil.copytree(rng.choice(pool), target, ignore=shutil.ignore_patterns("expected.txt"))
+            for path in fuzz.files_of(target):
+                data = path.read_bytes()
+                if number % 4 == 0 and b"\r" not in data:
+                    path.write_bytes(data.replace(b"\n", b"\r\n"))
+                elif not data.startswith(b"\xef\xbb\xbf"):
+                    path.write_bytes(b"\xef\xbb\xbf" + data)
+        problems += fuzz.fix_case(target, rng)
+    assert problems == []
+
+
+@pytest.mark.slow
+def test_sigkill_during_fix_leaves_original_or_fixed_files(tmp_path):
+    rng = random.Random(3)
+    fixable = [p for p in fuzz.seeds() if p.name.startswith("fail-") or p.parent.name == "examples"]
+    problems = []
+    for _trial in range(12):
+        seed = rng.choice(fixable)
+        reference = fuzz.reference_fix(seed, tmp_path)
+        problems += fuzz.kill_case(seed, tmp_path, rng, reference)
+    assert problems == []
