@@ -109,11 +109,12 @@ def run_env(args) -> int:
     from gemma_doctor.engine import Options, check
     from gemma_doctor.envreport import build, render_text
 
-    paths = [Path(p) for p in args.paths]
+    # With no path, the project in the current directory (its pins beat what is installed).
+    paths = [Path(p) for p in args.paths] or [Path(".")]
     if args.env not in ("auto", "none") and not Path(args.env).is_file():
         raise UsageError(f"--env {args.env}: no such file")
     options = Options(env=args.env, select=["GD3"])
-    report = check(paths, options) if paths else None
+    report = check(paths, options)
     entries = build(args.env, report)
     if args.format == "json":
         _write(json.dumps({"version": 1, "packages": entries}, indent=2) + "\n")

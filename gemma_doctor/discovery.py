@@ -187,27 +187,3 @@ def _excluded(full: str, root: str, patterns: list[str]) -> bool:
     relative = os.path.relpath(full, root).replace(os.sep, "/")
     return any(fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(os.path.basename(full), pattern)
                for pattern in patterns)
-
-
-CONTEXT_NAMES = ("config.json", "generation_config.json", "pyproject.toml", "uv.lock", "poetry.lock",
-                 "requirements.txt")
-
-
-def context_files(files: list[Path]) -> list[Path]:
-    """For files passed one by one (pre-commit), the files that give them context:
-    the model config and version pins in the same folder and the folders above it,
-    up to the repository root."""
-    seen = {f.resolve() for f in files}
-    extra: list[Path] = []
-    for directory in sorted({f.resolve().parent for f in files}):
-        current = directory
-        while True:
-            for name in CONTEXT_NAMES:
-                candidate = current / name
-                if candidate.is_file() and candidate.resolve() not in seen:
-                    seen.add(candidate.resolve())
-                    extra.append(candidate)
-            if (current / ".git").exists() or current.parent == current:
-                break
-            current = current.parent
-    return extra

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gemma_doctor.facts import Fact, InputError, Location, SourceResult, Suppression, VersionFact
 from gemma_doctor.findings import SEVERITY_RANK, Finding
-from gemma_doctor.knowledge import Gpu, catalogue
+from gemma_doctor.knowledge import Gpu, catalogue, rule_applies
 from gemma_doctor.setup import Setup, environment_facts
 from gemma_doctor.sources import display_path, load_file
 
@@ -91,7 +91,7 @@ def group_projects(paths: list[Path], options: Options) -> tuple[list[Project], 
     problems: list[InputProblem] = []
     for path in paths:
         try:
-            if path.is_dir():
+            if os.path.isdir(path):
                 projects.append(Project(walk(path, options.exclude), root=path))
                 continue
             path.stat()
@@ -153,7 +153,7 @@ def load_project(project: Project, options: Options, report: Report) -> None:
         found = []
         for name in ("config.json", "generation_config.json"):
             candidate = folder / name
-            if candidate.is_file() and not _excluded_path(display_path(candidate, cwd), options.exclude):
+            if os.path.isfile(candidate) and not _excluded_path(display_path(candidate, cwd), options.exclude):
                 item = load(candidate)
                 if item is not None:
                     found.append(item.display)
@@ -188,7 +188,7 @@ def _model_folder(entry_path: Path, model_id: str) -> Path | None:
     if model_id.startswith((".", "/", "~")) or os.sep in model_id and not model_id.count("/") == 1:
         for base in (entry_path.parent, Path.cwd()):
             candidate = (base / os.path.expanduser(model_id))
-            if candidate.is_dir():
+            if os.path.isdir(candidate):
                 return candidate
         return None
     from gemma_doctor import hub
@@ -221,7 +221,7 @@ def _referenced_files(result: SourceResult, path: Path) -> list[Path]:
         for name in names:
             for base in (path.parent, Path.cwd()):
                 candidate = base / name
-                if candidate.is_file():
+                if os.path.isfile(candidate):
                     found.append(candidate)
                     break
     return found
@@ -256,6 +256,8 @@ def run_rules(setup: Setup, options: Options) -> list[Finding]:
         if not rule_enabled(rule_id, options):
             continue
         doc = docs[rule_id]
+        if not rule_applies(doc.raw, setup.exact_version):
+            continue  # applies_to is evaluated, not only displayed
         for diagnostic in function(setup):
             severity = options.severity.get(rule_id) or diagnostic.severity or doc.severity
             findings.append(Finding(rule_id, doc.name, severity, diagnostic.location, diagnostic.message, diagnostic.fix))

@@ -5,22 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from gemma_doctor.engine import Options, run_rules
-from gemma_doctor.pep440 import in_range
+from gemma_doctor.knowledge import data
+from gemma_doctor.pep440 import satisfies
 from gemma_doctor.setup import Setup
 from gemma_doctor.sources.versions import TRACKED, installed_versions, load_freeze
 
-# Version notes that hold whatever the project (facts.md §8).
-_NOTES = [
-    ("transformers", None, "4.50.0", "error", "no Gemma 3 support (added in 4.50.0)"),
-    ("transformers", "4.50.0", "4.51.0", "warning", "HybridCache .float() crash in mixed-precision evaluation of "
-     "Gemma 2/3 (GD202); fixed in 4.51.0"),
-    ("transformers", "4.57.0", "4.57.1", "warning", "4.57.0 was yanked from PyPI"),
-    ("transformers", None, "4.53.0", "info", "no Gemma 3n (needs 4.53.0)"),
-    ("trl", "0.19.0", None, "info", "SFTConfig defaults bf16=True (bf16 on a T4/V100 needs an explicit bf16=False)"),
-    ("unsloth", None, "2025.3.10", "warning", "no Gemma 3 support (added in 2025.3.10)"),
-    ("unsloth", "2025.3.10", "2025.3.15", "warning", "fp16 Gemma 3 silently trains in float32; 2025.3.15 adds "
-     "an fp16-safe path"),
-]
 _RANK = {"ok": 0, "info": 1, "warning": 2, "error": 3}
 
 
@@ -32,7 +21,8 @@ def build(env: str, report=None) -> list[dict]:
     else:
         versions = load_freeze(Path(env), env).versions
     if report is not None:
-        project = [v for p in report.projects for v in p.setup.versions if v.origin != "installed"]
+        project = [v for p in report.projects for _run, run_setup in p.runs for v in run_setup.versions
+                   if v.origin != "installed"]
         versions = project + versions
     setup = Setup([], versions)
     findings = run_rules(setup, Options(select=["GD3"]))
@@ -42,15 +32,17 @@ def build(env: str, report=None) -> list[dict]:
         if fact is None:
             continue
         notes, verdict = [], "ok"
-        for name, low, high, level, text in _NOTES:
-            if name == package and fact.version:
-                try:
-                    hit = in_range(fact.version, low, high)
-                except ValueError:
-                    hit = False
-                if hit:
-                    notes.append(text)
-                    verdict = max(verdict, level, key=_RANK.get)
+        for note in data("versions")["env_notes"]:  # the same data the rules evaluate
+            if note["package"] != package or not fact.version:
+                continue
+            specifier = note.get("versions") or data("versions")[package][note["fact"]]["versions"]
+            try:
+                hit = satisfies(fact.version, specifier)
+            except ValueError:
+                hit = False
+            if hit and note["text"] not in notes:
+                notes.append(note["text"])
+                verdict = max(verdict, note["level"], key=_RANK.get)
         for finding in findings:
             if finding.location.key == package or (finding.location == fact.location):
                 notes.append(f"{finding.rule}: {finding.message}")

@@ -61,7 +61,8 @@ class VersionFact:
     spec: str | None
     location: Location
     origin: str  # "requirements", "pyproject", "uv.lock", "poetry.lock", "pip-freeze", "installed", "notebook"
-    dist_info: str | None = None  # the installed *.dist-info folder, for its Requires-Dist
+    dist_info: str | None = None  # the installed *.dist-info folder
+    requires: dict | None = None  # an installed Unsloth's unconditional Requires-Dist: package -> specifier
 
 
 @record(slots=True)

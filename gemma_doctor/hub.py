@@ -46,13 +46,13 @@ def snapshot_path(repo_id: str, revision: str | None = None, root: Path | None =
         return None
     ref = repo / "refs" / revision
     try:
-        commit = ref.read_text(errors="replace").strip()[:100] if ref.is_file() else revision
+        commit = ref.read_text(errors="replace").strip()[:100] if os.path.isfile(ref) else revision
     except OSError:
         return None
     if not _plain_name(commit):
         return None
     snapshot = repo / "snapshots" / commit
-    return snapshot if snapshot.is_dir() else None
+    return snapshot if os.path.isdir(snapshot) else None
 
 
 def resolve(repo_id: str, revision: str | None = None, online: bool = False) -> Path:

@@ -76,17 +76,62 @@ def version_fact(package: str, name: str, version: str | None) -> bool | None:
         return None
 
 
-def accelerate_minimum(transformers: str) -> tuple[str, str] | None:
-    """(minimum accelerate, citation) for a transformers version, or None."""
+def applies_specifier(package: str, spec: str) -> str | None:
+    """A rule's ``applies_to`` value as a PEP 440 specifier: ``fact:NAME`` is the data's; "any" is None."""
+    if spec == "any":
+        return None
+    if spec.startswith("fact:"):
+        specifiers = data("versions")[package][spec[5:]]["versions"]
+        return specifiers if isinstance(specifiers, str) else " || ".join(specifiers)
+    return spec
+
+
+def rule_applies(raw: dict, version_of) -> bool:
+    """False only when a package's known version falls outside the rule's ``applies_to``."""
     from gemma_doctor.pep440 import satisfies
 
-    for row in data("versions")["accelerate_minimum"]:
+    for package, spec in (raw.get("applies_to") or {}).items():
+        if spec == "any":
+            continue
+        version = version_of(package)
+        if version is None:
+            continue
+        if spec.startswith("fact:"):
+            if version_fact(package, spec[5:], version) is False:
+                return False
+            continue
         try:
-            if satisfies(transformers, row["transformers"]):
-                return row["accelerate"], row["cite"]
+            if not satisfies(version, spec):
+                return False
         except ValueError:
+            continue
+    return True
+
+
+def version_boundary(package: str, name: str, field: str) -> str:
+    """A release named by the data for a fact (``fixed_in``, ``upgrade_to``): what a fix asks for."""
+    return data("versions")[package][name][field]
+
+
+def release_range(rows: list[dict], version: str, releases: list[str]) -> dict | None:
+    """The row of generated range data (``from``/``to``) that holds ``version``; a version between
+    known releases takes the range of the release before it. A version outside the releases the
+    data knows is unknown (None): never guess past the data."""
+    from gemma_doctor.pep440 import compare
+
+    try:
+        if not releases or compare(version, releases[-1]) > 0 or compare(version, releases[0]) < 0:
             return None
-    return None
+        return next((row for row in reversed(rows) if compare(row["from"], version) <= 0), None)
+    except ValueError:
+        return None
+
+
+def accelerate_minimum(transformers: str) -> str | None:
+    """The accelerate a transformers release requires (rules/data/accelerate_minimum.json, generated)."""
+    table = data("accelerate_minimum")
+    row = release_range(table["ranges"], transformers, table["releases"])
+    return row["accelerate"] if row else None
 
 
 @record(frozen=True)
@@ -106,17 +151,36 @@ class Gpu:
 
 
 def _normalise(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower()).removeprefix("nvidia").removeprefix("geforce")
+    text = re.sub(r"[^a-z0-9]", "", name.lower())
+    for word in ("nvidia", "tesla", "geforce"):
+        text = text.removeprefix(word)
+    return text.removesuffix("generation")
+
+
+class AmbiguousGpu(ValueError):
+    """A GPU name that means several GPUs of different compute capability."""
 
 
 def find_gpu(name: str) -> Gpu | None:
-    table = data("gpus")["gpus"]
+    """The GPU a name means: an exact name or alias, else the longest known name that the
+    ``torch.cuda.get_device_name()`` string starts with ("Tesla V100-SXM2-16GB" is a V100)."""
+    table = data("gpus")
     wanted = _normalise(name)
-    for entry in table:
-        if wanted in (_normalise(alias) for alias in [entry["name"], *entry.get("aliases", [])]):
-            major, minor = entry["compute_capability"].split(".")
-            return Gpu(entry["name"], (int(major), int(minor)))
-    return None
+    for alias, choices in table.get("ambiguous", {}).items():
+        if wanted == _normalise(alias):
+            raise AmbiguousGpu(f"{name!r} could be any of {', '.join(choices)}; name it exactly")
+    best = None
+    for entry in table["gpus"]:
+        for alias in [entry["name"], *entry.get("aliases", [])]:
+            known = _normalise(alias)
+            if wanted == known:
+                best = (len(known) + 1000, entry)
+            elif wanted.startswith(known) and (best is None or len(known) > best[0]):
+                best = (len(known), entry)
+    if best is None:
+        return None
+    major, minor = best[1]["compute_capability"].split(".")
+    return Gpu(best[1]["name"], (int(major), int(minor)))
 
 
 def gpu_from_capability(text: str) -> Gpu:

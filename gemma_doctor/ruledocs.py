@@ -15,8 +15,18 @@ def render_markdown(doc: dict) -> str:
             lines += [f"## {title}", "", body, ""]
     applies = doc.get("applies_to") or {}
     if applies:
-        lines += ["## Versions it applies to", ""]
-        lines += [f"- {package}: `{spec}`" for package, spec in applies.items()] + [""]
+        from gemma_doctor.knowledge import applies_specifier
+
+        lines += ["## Versions it applies to", "",
+                  "The engine runs the rule only when the run's version of each package below satisfies the "
+                  "specifier (an unknown version runs it).", ""]
+        for package, spec in applies.items():
+            resolved = applies_specifier(package, spec)
+            shown = f"`{resolved}` (rules/data/versions.json `{spec[5:]}`)" if spec.startswith("fact:") else f"`{spec}`"
+            lines.append(f"- {package}: {shown}")
+        if doc.get("applies_note"):
+            lines.append(f"- {doc['applies_note']}")
+        lines.append("")
     if doc.get("verification"):
         lines += ["## Evidence status", "", doc["verification"].rstrip(), ""]
     lines += ["## References", ""]

@@ -202,7 +202,7 @@ def _launches(files: dict[str, LoadedFile]) -> dict[Path, list[tuple[LoadedFile,
             script = fact.value["script"]
             for base in (loaded.path.parent, Path.cwd()):
                 candidate = absolute(base / script)
-                if candidate.is_file():
+                if os.path.isfile(candidate):
                     break
             found.setdefault(candidate, []).append((loaded, fact))
     return found
@@ -229,7 +229,7 @@ def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path) ->
         name = launch.get(key)
         if name and load_path is not None:
             for base in (loaded.path.parent, Path.cwd()):
-                if (base / name).is_file():
+                if os.path.isfile((base / name)):
                     named = load_path(base / name)
                     if named is not None:
                         run.files.append(named.display)

@@ -77,7 +77,10 @@ def _gpu(name: str | None, capability: str | None, where: str):
         except ValueError:
             raise UsageError(f"{where}: compute capability must look like 7.5, not {capability!r}") from None
     if name:
-        gpu = find_gpu(str(name))
+        try:
+            gpu = find_gpu(str(name))
+        except ValueError as exc:  # AmbiguousGpu
+            raise UsageError(f"{where}: {exc} (or give --compute-capability X.Y)") from None
         if gpu is None:
             raise UsageError(f"{where}: unknown GPU {name!r}; known: {', '.join(gpu_names())} "
                              "(or give --compute-capability X.Y)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from gemma_doctor.checks import rule
 from gemma_doctor.facts import Location
+from gemma_doctor.knowledge import version_boundary
 from gemma_doctor.findings import Diagnostic, Edit, Fix, set_value
 from gemma_doctor.setup import HYBRID_CACHE_FAMILY, Setup, is_true
 
@@ -113,10 +114,12 @@ def hybridcache_float_crash(setup: Setup):
     message = (f"transformers {version.version} + {precision.mode} mixed precision ({precision.why}) + evaluation "
                f"({evaluation.location.key or evaluation.raw_key or evaluation.name}) + {where}=true ({setting.why}): "
                f"the first evaluation crashes{condition} with `AttributeError: 'HybridCache' object has no attribute "
-               "'float'` (accelerate calls .float() on the cache in the model outputs). Fixed in transformers 4.51.0."
+               "'float'` (accelerate calls .float() on the cache in the model outputs). Fixed in transformers "
+               f"{version_boundary('transformers', 'hybridcache_float_crash', 'fixed_in')}."
                + inferred(setup))
-    fix = cache_fix(setup, "") or Fix("pip install 'transformers>=4.51.0'", "display-only",
-                                       (Edit(None, "pip", ("transformers",), ">=4.51.0"),))
+    fixed_in = version_boundary("transformers", "hybridcache_float_crash", "fixed_in")
+    fix = cache_fix(setup, "") or Fix(f"pip install 'transformers>={fixed_in}'", "display-only",
+                                       (Edit(None, "pip", ("transformers",), f">={fixed_in}"),))
     yield Diagnostic(cache_location(setup), message, None, fix)
 
 
@@ -157,8 +160,14 @@ def eager_attention_gemma2(setup: Setup):
         return  # Unsloth applies Gemma 2's soft-cap in its own attention (audit, GD501)
     if value is None and setup.known("transformers", "gemma2_default_sdpa") is not True:
         return  # 4.45-4.47 default to eager, >= 5.21 too; an unknown version: nothing to claim
-    if value == "sdpa" and setup.known("transformers", "gemma2_sdpa_drops_softcap") is False:
-        return  # >= 5.21 refuses sdpa for Gemma 2 with a ValueError instead
+    if value == "sdpa" and setup.known("transformers", "gemma2_sdpa_refused"):
+        message = (f"transformers {setup.exact_version('transformers')} refuses sdpa for Gemma 2 (it cannot soft-cap "
+                   "the attention logits): from_pretrained raises `ValueError: Gemma2ForCausalLM does not support an "
+                   "attention implementation through torch.nn.functional.scaled_dot_product_attention yet`.")
+        edits = tuple(e for e in [set_value(fact, "eager")] if e)
+        yield Diagnostic(fact.location, message, "error",
+                         Fix("Set attn_implementation to \"eager\"", "safe" if edits else "display-only", edits))
+        return
     said = "attn_implementation is sdpa" if value else "attn_implementation is not set, so transformers picks sdpa"
     message = (f"Gemma 2 is trained with sdpa attention ({said}): the sdpa path has no soft-cap argument, so "
                "Gemma 2's attention logit soft-capping (50.0) is silently dropped. Use eager (or flash_attention_2 "

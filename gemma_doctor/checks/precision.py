@@ -32,9 +32,20 @@ def unsloth_fp16_path(setup: Setup) -> tuple[str, str] | None:
     precision = setup.precision
     who = precision.decided_by or "Unsloth"
     if precision.mode == "no" and precision.decided_by:
+        version = setup.exact_version("unsloth")
+        full = setup.first("unsloth_full_finetuning")
+        if full is not None and full.value is True and \
+                frameworks.applies("unsloth", "full_finetuning_fp16_nan", version) is not False:
+            return (f"{who} with full_finetuning=True on a GPU without bf16: "
+                    f"{frameworks.provenance('unsloth', 'full_finetuning_fp16_nan')}"
+                    + ("" if version else " (the project does not pin unsloth; releases from 2026.7.1 are fixed)"),
+                    "error" if version else "warning")
+        how = next((frameworks.behaviour("unsloth", key)["why"] for key in ("amp_off_float32_compute",
+                                                                           "fp16_safe_lora_path")
+                    if frameworks.applies("unsloth", key, version)), None) if version else None
         return (f"{who} switches Gemma 3 to training without mixed precision on this GPU ('Unsloth: Switching to "
-                "float32 training since model cannot work with float16'): slower and more memory than bf16, but it "
-                "runs", "warning")
+                "float32 training since model cannot work with float16')" + (f": {how}" if how else "")
+                + "; slower and more memory than bf16, but it runs", "warning")
     if setup.gpu is not None and setup.gpu.supports_bf16:
         return (f"{who} stops the trainer: `TypeError: Unsloth: Model is in bfloat16 precision but you want to use "
                 "float16 precision. Set fp16 to `False` and bf16 to `True`` (Unsloth loads Gemma 3 in bf16 on this GPU)",
@@ -252,8 +263,9 @@ def bf16_unsupported_gpu(setup: Setup):
             continue
         message = (f"bf16 requested ({fact.location.key or fact.raw_key} = {setup.describe_value(fact)}) on the target {gpu.describe()}, "
                    "which has no native bf16 (needs compute capability >= 8.0). Transformers checks "
-                   "torch.cuda.is_bf16_supported(), which counts emulation and says True on a T4, so it may not raise: "
-                   "expect slow emulated bf16 or kernel errors.")
+                   "torch.cuda.is_bf16_supported(), which counts emulation and says True on a T4 with current torch "
+                   "(torch 2.2.2 said False on a V100, pytorch#124996), so it may not raise: expect slow emulated "
+                   "bf16 or kernel errors.")
         value = "no" if fact.name in ("accelerate_mixed_precision", "env_mixed_precision") else False
         edits = tuple(e for e in [set_value(fact, value)] if e)
         yield Diagnostic(fact.location, message, None,

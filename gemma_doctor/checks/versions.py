@@ -5,8 +5,8 @@ from __future__ import annotations
 from gemma_doctor.checks import rule
 from gemma_doctor.facts import VersionFact
 from gemma_doctor.findings import Diagnostic, Edit, Fix
-from gemma_doctor.knowledge import accelerate_minimum, data
-from gemma_doctor.pep440 import compare, parse_specifier, satisfies
+from gemma_doctor.knowledge import accelerate_minimum, data, release_range, version_boundary
+from gemma_doctor.pep440 import compare, parse_specifier, satisfies, version_key
 from gemma_doctor.setup import Setup
 
 
@@ -21,30 +21,36 @@ def _where(fact: VersionFact) -> str:
 
 
 def unsloth_constraints(setup: Setup) -> dict | None:
-    """What the Unsloth in use declares: its own installed metadata, else vendored data."""
+    """What the Unsloth in use declares: its installed Requires-Dist, else the generated data
+    (rules/data/unsloth.json, every release's Requires-Dist). None for a release the data does not know."""
     unsloth = setup.version("unsloth")
     if unsloth is None or unsloth.version is None:
         return None
-    dist_info = unsloth.dist_info
-    if dist_info:
-        from gemma_doctor.sources.versions import requires_dist
-
-        declared = dict(requires_dist(dist_info))
-        if declared:
-            zoo = next((op_version for op, op_version in parse_specifier(declared.get("unsloth_zoo", ""))
-                        if op == ">="), None)
-            return {"unsloth": unsloth.version, "transformers": declared.get("transformers", ""),
-                    "trl": declared.get("trl", ""), "unsloth_zoo": zoo, "evidence": "its installed Requires-Dist"}
-    entry = None
-    for release in data("unsloth")["releases"]:
-        try:
-            if compare(release["unsloth"], unsloth.version) <= 0:
-                entry = release
-        except ValueError:
-            return None
-    if entry is None:
+    if unsloth.requires:
+        declared = unsloth.requires
+        return {"unsloth": unsloth.version, "transformers": declared.get("transformers", ""),
+                "trl": declared.get("trl", ""), "unsloth_zoo": _minimum(declared.get("unsloth_zoo", "")),
+                "evidence": "its installed Requires-Dist"}
+    table = data("unsloth")
+    window = release_range(table["windows"], unsloth.version, table["releases"])
+    zoo = release_range(table["unsloth_zoo_minimum"], unsloth.version, table["releases"])
+    if window is None:
         return None
-    return dict(entry, evidence=f"Unsloth {entry['unsloth']}+ pins ({entry['evidence']})")
+    return {"unsloth": unsloth.version, "transformers": window["transformers"], "trl": window["trl"],
+            "unsloth_zoo": zoo["minimum"] if zoo else None,
+            "evidence": f"the Requires-Dist of Unsloth {window['from']}-{window['to']}, rules/data/unsloth.json"}
+
+
+def _minimum(specifier: str) -> str | None:
+    try:
+        lows = [version for op, version in parse_specifier(specifier) if op in (">=", "==")]
+    except ValueError:
+        return None
+    return max(lows, key=version_key) if lows else None
+
+
+def upgrade(fact: str) -> str:
+    return version_boundary("transformers", fact, "upgrade_to")
 
 
 @rule("GD301")
@@ -57,17 +63,18 @@ def transformers_too_old(setup: Setup):
     if family in ("gemma3", "gemma3_text") and setup.known("transformers", "loads_gemma3") is False:
         yield Diagnostic(fact.location, f"transformers {version} ({_where(fact)}) cannot load Gemma 3: support "
                          "arrived in 4.50.0; older versions fail with `KeyError: 'gemma3'` / 'does not recognize "
-                         "this architecture'.", None, pip_fix("transformers", ">=4.51.0", "Gemma 3 needs >= 4.50.0; "
-                                                               "4.50.x has the HybridCache eval crash"))
+                         "this architecture'.", None, pip_fix("transformers", ">=" + upgrade("loads_gemma3"), "Gemma 3 needs "
+                                                               ">= 4.50.0; 4.50.x has the HybridCache eval crash"))
     elif family == "gemma3n" and setup.known("transformers", "loads_gemma3n") is False:
         yield Diagnostic(fact.location, f"transformers {version} ({_where(fact)}) cannot load Gemma 3n: support "
-                         "arrived in 4.53.0.", None, pip_fix("transformers", ">=4.53.0", "Gemma 3n"))
+                         "arrived in 4.53.0.", None, pip_fix("transformers", ">=" + upgrade("loads_gemma3n"), "Gemma 3n"))
     elif family == "gemma3" and setup.known("transformers", "auto_causal_lm_maps_multimodal_to_text"):
         auto = next((f for f in setup.all("model_class") if f.value == "AutoModelForCausalLM"), None)
         if auto is not None:
             yield Diagnostic(auto.location, "transformers 4.50.0 maps a multimodal gemma3 checkpoint loaded "
                              "through AutoModelForCausalLM to the text-only Gemma3ForCausalLM (fixed in 4.50.1).",
-                             None, pip_fix("transformers", ">=4.51.0", "4.50.1 fixes the mapping; 4.51.0 the eval crash"))
+                             None, pip_fix("transformers", ">=" + upgrade("auto_causal_lm_maps_multimodal_to_text"),
+                                           "4.50.1 fixes the mapping; 4.51.0 the eval crash"))
 
 
 @rule("GD302")
@@ -118,10 +125,9 @@ def accelerate_too_old(setup: Setup):
     accelerate = setup.version("accelerate")
     if transformers is None or accelerate is None or accelerate.version is None:
         return
-    floor = accelerate_minimum(transformers)
-    if floor is None:
+    minimum = accelerate_minimum(transformers)
+    if minimum is None:
         return
-    minimum, _cite = floor
     try:
         too_old = compare(accelerate.version, minimum) < 0
     except ValueError:

@@ -260,8 +260,12 @@ def installed_versions(search_path: list[str] | None = None) -> list[VersionFact
             package = canonical(package)
             if package in _TRACKED_SET and package not in found and version:
                 location = Location(None, key=package)
-                found[package] = VersionFact(package, version, None, location, "installed",
-                                             dist_info=os.path.join(entry, name))
+                dist_info = os.path.join(entry, name)
+                # Unsloth declares the transformers/trl/unsloth_zoo it works with (GD302/GD303): read its
+                # METADATA here, in the source, so no rule opens a file.
+                requires = dict(requires_dist(dist_info)) if package == "unsloth" else None
+                found[package] = VersionFact(package, version, None, location, "installed", dist_info=dist_info,
+                                             requires=requires)
     return list(found.values())
 
 

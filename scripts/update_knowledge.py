@@ -1,0 +1,171 @@
+"""Regenerate the version data that upstream publishes as package metadata:
+
+- ``rules/data/unsloth.json``: for every Unsloth release, the transformers / trl window and the
+  unsloth_zoo minimum of its unconditional Requires-Dist (what ``pip install unsloth`` enforces, and
+  what an installed Unsloth's METADATA says), stored as ranges of releases that share one value;
+- ``rules/data/accelerate_minimum.json``: the accelerate minimum each transformers release declares
+  (its ``accelerate>=...; extra == "torch"`` requirement), as ranges.
+
+The metadata comes from the package index through pip's PEP 658 support, which downloads no wheel:
+``pip install --dry-run --no-deps --ignore-installed --report - PACKAGE==VERSION``. It uses whatever
+index pip is configured for. Run it again to refresh:
+
+    python scripts/update_knowledge.py [--jobs 4] [--only unsloth|accelerate]
+
+TRL's defaults (bf16, use_cache, the load dtype) are code, not metadata: they live in
+``rules/data/frameworks.json``, read by hand from TRL's source with citations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "rules" / "data"
+sys.path.insert(0, str(ROOT))
+
+UNSLOTH_FIRST = "2024.12.11"  # the releases before it predate Gemma 2's and 3's support windows in data
+TRANSFORMERS_FIRST = "4.41.0"  # eval_strategy and the Gemma 2 era; older releases are out of scope
+
+
+def versions(package: str) -> list[str]:
+    out = subprocess.run([sys.executable, "-m", "pip", "index", "versions", package], capture_output=True,
+                         text=True, check=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("Available versions:"))
+    return [item.strip() for item in line.split(":", 1)[1].split(",") if item.strip()]
+
+
+def requires_dist(package: str, version: str) -> list[str]:
+    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--ignore-installed", "--quiet",
+               "--report", "-", f"{package}=={version}"]
+    for _attempt in range(3):
+        out = subprocess.run(command, capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            report = json.loads(out.stdout)
+            return list(report["install"][0]["metadata"].get("requires_dist") or [])
+    raise SystemExit(f"pip could not read the metadata of {package}=={version}: {out.stderr.strip()[:300]}")
+
+
+def unconditional(requirements: list[str], name: str) -> str:
+    """The specifier of ``name`` in the requirements that carry no marker."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    for text in requirements:
+        requirement = Requirement(text)
+        if canonicalize_name(requirement.name) == canonicalize_name(name) and requirement.marker is None:
+            return str(requirement.specifier)
+    return ""
+
+
+def extra(requirements: list[str], name: str, extra_name: str) -> str:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    for text in requirements:
+        requirement = Requirement(text)
+        if canonicalize_name(requirement.name) == canonicalize_name(name) and requirement.marker is not None \
+                and requirement.marker.evaluate({"extra": extra_name}):
+            return str(requirement.specifier)
+    return ""
+
+
+def minimum(specifier: str) -> str | None:
+    from packaging.specifiers import SpecifierSet
+
+    lows = [item.version for item in SpecifierSet(specifier) if item.operator in (">=", "==")]
+    if not lows:
+        return None
+    from packaging.version import Version
+
+    return str(max(lows, key=Version))
+
+
+def ranges(rows: list[tuple[str, dict]]) -> list[dict]:
+    """Consecutive releases with the same values, as {"from", "to", **values}."""
+    out: list[dict] = []
+    for version, values in rows:
+        if out and all(out[-1][key] == value for key, value in values.items()):
+            out[-1]["to"] = version
+        else:
+            out.append({"from": version, "to": version, **values})
+    return out
+
+
+def sorted_versions(items: list[str], first: str) -> list[str]:
+    from packaging.version import Version
+
+    kept = [v for v in items if Version(v) >= Version(first) and not Version(v).is_prerelease]
+    return sorted(kept, key=Version)
+
+
+def fetch_all(package: str, releases: list[str], jobs: int) -> dict[str, list[str]]:
+    done = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for version, requirements in zip(releases, pool.map(lambda v: requires_dist(package, v), releases)):
+            done[version] = requirements
+            print(f"  {package} {version}: {len(requirements)} requirements", file=sys.stderr)
+    return done
+
+
+def update_unsloth(jobs: int) -> Path:
+    releases = sorted_versions(versions("unsloth"), UNSLOTH_FIRST)
+    metadata = fetch_all("unsloth", releases, jobs)
+    windows = ranges([(v, {"transformers": unconditional(metadata[v], "transformers"),
+                           "trl": unconditional(metadata[v], "trl")}) for v in releases])
+    zoo = ranges([(v, {"minimum": minimum(unconditional(metadata[v], "unsloth_zoo") or "") or None})
+                  for v in releases])
+    document = {
+        "source": "Requires-Dist of every Unsloth release on the package index (unconditional requirements: what "
+                  "`pip install unsloth` enforces and an installed Unsloth's METADATA says), read through pip's "
+                  "PEP 658 metadata without downloading wheels. Generated by scripts/update_knowledge.py; do not edit.",
+        "generated": datetime.date.today().isoformat(),
+        "releases": releases,
+        "windows": windows,
+        "unsloth_zoo_minimum": zoo,
+    }
+    path = DATA / "unsloth.json"
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def update_accelerate(jobs: int) -> Path:
+    releases = sorted_versions(versions("transformers"), TRANSFORMERS_FIRST)
+    metadata = fetch_all("transformers", releases, jobs)
+    rows = []
+    for version in releases:
+        floor = minimum(extra(metadata[version], "accelerate", "torch") or "")
+        rows.append((version, {"accelerate": floor}))
+    document = {
+        "source": "The accelerate requirement of each transformers release (`accelerate>=X; extra == \"torch\"` in its "
+                  "Requires-Dist), read through pip's PEP 658 metadata. The Trainer refuses to start below it "
+                  "(ACCELERATE_MIN_VERSION, knowledge/audit.md rows 18-20). Generated by scripts/update_knowledge.py.",
+        "generated": datetime.date.today().isoformat(),
+        "releases": releases,
+        "ranges": ranges(rows),
+    }
+    path = DATA / "accelerate_minimum.json"
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=4, help="pip processes at once")
+    parser.add_argument("--only", choices=("unsloth", "accelerate"))
+    args = parser.parse_args()
+    if args.only in (None, "unsloth"):
+        print(update_unsloth(args.jobs))
+    if args.only in (None, "accelerate"):
+        print(update_accelerate(args.jobs))
+
+
+if __name__ == "__main__":
+    main()
