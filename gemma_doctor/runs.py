@@ -234,6 +234,8 @@ def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path) ->
                     if named is not None:
                         run.files.append(named.display)
                     break
+    if launch.get("num_processes"):
+        run.extra.append(Fact("num_processes", launch["num_processes"], location, "launch", raw_key="--num_processes"))
     if launch.get("mixed_precision"):
         run.extra.append(Fact("env_mixed_precision", launch["mixed_precision"], location, "launch",
                               raw_key="--mixed_precision"))

@@ -24,6 +24,6 @@ def rule(rule_id: str) -> Callable[[RuleFunction], RuleFunction]:
 
 
 def registered() -> dict[str, RuleFunction]:
-    from gemma_doctor.checks import cache, model_config, precision, versions  # noqa: F401  (registration)
+    from gemma_doctor.checks import cache, model_config, precision, training, versions  # noqa: F401  (registration)
 
     return RULES

@@ -137,3 +137,17 @@ def accelerate_too_old(setup: Setup):
                          f"{minimum} that transformers {transformers} requires: the Trainer refuses to start with "
                          f"'Using the `Trainer` with `PyTorch` requires `accelerate>={minimum}`'.", None,
                          pip_fix("accelerate", f">={minimum}", f"required by transformers {transformers}"))
+
+
+@rule("GD305")
+def timm_for_gemma3n(setup: Setup):
+    if setup.family_name != "gemma3n":
+        return
+    timm = setup.version("timm")
+    if timm is None or timm.version is None or setup.known("timm", "mobilenetv5") is not False:
+        return
+    upgrade_to = version_boundary("timm", "mobilenetv5", "upgrade_to")
+    yield Diagnostic(timm.location, f"timm {timm.version} ({_where(timm)}) has no `mobilenetv5_300m_enc`, Gemma 3n's "
+                     f"vision encoder (added in timm {upgrade_to}): loading the model fails with `RuntimeError: "
+                     "Unknown model (mobilenetv5_300m_enc)` (transformers#39208).", None,
+                     pip_fix("timm", f">={upgrade_to}", "Gemma 3n's MobileNetV5 vision encoder"))

@@ -71,6 +71,8 @@ def parse_launch(line: str) -> dict | None:
                 index += 1
             if key in ("config_file", "mixed_precision", "deepspeed_config_file", "num_processes"):
                 launch[key] = value
+            elif key in ("nproc_per_node", "num_gpus"):  # torchrun / deepspeed: one process per GPU
+                launch["num_processes"] = value
         index += 1
     if script_index is None:
         return None

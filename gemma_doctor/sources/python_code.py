@@ -201,6 +201,9 @@ class Analyzer:
                 container.entries[key] = (self.value(value_node, scope), target, value_node)
             return
         chain = _attribute_chain(target)
+        if chain is not None and len(chain) >= 2 and chain[-1] == "padding_side":
+            self.add("padding_side", self.value(value_node, scope), statement, ".".join(chain))
+            return
         if chain is None or len(chain) < 3 or chain[-1] != "use_cache" or chain[-2] not in ("config", "text_config") \
                 or "config" not in chain[1:-1]:
             return
@@ -243,6 +246,9 @@ class Analyzer:
                 if keyword.arg == "eval_dataset" and not (isinstance(keyword.value, ast.Constant)
                                                           and keyword.value.value is None):
                     self.add("eval_dataset", True, keyword, "eval_dataset")
+                if keyword.arg == "peft_config" and not (isinstance(keyword.value, ast.Constant)
+                                                         and keyword.value.value is None):
+                    self.add("peft", "peft_config", keyword, "peft_config")
         elif name == "from_pretrained" and isinstance(call.func, ast.Attribute):
             self._from_pretrained(call, scope)
         elif name == "BitsAndBytesConfig":
@@ -256,6 +262,9 @@ class Analyzer:
             self.add("code_gradient_checkpointing", True, call, "gradient_checkpointing_enable")
         elif name == "prepare_model_for_kbit_training":
             self.add("peft_kbit_prepare", True, call, name)
+            self.add("peft", name, call, name)
+        elif name in ("get_peft_model", "LoraConfig"):
+            self.add("peft", name, call, name)
         elif name == "add_argument" and isinstance(call.func, ast.Attribute):
             parser = self.value(call.func.value, scope)
             if isinstance(parser, ArgumentParser):
@@ -291,6 +300,10 @@ class Analyzer:
             if name is None:
                 if keyword == "model_init_kwargs" and isinstance(value, DictValue):
                     self._model_kwargs(value)
+                elif keyword == "gradient_checkpointing_kwargs" and isinstance(value, DictValue) and \
+                        "use_reentrant" in value.entries:
+                    reentrant, reentrant_key, _node = value.entries["use_reentrant"]
+                    self.add("use_reentrant", reentrant, reentrant_key, "use_reentrant")
                 continue
             if value is None:
                 continue
@@ -306,8 +319,12 @@ class Analyzer:
 
     def _from_pretrained(self, call: ast.Call, scope: Scope) -> None:
         owner = self.evaluator.owner(call.func, scope)
-        if owner and owner.endswith("Processor"):  # AutoProcessor: TRL then uses its vision collator
-            self.add("processor_loaded", owner, call, owner)
+        if owner and owner.endswith(("Processor", "Tokenizer", "TokenizerFast")):
+            if owner.endswith("Processor"):  # AutoProcessor: TRL then uses its vision collator
+                self.add("processor_loaded", owner, call, owner)
+            for keyword, value, key_node, _value_node, _direct in self._keywords(call, scope):
+                if keyword == "padding_side":
+                    self.add("padding_side", value, key_node, keyword)
             return
         if owner not in MODEL_CLASSES and owner not in UNSLOTH_CLASSES:
             return
@@ -377,7 +394,7 @@ def parse(text: str, display: str, what: str = "") -> ast.Module:
 
 # A script that mentions none of these cannot hold a fact we read: skip parsing it.
 _RELEVANT = ("Arguments", "Config", "from_pretrained", "Trainer", "use_cache", "gradient_checkpointing", "unsloth",
-             "prepare_model_for_kbit_training",
+             "prepare_model_for_kbit_training", "padding_side", "peft",
              "gemma", "Gemma", "evaluate", "predict", "gemma-doctor")
 
 

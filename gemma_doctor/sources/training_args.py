@@ -39,6 +39,8 @@ _COMMON = {
 }
 _AXOLOTL = {
     "val_set_size": "eval_split",
+    "adapter": "peft",
+    "processor_type": "processor_loaded",
     "evals_per_epoch": "evals_per_epoch",
     "flash_attention": "flag:flash_attention_2",
     "sdp_attention": "flag:sdpa",
@@ -46,6 +48,7 @@ _AXOLOTL = {
 }
 _LLAMAFACTORY = {
     "val_size": "eval_split",
+    "finetuning_type": "llamafactory_finetuning_type",
     "pure_bf16": "bf16",
     "flash_attn": "llamafactory_flash_attn",
     "quantization_bit": "quantization_bit",
@@ -93,6 +96,10 @@ def facts_from(doc) -> SourceResult:
             if raw_value is True:  # Axolotl's boolean attention switches
                 facts.append(doc.fact("attn_implementation", (raw_key,), ORIGIN, value=name[5:]))
             continue
+        if name == "llamafactory_finetuning_type":
+            if raw_value in ("lora", "oft"):
+                facts.append(doc.fact("peft", (raw_key,), ORIGIN))
+            continue
         if name == "llamafactory_flash_attn":
             implementation = {"fa2": "flash_attention_2", "sdpa": "sdpa", "disabled": "eager"}.get(raw_value) \
                 if isinstance(raw_value, str) else None
@@ -101,6 +108,11 @@ def facts_from(doc) -> SourceResult:
             continue
         if raw_value is not None:
             facts.append(doc.fact(name, (raw_key,), ORIGIN))
+    checkpointing_kwargs = value.get("gradient_checkpointing_kwargs")
+    if isinstance(checkpointing_kwargs, dict) and "use_reentrant" in checkpointing_kwargs:
+        facts.append(doc.fact("use_reentrant", ("gradient_checkpointing_kwargs", "use_reentrant"), ORIGIN))
+    if isinstance(value.get("use_peft"), bool) and value["use_peft"]:  # TRL CLI recipes
+        facts.append(doc.fact("peft", ("use_peft",), ORIGIN))
     model_kwargs = value.get("model_init_kwargs")
     if isinstance(model_kwargs, dict):  # TRL: SFTConfig(model_init_kwargs={"torch_dtype": ...})
         for raw_key in ("torch_dtype", "dtype", "attn_implementation", "use_cache"):

@@ -15,7 +15,7 @@ from gemma_doctor.sources import read_text
 
 # The packages whose versions the rules judge.
 TRACKED = ("transformers", "accelerate", "trl", "peft", "unsloth", "unsloth_zoo", "torch", "deepspeed",
-           "bitsandbytes", "datasets", "axolotl", "llamafactory")
+           "bitsandbytes", "datasets", "axolotl", "llamafactory", "timm")
 
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
