@@ -1,0 +1,175 @@
+"""In-process preflight (gemma_doctor.preflight): the same rules on a live Trainer, before step one.
+Real Trainer runs on tiny Gemma 3 models built in code, on the CPU."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from gemma_doctor.preflight import GemmaDoctorCallback, GemmaDoctorError, check, check_model  # noqa: E402
+
+
+def tiny_text_model(dtype):
+    config = transformers.Gemma3TextConfig(vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                           num_attention_heads=2, num_key_value_heads=1, head_dim=32, sliding_window=8,
+                                           layer_types=["sliding_attention", "full_attention"], pad_token_id=0)
+    torch.manual_seed(0)
+    return transformers.Gemma3ForCausalLM(config).to(dtype)
+
+
+def rows(count=4):
+    generator = torch.Generator().manual_seed(1)
+    return [{"input_ids": (ids := torch.randint(3, 250, (16,), generator=generator)), "labels": ids.clone()}
+            for _ in range(count)]
+
+
+class StepCounter:
+    def __init__(self):
+        self.steps = 0
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+    def on_step_end(self, *args, **kwargs):
+        self.steps += 1
+
+
+def trainer(tmp_path, model, callbacks, **arguments):
+    args = transformers.TrainingArguments(output_dir=str(tmp_path / "out"), use_cpu=True, max_steps=2,
+                                          per_device_train_batch_size=2, report_to="none", **arguments)
+    return transformers.Trainer(model=model, args=args, train_dataset=rows(), callbacks=callbacks)
+
+
+def test_fp16_with_bf16_weights_stops_before_the_first_step(tmp_path):
+    counter = StepCounter()
+    run = trainer(tmp_path, tiny_text_model(torch.bfloat16), [GemmaDoctorCallback(), counter], fp16=True)
+    with pytest.raises(GemmaDoctorError) as raised:
+        run.train()
+    assert counter.steps == 0 and raised.value.findings[0].rule == "GD101"
+    assert "GD101 [error] fp16 on a gemma3_text model" in str(raised.value) and "docs/rules/GD101.md" in str(raised.value)
+
+
+def test_a_clean_run_trains_and_says_nothing(tmp_path):
+    counter = StepCounter()
+    callback = GemmaDoctorCallback()
+    run = trainer(tmp_path, tiny_text_model(torch.float32), [callback, counter])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.train()
+    assert counter.steps == 2 and callback.findings == []
+    assert not [w for w in caught if "GD" in str(w.message)]
+
+
+def test_options_ignore_warn_and_off(tmp_path, monkeypatch):
+    model = tiny_text_model(torch.bfloat16)
+    counter = StepCounter()
+    trainer(tmp_path, model, [GemmaDoctorCallback(ignore=["GD101"]), counter], fp16=True).train()
+    assert counter.steps == 2
+    with pytest.warns(UserWarning, match="GD101"):
+        trainer(tmp_path, tiny_text_model(torch.bfloat16), [GemmaDoctorCallback(on_error="warn")], fp16=True).train()
+    monkeypatch.setenv("GEMMA_DOCTOR", "off")
+    trainer(tmp_path, tiny_text_model(torch.bfloat16), [GemmaDoctorCallback()], fp16=True).train()
+
+
+def test_check_and_check_model_return_findings(tmp_path):
+    run = trainer(tmp_path, tiny_text_model(torch.bfloat16), [], fp16=True)
+    assert [f.rule for f in check(run)] == ["GD101"]
+    assert check_model(tiny_text_model(torch.float32)) == []
+    assert {f.rule for f in check_model(tiny_text_model(torch.float16))} == {"GD102"}
+
+
+def test_importing_preflight_imports_nothing_heavy():
+    code = ("import sys; import gemma_doctor.preflight; "
+            "print(sorted(m for m in ('torch', 'transformers', 'accelerate', 'trl') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_axolotl_plugin_installs_the_callback(tmp_path):
+    """Axolotl cannot be installed here: a minimal stand-in of its plugin base (axolotl.integrations.base)."""
+    from gemma_doctor.axolotl_plugin import GemmaDoctorPlugin
+
+    run = trainer(tmp_path, tiny_text_model(torch.bfloat16), [], fp16=True)
+    callbacks = GemmaDoctorPlugin().add_callbacks_post_trainer({}, run)
+    assert len(callbacks) == 1 and callbacks[0].trainer is run
+    run.add_callback(callbacks[0])
+    with pytest.raises(GemmaDoctorError):
+        run.train()
+
+
+OLD_PYTHON = ROOT / os.environ.get("GEMMA_DOCTOR_OLD_VENV", ".venv-450") / "bin" / "python"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not OLD_PYTHON.exists(), reason="the transformers 4.50.0 environment is not built (scripts/old-stack.sh)")
+@pytest.mark.parametrize("text_cache, outcome", [(True, "GD202"), (False, "TRAINED")])
+def test_hybridcache_crash_is_stopped_before_training_on_4_50(tmp_path, text_cache, outcome):
+    script = textwrap.dedent(f"""
+        import torch, transformers
+        from gemma_doctor.preflight import GemmaDoctorCallback, GemmaDoctorError
+        text = dict(vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+                    num_key_value_heads=1, head_dim=32, sliding_window=8, sliding_window_pattern=2, pad_token_id=0)
+        vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, image_size=32,
+                      patch_size=8)
+        config = transformers.Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=4,
+                                           image_token_index=255, boi_token_index=253, eoi_token_index=254)
+        config.text_config.use_cache = {text_cache}
+        model = transformers.Gemma3ForConditionalGeneration(config).to(torch.bfloat16)
+        rows = [dict(input_ids=(i := torch.randint(3, 250, (16,))), labels=i.clone(), attention_mask=torch.ones(16, dtype=torch.long))
+                for _ in range(4)]
+        args = transformers.TrainingArguments(output_dir="{tmp_path}/out", use_cpu=True, bf16=True, max_steps=2,
+                                              eval_strategy="steps", eval_steps=1, per_device_train_batch_size=2,
+                                              report_to="none")
+        trainer = transformers.Trainer(model=model, args=args, train_dataset=rows, eval_dataset=rows,
+                                       callbacks=[GemmaDoctorCallback()])
+        try:
+            trainer.train()
+            print("TRAINED")
+        except GemmaDoctorError as error:
+            print(" ".join(f.rule for f in error.findings))
+    """)
+    out = subprocess.run([str(OLD_PYTHON), "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert outcome in out.stdout.split(), out.stdout + out.stderr[-2000:]
+
+
+def tiny_tokenizer():
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import Whitespace
+
+    vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3, **{f"w{i}": i + 4 for i in range(200)}}
+    backend = Tokenizer(WordLevel(vocab=vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = Whitespace()
+    return transformers.PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", eos_token="<eos>",
+                                                bos_token="<bos>", unk_token="<unk>")
+
+
+def test_trl_sft_trainer_runs_with_the_callback_and_sees_its_defaults(tmp_path):
+    trl = pytest.importorskip("trl")
+    datasets = pytest.importorskip("datasets")
+    generator = torch.Generator().manual_seed(2)
+    texts = [" ".join(f"w{int(i)}" for i in torch.randint(0, 200, (12,), generator=generator)) for _ in range(6)]
+    data = datasets.Dataset.from_dict({"text": texts})
+    callback = GemmaDoctorCallback()
+    counter = StepCounter()
+    config = trl.SFTConfig(output_dir=str(tmp_path / "out"), use_cpu=True, max_steps=2, per_device_train_batch_size=2,
+                           report_to="none", max_length=16)
+    assert config.bf16 is True  # TRL's own default, the value the callback judges
+    run = trl.SFTTrainer(model=tiny_text_model(torch.float32), args=config, train_dataset=data,
+                         processing_class=tiny_tokenizer(), callbacks=[callback, counter])
+    run.train()
+    assert counter.steps == 2 and [f.rule for f in callback.findings if f.severity == "error"] == []
+    facts = {f.name: f.value for f in __import__("gemma_doctor.preflight", fromlist=["_facts"])._facts(
+        run.model, run.args, run.processing_class, "SFTTrainer")}
+    assert facts["bf16"] is True and facts["trainer_call"] == "SFTTrainer"
