@@ -465,8 +465,7 @@ class Setup:
                                                                  self.exact_version("llamafactory")):
             return "set by LLaMA-Factory: " + frameworks.provenance("llamafactory", "use_cache_off")
         if self.uses_unsloth is not None and self.first("unsloth_loader") is not None and \
-                frameworks.applies("unsloth", "use_cache_off", self.exact_version("unsloth")) and \
-                self.exact_version("unsloth") is not None:
+                frameworks.applies("unsloth", "use_cache_off", self.exact_version("unsloth")):
             return "set by Unsloth: " + frameworks.provenance("unsloth", "use_cache_off")
         if self.trl_trainer == "SFTTrainer" and frameworks.applies("trl", "sft_use_cache_off", self.exact_version("trl")):
             return "passed by TRL's SFTTrainer: " + frameworks.provenance("trl", "sft_use_cache_off")

@@ -9,7 +9,8 @@ from gemma_doctor.knowledge import version_boundary
 from gemma_doctor.findings import Diagnostic, Edit, Fix, set_value
 from gemma_doctor.setup import HYBRID_CACHE_FAMILY, Setup, is_true
 
-GEMMA_FAMILIES = HYBRID_CACHE_FAMILY + ("gemma3n", "gemma")
+GEMMA_FAMILIES = HYBRID_CACHE_FAMILY + ("gemma3n", "gemma", "paligemma")
+GENERATING_TRAINERS = ("GRPOTrainer", "RLOOTrainer", "OnlineDPOTrainer", "PPOTrainer")
 
 
 def cache_fix(setup: Setup, title_reason: str) -> Fix | None:
@@ -68,6 +69,8 @@ def training_location(setup: Setup) -> Location:
 def use_cache_in_training(setup: Setup):
     if not setup.is_training or setup.family_name not in GEMMA_FAMILIES:
         return
+    if setup.trl_trainer in GENERATING_TRAINERS:
+        return  # these trainers generate rollouts during training: the cache is used, not waste
     setting = setup.use_cache
     if setting.value is not True:
         return  # off, or unknown: never assumed on
