@@ -173,3 +173,18 @@ def test_trl_sft_trainer_runs_with_the_callback_and_sees_its_defaults(tmp_path):
     facts = {f.name: f.value for f in __import__("gemma_doctor.preflight", fromlist=["_facts"])._facts(
         run.model, run.args, run.processing_class, "SFTTrainer")}
     assert facts["bf16"] is True and facts["trainer_call"] == "SFTTrainer"
+
+
+def test_probe_reports_the_first_layer_that_overflows_in_fp16():
+    """The probe runs one batch forward: here a tiny fp16 model whose embeddings are scaled so the first
+    decoder layer's output passes 65504 (on real Gemma 3 weights the trained activations do that)."""
+    from gemma_doctor.preflight import probe_overflow
+
+    model = tiny_text_model(torch.float16)
+    with torch.no_grad():
+        model.model.embed_tokens.weight.fill_(1.0e4)  # x sqrt(hidden) = 8e4, past fp16's 65504
+    args = transformers.TrainingArguments(output_dir="unused", use_cpu=True, fp16=True, report_to="none")
+    batch = {"input_ids": torch.randint(3, 250, (1, 16))}
+    findings = probe_overflow(model, args, [batch])
+    assert [f.rule for f in findings] == ["GD101"] and "decoder layer 0" in findings[0].message
+    assert probe_overflow(tiny_text_model(torch.float32), args, [batch]) == []

@@ -121,10 +121,14 @@ def accelerator_facts() -> list[Fact]:
         state = state_class()
         distributed = str(getattr(state, "distributed_type", ""))
         processes = getattr(state, "num_processes", 1)
+        mixed = str(getattr(state, "mixed_precision", "") or "")
     except Exception:  # noqa: BLE001 - an uninitialised state tells nothing
         return []
-    return [_fact("distributed_type", distributed.rsplit(".", 1)[-1], "AcceleratorState().distributed_type"),
-            _fact("num_processes", processes, "AcceleratorState().num_processes")]
+    facts = [_fact("distributed_type", distributed.rsplit(".", 1)[-1], "AcceleratorState().distributed_type"),
+             _fact("num_processes", processes, "AcceleratorState().num_processes")]
+    if mixed in ("fp16", "bf16", "no"):  # what accelerate will really autocast in (the env var's effect included)
+        facts.append(_fact("env_mixed_precision", mixed, "AcceleratorState().mixed_precision", origin="environment"))
+    return facts
 
 
 def processing_facts(processing_class) -> list[Fact]:
