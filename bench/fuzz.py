@@ -97,6 +97,18 @@ def mutated_project(seed: Path, target: Path, rng: random.Random) -> Path:
     return target
 
 
+def transformed_project(seed: Path, target: Path, transform: str) -> Path:
+    """A copy of ``seed`` with every file in CRLF line endings ("crlf") or with a BOM ("bom")."""
+    shutil.copytree(seed, target, ignore=shutil.ignore_patterns("expected.txt"))
+    for path in files_of(target):
+        data = path.read_bytes()
+        if transform == "crlf" and b"\r" not in data:
+            path.write_bytes(data.replace(b"\n", b"\r\n"))
+        elif transform == "bom" and not data.startswith(b"\xef\xbb\xbf"):
+            path.write_bytes(b"\xef\xbb\xbf" + data)
+    return target
+
+
 # --- running -------------------------------------------------------------------------------------
 def run(args: list[str], cwd: Path) -> tuple[int, str, str, float]:
     """The CLI in-process, as the console script runs it."""
@@ -261,14 +273,7 @@ def campaign(checks: int, fixes: int, kills: int, seed: int, report=print) -> di
             if rng.random() < 0.5:
                 mutated_project(seed_project, target, rng)
             else:
-                shutil.copytree(seed_project, target, ignore=shutil.ignore_patterns("expected.txt"))
-                transform = rng.choice(["crlf", "bom", "none"])
-                for path in files_of(target):
-                    data = path.read_bytes()
-                    if transform == "crlf" and b"\r" not in data:
-                        path.write_bytes(data.replace(b"\n", b"\r\n"))
-                    elif transform == "bom" and not data.startswith(b"\xef\xbb\xbf"):
-                        path.write_bytes(b"\xef\xbb\xbf" + data)
+                transformed_project(seed_project, target, rng.choice(["crlf", "bom", "none"]))
             for problem in fix_case(target, rng):
                 counts["problems"].append(f"fix {seed_project.name} (case {number}): {problem}")
             shutil.rmtree(target)

@@ -35,13 +35,7 @@ def test_fix_round_trips_parse_keep_style_and_converge(tmp_path):
         if number % 2:
             fuzz.mutated_project(rng.choice(pool), target, rng)
         else:
-            shutil.copytree(rng.choice(pool), target, ignore=shutil.ignore_patterns("expected.txt"))
-            for path in fuzz.files_of(target):
-                data = path.read_bytes()
-                if number % 4 == 0 and b"\r" not in data:
-                    path.write_bytes(data.replace(b"\n", b"\r\n"))
-                elif not data.startswith(b"\xef\xbb\xbf"):
-                    path.write_bytes(b"\xef\xbb\xbf" + data)
+            fuzz.transformed_project(rng.choice(pool), target, "crlf" if number % 4 == 0 else "bom")
         problems += fuzz.fix_case(target, rng)
     assert problems == []
 
