@@ -17,14 +17,20 @@ def apply_baseline(report, path: Path) -> None:
     if not path.exists():
         entries = [{"fingerprint": f.fingerprint, "rule": f.rule, "path": f.location.path, "message": f.message}
                    for f in report.findings]
-        path.write_text(json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2) + "\n", encoding="utf-8")
+        try:
+            path.write_text(json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2) + "\n",
+                            encoding="utf-8")
+        except OSError as exc:
+            from gemma_doctor.errors import UsageError
+
+            raise UsageError(f"{path}: cannot write the baseline: {exc.strerror or type(exc).__name__}") from None
         report.findings = []
         return
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         known = {entry["fingerprint"] for entry in data["findings"]}
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        from gemma_doctor.cli import UsageError
+        from gemma_doctor.errors import UsageError
 
         raise UsageError(f"{path}: not a gemma-doctor baseline ({type(exc).__name__})") from None
     report.findings = [f for f in report.findings if f.fingerprint not in known]

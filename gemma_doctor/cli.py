@@ -13,11 +13,10 @@ import sys
 
 from gemma_doctor import __version__
 
+from gemma_doctor.errors import UsageError
+
 EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    pass
+__all__ = ["UsageError", "main", "build_parser"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -8,12 +8,15 @@ import sys
 from pathlib import Path
 
 from gemma_doctor import __version__
-from gemma_doctor.cli import UsageError
+from gemma_doctor.errors import UsageError
 
 
 def _write(text: str, output_file: str | None = None) -> None:
     if output_file:
-        Path(output_file).write_text(text, encoding="utf-8")
+        try:
+            Path(output_file).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{output_file}: cannot write the report: {exc.strerror or type(exc).__name__}") from None
     else:
         sys.stdout.write(text)
 
@@ -49,6 +52,10 @@ def run_check(args) -> int:
         sys.stdout.write(describe(settings))
         return 0
     report = check(paths, settings.options)
+    if report.files == 0 and not report.errors:
+        # A mistyped or empty path must not pass a CI job silently.
+        where = ", ".join(str(path) for path in paths)
+        sys.stderr.write(f"gemma-doctor: warning: no files that gemma-doctor reads under {where}\n")
     if args.add_ignore is not None:
         from gemma_doctor.adoption import add_ignore_comments
 

@@ -156,13 +156,19 @@ def _in_class(body: str, char: str) -> bool:
     return found != negated
 
 
-def walk(root: Path, exclude: list[str] | None = None) -> list[Path]:
-    """Candidate files under ``root``, in a stable order."""
+def walk(root: Path, exclude: list[str] | None = None, unreadable: list[tuple[str, str]] | None = None) -> list[Path]:
+    """Candidate files under ``root``, in a stable order. Directories that cannot be listed are
+    added to ``unreadable`` as (path, reason): a folder a user cannot read must not pass as empty."""
     found: list[Path] = []
     ignore = GitIgnore()
     exclude = exclude or []
     root_text = str(root)
-    for directory, dirnames, filenames in os.walk(root_text):
+
+    def failed(error: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append((error.filename or root_text, f"cannot list the directory: {error.strerror}"))
+
+    for directory, dirnames, filenames in os.walk(root_text, onerror=failed):
         ignore.add_file(directory)
         kept = []
         for name in sorted(dirnames):

@@ -92,7 +92,9 @@ def group_projects(paths: list[Path], options: Options) -> tuple[list[Project], 
     for path in paths:
         try:
             if os.path.isdir(path):
-                projects.append(Project(walk(path, options.exclude), root=path))
+                unreadable: list[tuple[str, str]] = []
+                projects.append(Project(walk(path, options.exclude, unreadable), root=path))
+                problems.extend(InputProblem(display_path(Path(where), cwd), reason) for where, reason in unreadable)
                 continue
             path.stat()
         except OSError as exc:

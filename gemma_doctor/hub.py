@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from gemma_doctor.cli import UsageError
+from gemma_doctor.errors import UsageError
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 _FILE_SUFFIXES = (".json", ".yaml", ".yml", ".py", ".ipynb", ".txt", ".toml", ".lock", ".cfg")

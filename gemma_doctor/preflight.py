@@ -71,14 +71,15 @@ def _options(ignore: list[str] | None) -> Options:
     return options
 
 
-def _facts(model, args, processing_class=None, trainer_class: str | None = None):
+def _facts(model, args, processing_class=None, trainer_class: str | None = None, live_accelerator: bool = False):
     facts = list(live.model_facts(model)) if model is not None else []
     if args is not None:
         facts += live.args_facts(args)
         trl_trainer = _TRL_TRAINERS.get(type(args).__name__)
         if trainer_class or trl_trainer:
             facts.append(live._fact("trainer_call", trainer_class or trl_trainer, "type(trainer)", origin="runtime"))
-    facts += live.accelerator_facts()
+    if live_accelerator:  # the singleton is the run's only once its Trainer has made its Accelerator
+        facts += live.accelerator_facts()
     facts += live.processing_facts(processing_class)
     if sys.modules.get("unsloth") is not None:
         facts.append(live._fact("unsloth_import", True, "sys.modules['unsloth']", origin="runtime"))
@@ -86,11 +87,12 @@ def _facts(model, args, processing_class=None, trainer_class: str | None = None)
 
 
 def check_model(model, args=None, processing_class=None, ignore: list[str] | None = None,
-                trainer_class: str | None = None) -> list[Finding]:
+                trainer_class: str | None = None, live_accelerator: bool = False) -> list[Finding]:
     """The findings for a live model (and its TrainingArguments, if any)."""
     from gemma_doctor.setup import Setup
 
-    setup = Setup(_facts(model, args, processing_class, trainer_class), live.versions(), live.gpu())
+    facts = _facts(model, args, processing_class, trainer_class, live_accelerator)
+    setup = Setup(facts, live.versions(), live.gpu())
     return sorted(run_rules(setup, _options(ignore)), key=lambda f: (f.rule, f.message))
 
 
@@ -98,7 +100,8 @@ def check(trainer, ignore: list[str] | None = None) -> list[Finding]:
     """The findings for a live Trainer (TRL's and Unsloth's trainers are Trainers too)."""
     names = [cls.__name__ for cls in type(trainer).__mro__]
     trainer_class = next((name for name in names if name in _TRL_TRAINERS.values()), None)
-    return check_model(trainer.model, trainer.args, getattr(trainer, "processing_class", None), ignore, trainer_class)
+    return check_model(trainer.model, trainer.args, getattr(trainer, "processing_class", None), ignore, trainer_class,
+                       live_accelerator=getattr(trainer, "accelerator", None) is not None)
 
 
 class GemmaDoctorCallback:
@@ -127,7 +130,8 @@ class GemmaDoctorCallback:
         if self.trainer is not None:
             findings = check(self.trainer, self.ignore)
         else:
-            findings = check_model(model, args, processing_class or kwargs.get("tokenizer"), self.ignore)
+            findings = check_model(model, args, processing_class or kwargs.get("tokenizer"), self.ignore,
+                                   live_accelerator=True)
         if self.probe and model is not None and train_dataloader is not None:
             findings += probe_overflow(model, args, train_dataloader)
         self.findings = findings

@@ -7,7 +7,7 @@ import os
 from gemma_doctor.records import field, record
 from pathlib import Path
 
-from gemma_doctor.cli import UsageError
+from gemma_doctor.errors import UsageError
 from gemma_doctor.engine import Options
 from gemma_doctor.knowledge import catalogue, find_gpu, gpu_from_capability, gpu_names
 

@@ -99,3 +99,42 @@ def test_unknown_rule_and_gpu_are_usage_errors(tmp_path):
     assert run_console("check", ".", "--select", "GD999", cwd=tmp_path).code == 2
     bad_gpu = run_console("check", ".", "--gpu", "TPUv9", cwd=tmp_path)
     assert bad_gpu.code == 2 and "unknown GPU" in bad_gpu.err and "Traceback" not in bad_gpu.err
+
+
+def test_lfs_pointer_is_reported_once_and_named(tmp_path):
+    from conftest import run_cli
+
+    (tmp_path / "config.json").write_text("version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 855\n")
+    result = run_cli("check", str(tmp_path), "--env", "none", "--format", "json")
+    report = result.json()
+    assert result.code == 2 and report["findings"] == []
+    assert [e["message"] for e in report["errors"]] == ["config.json is a Git LFS pointer, not the file; run `git lfs pull`"]
+
+
+def test_empty_and_unlistable_directories_do_not_pass_silently(tmp_path):
+    import os
+
+    from conftest import run_cli
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli("check", str(empty), "--env", "none")
+    assert result.code == 0 and "no files that gemma-doctor reads under" in result.err
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "train.yaml").write_text("fp16: true\n")
+    locked.chmod(0o000)
+    try:
+        if os.access(locked, os.R_OK):  # root reads anything: nothing to test as root
+            return
+        result = run_cli("check", str(locked), "--env", "none")
+        assert result.code == 2 and "cannot list the directory" in result.out
+    finally:
+        locked.chmod(0o755)
+
+
+def test_unwritable_report_path_is_one_line(tmp_path):
+    from conftest import run_cli
+
+    result = run_cli("check", str(tmp_path), "--env", "none", "-o", str(tmp_path / "missing-dir" / "out.json"))
+    assert result.code == 2 and "cannot write the report" in result.err and "internal error" not in result.err

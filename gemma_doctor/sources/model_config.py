@@ -16,6 +16,10 @@ ORIGIN = "model-config"
 _DTYPE_KEYS = ("torch_dtype", "dtype")
 
 
+class LfsPointer(InputError):
+    """A Git LFS pointer saved where the file should be: one error that says so, not a schema finding."""
+
+
 class ConfigTree:
     """The whole config, for rules that validate its shape (GD401)."""
 
@@ -36,10 +40,14 @@ def load(path: Path, display: str) -> SourceResult:
     from gemma_doctor.sources.structured import parse_document
 
     kind = "generation-config" if path.name == "generation_config.json" else "model-config"
+    from gemma_doctor.sources import read_text
+
     try:
+        if read_text(path).startswith("version https://git-lfs.github.com/spec/"):
+            raise LfsPointer(f"{path.name} is a Git LFS pointer, not the file; run `git lfs pull`")
         doc = parse_document(path, display)
     except InputError as exc:
-        if kind == "model-config":
+        if kind == "model-config" and not isinstance(exc, LfsPointer):
             # Still a fact: GD401 reports it as a finding with the file's location.
             result = SourceResult(kind=kind)
             result.facts.append(Fact("model_config_invalid", str(exc), Location(display, 1, 1), ORIGIN))

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from gemma_doctor.cli import UsageError
+from gemma_doctor.errors import UsageError
 
 INSTALL_HINT = ("gemma-doctor verify needs torch, transformers and accelerate: "
                 "pip install 'gemma-doctor[verify]' (install torch first for the build you want)")
