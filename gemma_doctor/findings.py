@@ -12,14 +12,20 @@ SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 SAFETIES = ("safe", "unsafe", "display-only")
 
 
+EDIT_OPS = ("set", "rename", "insert_after", "retarget")
+EDIT_FORMATS = ("json", "yaml", "python", "pip")
+
+
 @record(frozen=True, slots=True)
 class Edit:
     """One change to one value in one file, addressed by key path, not by bytes.
 
     ``format`` picks the writer: "json", "yaml", "python" (key path = call
     reference + keyword) or "pip" (display-only: package -> requirement).
-    ``op`` is "set" (insert the key if missing), "rename" (value = new key name)
-    or "delete".
+    ``op`` is one of ``EDIT_OPS``: "set" (insert the key if missing), "rename"
+    (value = the new key name), "insert_after" (Python: a statement after the
+    one referenced) or "retarget" (Python: ``model.config.X`` to
+    ``model.config.text_config.X``). Anything else is refused at construction.
     """
 
     path: str | None
@@ -29,12 +35,22 @@ class Edit:
     op: str = "set"
     cell: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.op not in EDIT_OPS:
+            raise ValueError(f"unknown edit op {self.op!r} (one of {', '.join(EDIT_OPS)})")
+        if self.format not in EDIT_FORMATS:
+            raise ValueError(f"unknown edit format {self.format!r}")
+
 
 @record(frozen=True, slots=True)
 class Fix:
     title: str
-    safety: str  # "safe", "unsafe" or "display-only"
+    safety: str  # one of SAFETIES: "safe", "unsafe" or "display-only"
     edits: tuple[Edit, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.safety not in SAFETIES:
+            raise ValueError(f"unknown fix safety {self.safety!r} (one of {', '.join(SAFETIES)})")
 
 
 @record(slots=True)

@@ -41,6 +41,8 @@ def record(cls=None, *, frozen: bool = False, slots: bool = False):
             else:
                 params.append(f"{name}=_defaults[{name!r}]" if name in defaults else name)
                 lines.append(f" self.{name} = {name}")
+        if "__post_init__" in cls.__dict__:  # validation, as dataclasses call it
+            lines.append(" self.__post_init__()")
         namespace = {"_MISSING": _MISSING, "_defaults": defaults, "_factories": factories}
         exec(f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(lines) or " pass"), namespace)
         cls.__init__ = namespace["__init__"]

@@ -47,3 +47,35 @@ def test_every_rule_has_doc_and_both_fixtures():
     for rule_id in docs:
         kinds = {p.name.split("-")[0] for p in (FIXTURES / rule_id).iterdir() if p.is_dir() and "." not in p.name}
         assert kinds == {"fail", "pass"}, f"{rule_id} needs fail-* and pass-* fixtures, has {kinds}"
+
+
+_SAFETY_RANK = {"safe": 0, "unsafe": 1, "display-only": 2, "none": 3}
+
+
+def test_catalogue_fix_safety_is_the_least_safe_fix_a_rule_emits(tmp_path):
+    """The catalogue's fix_safety is the least safe fix the rule's code emits (display-only advice aside): a
+    rule documented as safe never applies an unsafe edit, on any fixture, with any kind of GPU."""
+    from gemma_doctor.knowledge import catalogue
+
+    emitted: dict[str, set[str]] = {}
+    for directory in sorted(p for p in FIXTURES.glob("GD*/fail-*") if p.is_dir() and not p.name.endswith(".fixed")):
+        for gpu in ([], ["--gpu", "A100"], ["--gpu", "T4"]):
+            report = run_cli("check", str(directory), "--format", "json", "--env", "none", "--exit-zero", *gpu).json()
+            for finding in report["findings"]:
+                if finding["fix"] and finding["fix"]["safety"] != "display-only":
+                    emitted.setdefault(finding["rule"], set()).add(finding["fix"]["safety"])
+    docs = catalogue()
+    for rule_id, safeties in emitted.items():
+        documented = docs[rule_id].fix_safety
+        assert all(_SAFETY_RANK[s] <= _SAFETY_RANK[documented] for s in safeties), (rule_id, documented, safeties)
+
+
+def test_every_fixable_rule_has_the_expected_bytes_after_fix():
+    """A rule whose catalogue entry promises an applied fix (safe or unsafe) has at least one
+    fail-*.fixed/ folder with the exact bytes `fix` must write."""
+    from gemma_doctor.knowledge import catalogue
+
+    for rule_id, doc in catalogue().items():
+        if doc.fix_safety in ("safe", "unsafe") and doc.fix_safety != "none":
+            fixed = [p for p in (FIXTURES / rule_id).glob("fail-*.fixed") if p.is_dir()]
+            assert fixed, f"{rule_id} is fixable ({doc.fix_safety}) but has no fail-*.fixed/ folder"

@@ -31,17 +31,24 @@ class _Lines:
 
 
 def render(value, old_node: ast.AST | None = None, source: str = "") -> str:
+    """Python source that evaluates to ``value`` (strings escaped, in the quote style of the value replaced)."""
+    import json
+    import math
+
     if isinstance(value, bool) or value is None:
         return repr(value)
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return repr(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else f'float("{value}")'
     text = str(value)
     if isinstance(old_node, ast.Attribute):  # torch.float16 -> torch.bfloat16
         prefix = ast.get_source_segment(source, old_node.value) or "torch"
         return f"{prefix}.{text}"
     segment = ast.get_source_segment(source, old_node) if old_node is not None else None
-    quote = segment[0] if segment and segment[0] in "'\"" else '"'
-    return f"{quote}{text}{quote}"
+    if segment and segment[0] == "'":
+        return repr(text) if repr(text).startswith("'") else json.dumps(text, ensure_ascii=False)
+    return json.dumps(text, ensure_ascii=False)  # a JSON string literal is a valid Python one
 
 
 def _edit_line(edit) -> int:

@@ -9,22 +9,63 @@ from gemma_doctor.writers import WriteError
 
 
 def render(value, old_token: str | None = None) -> str:
+    """A YAML scalar that PyYAML's safe_load reads back as ``value`` (strings escaped; floats with a dot,
+    since YAML 1.1 reads ``1e+16`` as a string)."""
+    import math
+
     if value is True:
         return "true"
     if value is False:
         return "false"
     if value is None:
         return "null"
-    if isinstance(value, (int, float)):
-        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        if math.isinf(value):
+            return ".inf" if value > 0 else "-.inf"
+        text = repr(value)
+        if "." not in text:
+            mantissa, _, exponent = text.partition("e")
+            text = f"{mantissa}.0" + (f"e{exponent}" if exponent else "")
+        return text
     text = str(value)
-    quote = old_token[0] if old_token and old_token[0] in "'\"" else ""
-    if quote:
-        return f"{quote}{text}{quote}"
-    import yaml
+    if old_token and old_token[0] == "'" and text.isprintable():
+        return "'" + text.replace("'", "''") + "'"
+    if not (old_token and old_token[0] in "'\""):
+        import yaml
 
-    plain = yaml.safe_load(text) == text if text else False
-    return text if plain and ":" not in text and "#" not in text else f'"{text}"'
+        plain = bool(text) and text.isprintable() and text.strip() == text and ": " not in text and \
+            " #" not in text and not text.startswith(("#", "!", "&", "*", "%", "@", "`", "'", '"', "{", "[", "|", ">"))
+        try:
+            if plain and yaml.safe_load(text) == text:
+                return text
+        except yaml.YAMLError:
+            pass
+    return double_quoted(text)
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
+
+
+def double_quoted(text: str) -> str:
+    """A YAML double-quoted scalar: characters YAML may hold stay as they are; the rest are escaped
+    one code point each (JSON's surrogate-pair escapes would be read back as two characters)."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif (0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+              or 0x10000 <= code <= 0x10FFFF) and code not in (0x2028, 0x2029):  # YAML line breaks are escaped
+            out.append(char)
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
 
 
 def _compose(text: str):
