@@ -176,7 +176,7 @@ def parses(path: Path, data: bytes) -> bool:
             for cell in json.loads(text)["cells"]:
                 if cell.get("cell_type") == "code":
                     ast.parse(python_lines(cell_source(cell))[0])
-    except Exception:  # noqa: BLE001 - any failure to parse is the finding
+    except Exception:
         return False
     return True
 
@@ -191,7 +191,7 @@ def fix_case(project: Path, rng: random.Random) -> list[str]:
     """Problems one ``fix --write`` round trip shows."""
     before = {p: p.read_bytes() for p in files_of(project)}
     args = ["fix", ".", "--write", "--env", "none", "--unsafe-fixes", "--gpu", rng.choice(["A100", "T4"])]
-    code, out, err, _seconds = run(args, project)
+    code, _out, err, _seconds = run(args, project)
     problems = []
     if "internal error" in err or "Traceback" in err or code not in (0, 1, 2):
         problems.append(f"fix crashed: exit {code} {err.strip()[:200]}")
@@ -204,9 +204,9 @@ def fix_case(project: Path, rng: random.Random) -> list[str]:
             continue
         if parses(path, old) and not parses(path, data):
             problems.append(f"{path.name}: parsed before, not after")
-        if _style(old) != _style(data) and _style(old)[1] != "lf" or _style(old)[0] != _style(data)[0]:
+        if (_style(old) != _style(data) and _style(old)[1] != "lf") or _style(old)[0] != _style(data)[0]:
             problems.append(f"{path.name}: BOM or line endings changed")
-    code2, out2, err2, _ = run(args, project)
+    run(args, project)
     again = {p: p.read_bytes() for p in files_of(project)}
     if again != after:
         changed = [p.name for p in again if again[p] != after.get(p)]

@@ -12,11 +12,10 @@ import os
 import sys
 
 from gemma_doctor import __version__
-
 from gemma_doctor.errors import UsageError
 
 EXIT_USAGE = 2
-__all__ = ["UsageError", "main", "build_parser"]
+__all__ = ["UsageError", "build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):

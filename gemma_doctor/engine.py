@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from gemma_doctor.records import field, record
 from pathlib import Path
 
-from gemma_doctor.facts import Fact, InputError, Location, SourceResult, Suppression, VersionFact
+from gemma_doctor.facts import InputError, Location, SourceResult, Suppression, VersionFact
 from gemma_doctor.findings import SEVERITY_RANK, Finding
 from gemma_doctor.knowledge import Gpu, catalogue, rule_applies
+from gemma_doctor.records import field, record
 from gemma_doctor.setup import Setup, environment_facts
 from gemma_doctor.sources import display_path, load_file
 
@@ -187,7 +187,7 @@ def _reason(exc: BaseException) -> str:
 def _model_folder(entry_path: Path, model_id: str) -> Path | None:
     """The folder a model id names: a local path (beside the entry, or from the current
     directory), else its snapshot in the Hugging Face cache."""
-    if model_id.startswith((".", "/", "~")) or os.sep in model_id and not model_id.count("/") == 1:
+    if model_id.startswith((".", "/", "~")) or (os.sep in model_id and model_id.count("/") != 1):
         for base in (entry_path.parent, Path.cwd()):
             candidate = (base / os.path.expanduser(model_id))
             if os.path.isdir(candidate):
@@ -271,9 +271,9 @@ def _per_file_ignored(finding: Finding, options: Options) -> bool:
     if not path or not options.per_file_ignores:
         return False
     for pattern, prefixes in options.per_file_ignores.items():
-        if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern):
-            if any(finding.rule.startswith(prefix) for prefix in prefixes):
-                return True
+        if (fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern)) and \
+                any(finding.rule.startswith(prefix) for prefix in prefixes):
+            return True
     return False
 
 

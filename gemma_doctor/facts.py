@@ -9,7 +9,6 @@ from __future__ import annotations
 from gemma_doctor.records import field, record
 
 
-
 @record(frozen=True, slots=True)
 class Location:
     """Where a value lives. Lines, columns and cells are 1-based."""
@@ -71,7 +70,7 @@ class SourceResult:
 
     facts: list[Fact] = field(default_factory=list)
     versions: list[VersionFact] = field(default_factory=list)
-    suppressions: list["Suppression"] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
     kind: str | None = None  # what the file was recognised as; None = not relevant
     error: str | None = None  # set when the file is ours but broken (it still yields facts)
 

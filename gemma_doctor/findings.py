@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from gemma_doctor.records import field, record
-
-
 from gemma_doctor.facts import Location
+from gemma_doctor.records import field, record
 
 SEVERITIES = ("info", "warning", "error")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}

@@ -26,8 +26,16 @@ from collections import defaultdict
 from pathlib import Path
 
 from gemma_doctor.engine import check
-from gemma_doctor.filetext import (FileText, WriteRefused, check_writable, overlaid, overlay_key, read_bytes,
-                                   remove_stale_temporaries, write_atomically)
+from gemma_doctor.filetext import (
+    FileText,
+    WriteRefused,
+    check_writable,
+    overlaid,
+    overlay_key,
+    read_bytes,
+    remove_stale_temporaries,
+    write_atomically,
+)
 from gemma_doctor.findings import Finding
 from gemma_doctor.pep440 import parse_specifier
 from gemma_doctor.records import field, record

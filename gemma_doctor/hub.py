@@ -74,7 +74,7 @@ def _download(repo_id: str, revision: str | None) -> Path:
     for name in ONLINE_FILES:
         try:
             folder = Path(hf_hub_download(repo_id, name, revision=revision)).parent
-        except Exception as exc:  # the hub raises many types; all mean "could not fetch"
+        except Exception as exc:  # noqa: BLE001 - the hub raises many types; all mean "could not fetch"
             if name == "config.json":
                 reason = " ".join(str(exc).split())[:200]
                 raise UsageError(f"{repo_id}: could not fetch config.json ({type(exc).__name__}: {reason})") from None

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from gemma_doctor.records import record
 from json.decoder import scanstring
 
+from gemma_doctor.records import record
 
 _WS = re.compile(r"[ \t\n\r]*")
 # Past this many members of one object or array, the rest is skipped at C speed with no spans:

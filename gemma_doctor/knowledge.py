@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-from gemma_doctor.records import record
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
+
+from gemma_doctor.records import record
 
 
 def rules_dir() -> Path:
@@ -55,7 +56,7 @@ def write_index() -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def data(name: str):
     return json.loads((rules_dir() / "data" / f"{name}.json").read_text(encoding="utf-8"))
 

@@ -13,7 +13,7 @@ _MISSING = object()
 
 
 class _Field:
-    __slots__ = ("default", "factory", "compare")
+    __slots__ = ("compare", "default", "factory")
 
     def __init__(self, default=_MISSING, factory=_MISSING, compare=True) -> None:
         self.default, self.factory, self.compare = default, factory, compare
@@ -26,7 +26,7 @@ def field(*, default=_MISSING, default_factory=_MISSING, compare: bool = True):
 def record(cls=None, *, frozen: bool = False, slots: bool = False):
     def build(cls):
         specs = []
-        for name in cls.__dict__.get("__annotations__", {}):
+        for name in cls.__dict__.get("__annotations__", {}):  # noqa: RUF063 - inspect costs more than all of this
             value = cls.__dict__.get(name, _MISSING)
             specs.append((name, value if isinstance(value, _Field) else _Field(default=value)))
             if name in cls.__dict__:
@@ -34,7 +34,7 @@ def record(cls=None, *, frozen: bool = False, slots: bool = False):
         defaults = {name: spec.default for name, spec in specs if spec.default is not _MISSING}
         factories = {name: spec.factory for name, spec in specs if spec.factory is not _MISSING}
         params, lines = [], []
-        for name, spec in specs:
+        for name, _spec in specs:
             if name in factories:
                 params.append(f"{name}=_MISSING")
                 lines.append(f" self.{name} = _factories[{name!r}]() if {name} is _MISSING else {name}")

@@ -229,7 +229,7 @@ def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path) ->
         name = launch.get(key)
         if name and load_path is not None:
             for base in (loaded.path.parent, Path.cwd()):
-                if os.path.isfile((base / name)):
+                if os.path.isfile(base / name):
                     named = load_path(base / name)
                     if named is not None:
                         run.files.append(named.display)

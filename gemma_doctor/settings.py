@@ -4,12 +4,12 @@ over defaults, each remembering where it came from (``check --show-settings``)."
 from __future__ import annotations
 
 import os
-from gemma_doctor.records import field, record
 from pathlib import Path
 
-from gemma_doctor.errors import UsageError
 from gemma_doctor.engine import Options
+from gemma_doctor.errors import UsageError
 from gemma_doctor.knowledge import catalogue, find_gpu, gpu_from_capability, gpu_names
+from gemma_doctor.records import field, record
 
 KNOWN_KEYS = {"select", "ignore", "extend-select", "severity", "per-file-ignores", "target-gpu", "env", "exclude",
               "fail-on", "compute-capability"}

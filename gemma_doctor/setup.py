@@ -15,7 +15,7 @@ from gemma_doctor import frameworks
 from gemma_doctor.facts import Fact, Location, MachineValue, Unknown, VersionFact
 from gemma_doctor.knowledge import Gpu, version_fact
 from gemma_doctor.modelids import family_of_model_id, family_of_model_type
-from gemma_doctor.pep440 import compare, in_range, satisfies
+from gemma_doctor.pep440 import in_range, satisfies
 from gemma_doctor.records import field, record, replace
 
 GEMMA3_FAMILY = ("gemma3", "gemma3_text", "gemma3n")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from gemma_doctor.records import record
 
-
 # A YAML "billion laughs" document is tiny but expands to a huge tree when
 # walked; stop walking long before that hurts.
 MAX_NODES = 200_000

@@ -7,7 +7,6 @@ import json
 import os
 
 import pytest
-
 from conftest import FIXTURES, run_console
 
 GOOD_CONFIG = (FIXTURES / "GD102" / "fail-config-float16" / "config.json").read_bytes()

@@ -95,7 +95,7 @@ def test_notebook_locations_and_pins_beat_installed(tmp_path):
     shutil.copytree(FIXTURES / "GD202/fail-unsloth-colab-notebook", tmp_path / "nb", ignore=shutil.ignore_patterns("expected.txt"))
     freeze = tmp_path / "freeze.txt"
     freeze.write_text("transformers==4.57.1\n")  # installed is fine, but the notebook installs 4.50.0
-    found, report = findings(tmp_path / "nb", "--env", str(freeze))
+    found, _report = findings(tmp_path / "nb", "--env", str(freeze))
     assert ("GD202", "Gemma3_(4B).ipynb", 6, 9, 12) in found
     text = run_cli("check", str(tmp_path / "nb"), "--env", "none").out
     assert "Gemma3_(4B).ipynb:cell 6:9:12: GD202 [error]" in text

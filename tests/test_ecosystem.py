@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 from xml.etree import ElementTree
 
-
 from conftest import EXAMPLES, FIXTURES, ROOT, run_cli, run_console
 
 BROKEN = EXAMPLES / "gemma3-broken"
@@ -168,7 +167,7 @@ def test_online_fetch_fails_clearly_when_offline(tmp_path, monkeypatch):
 def test_notebook_findings_name_the_cell_in_ci_formats():
     notebook = FIXTURES / "GD202/fail-unsloth-colab-notebook"
     github = run_cli("check", str(notebook), "--env", "none", "--format", "github").out
-    line = next(l for l in github.splitlines() if "title=GD202" in l)
+    line = next(row for row in github.splitlines() if "title=GD202" in row)
     assert "line=" not in line and "::On a GPU" not in line and "cell 6, line 9: On a GPU with bf16" in line
     sarif = json.loads(run_cli("check", str(notebook), "--env", "none", "--format", "sarif").out)
     result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "GD202")

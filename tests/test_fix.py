@@ -10,7 +10,6 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, FIXTURES, run_cli
 
 FIXABLE = sorted(p for p in FIXTURES.glob("GD*/fail-*") if p.with_name(p.name + ".fixed").is_dir())
@@ -78,7 +77,7 @@ def test_display_only_advice_merges_into_one_pip_line(tmp_path):
     (project / "train.yaml").write_text("model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nbf16: true\n"
                                         "torch_dtype: bfloat16\neval_strategy: steps\n")
     result = run_cli("fix", ".", "--env", "none", cwd=project)
-    line = next(l for l in result.out.splitlines() if "To satisfy every version rule together" in l)
+    line = next(row for row in result.out.splitlines() if "To satisfy every version rule together" in row)
     # Unsloth 2025.6.12's unconditional Requires-Dist (what pip enforces) excludes 4.52.0-4.52.2; the 4.52.3
     # exclusion was only in its `huggingface` extra (knowledge/audit.md row 51).
     assert line.endswith("pip install 'transformers>=4.51.3,!=4.47.0,!=4.52.0,!=4.52.1,!=4.52.2'")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from conftest import FIXTURES, run_cli
 
 # fail-NAME.fixed/ beside a fixture holds the exact bytes `fix` must write: not a case of its own.
@@ -20,7 +19,7 @@ def rule_findings(directory, rule_id, tmp_path):
     result = run_cli("check", ".", "--format", "json", "--env", "none", "--exit-zero", cwd=project)
     assert result.code == 0, result.err
     report = result.json()
-    found = {f"{f['path']}:{'cell %d:' % f['cell'] if f['cell'] else ''}{f['line']}:{f['column']} {f['rule']}"
+    found = {f"{f['path']}:{'cell {}:'.format(f['cell']) if f['cell'] else ''}{f['line']}:{f['column']} {f['rule']}"
              for f in report["findings"] if f["rule"] == rule_id}
     return found, report
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import run_cli
 
 GEMMA3_4B = json.dumps({"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",

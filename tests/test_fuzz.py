@@ -8,11 +8,10 @@ import shutil
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
-import fuzz  # noqa: E402
+import fuzz
 
 
 def test_check_never_crashes_hangs_or_prints_bad_output(tmp_path):

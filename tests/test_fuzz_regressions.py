@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import time
@@ -15,7 +14,6 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
-
 from conftest import EXAMPLES, FIXTURES, run_cli
 
 GEMMA3_TEXT = (FIXTURES / "GD101/fail-trl-yaml/config.json").read_text()

@@ -7,11 +7,10 @@ from __future__ import annotations
 import ast
 import json
 import re
-from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_cli
+
 from gemma_doctor.knowledge import accelerate_minimum, data, release_range
 from gemma_doctor.pep440 import satisfies
 

@@ -8,10 +8,8 @@ import subprocess
 import sys
 import textwrap
 import warnings
-from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 torch = pytest.importorskip("torch")

@@ -11,7 +11,6 @@ import sys
 
 import pytest
 import yaml
-
 from conftest import EXAMPLES, ROOT, run_cli
 
 README = (ROOT / "README.md").read_text()

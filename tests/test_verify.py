@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import EXAMPLES, FIXTURES, ROOT, run_cli
 
 pytestmark = pytest.mark.slow
@@ -49,7 +48,7 @@ def test_text_model_with_gradient_checkpointing(tmp_path):
 
 
 def test_fp16_on_cpu_is_reported_as_not_exercised():
-    code, result, _ = verify(EXAMPLES / "gemma3-broken")
+    _code, result, _ = verify(EXAMPLES / "gemma3-broken")
     assert result["settings"]["precision"] == "fp16"
     assert any("fp16 is silently ignored on the CPU" in note for note in result["settings"]["notes"])
 

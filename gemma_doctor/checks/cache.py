@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from gemma_doctor.checks import rule
 from gemma_doctor.facts import Location
-from gemma_doctor.knowledge import version_boundary
 from gemma_doctor.findings import Diagnostic, Edit, Fix, set_value
+from gemma_doctor.knowledge import version_boundary
 from gemma_doctor.setup import HYBRID_CACHE_FAMILY, Setup, is_true
 
 GEMMA_FAMILIES = HYBRID_CACHE_FAMILY + ("gemma3n", "gemma", "paligemma")

@@ -178,7 +178,7 @@ def conflicting_precision(setup: Setup):
 
 def _deepspeed_mismatch(setup: Setup):
     """Transformers compares hard-coded DeepSpeed fp16/bf16 with TrainingArguments and raises (facts.md P9)."""
-    if not setup.is_training or setup.flavour in ("axolotl", "llamafactory") and not setup.all("fp16"):
+    if not setup.is_training or (setup.flavour in ("axolotl", "llamafactory") and not setup.all("fp16")):
         return
     if any(isinstance(f.value, (Unknown, MachineValue)) for name in ("fp16", "bf16", "fp16_full_eval", "bf16_full_eval")
            for f in setup.all(name)):

@@ -3,13 +3,12 @@ results with physicalLocation regions and stable partialFingerprints."""
 
 from __future__ import annotations
 
-from gemma_doctor.reporters import uri
-
 import json
 
 from gemma_doctor import DOCS_URL
 from gemma_doctor.fingerprints import assign
 from gemma_doctor.knowledge import catalogue
+from gemma_doctor.reporters import uri
 
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 

@@ -63,7 +63,7 @@ def is_candidate(path: Path) -> bool:
         return True
     if name in ("pyproject.toml", "uv.lock", "poetry.lock"):
         return True
-    return suffix == ".txt" and "requirements" in name.lower() or name in ("constraints.txt",)
+    return (suffix == ".txt" and "requirements" in name.lower()) or name in ("constraints.txt",)
 
 
 def load_file(path: Path, display: str) -> SourceResult:

@@ -81,7 +81,7 @@ def pip_pins(line: str) -> list[tuple[str, str, int]]:
     pins = []
     start = tokens.index("install") + 1
     for token in tokens[start:]:
-        if token.startswith("-") or "://" in token and "@" not in token:
+        if token.startswith("-") or ("://" in token and "@" not in token):
             continue
         parsed = parse_requirement(token)
         if parsed and parsed[0] in _TRACKED_SET:

@@ -16,9 +16,17 @@ from pathlib import Path
 from gemma_doctor.facts import Fact, InputError, Location, MachineValue, SourceResult, Unknown
 from gemma_doctor.modelids import family_of_model_id
 from gemma_doctor.sources import read_text
+from gemma_doctor.sources.python_eval import (
+    _MISSING,
+    ArgumentParser,
+    ClassRef,
+    DictValue,
+    Evaluator,
+    Scope,
+    combine,
+    text_of,
+)
 from gemma_doctor.sources.python_recovery import parse_recovering
-from gemma_doctor.sources.python_eval import (_MISSING, ArgumentParser, ClassRef, DictValue, Evaluator, Scope,
-                                              combine, text_of)
 from gemma_doctor.sources.training_args import _COMMON
 
 ORIGIN = "python"
@@ -161,8 +169,7 @@ class Analyzer:
         while stack:
             current = stack.pop()
             for child in ast.iter_child_nodes(current):
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) or \
-                        isinstance(child, ast.stmt):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.stmt)):
                     continue
                 if type(child) is ast.Call:
                     self._call(child, scope)
@@ -295,7 +302,7 @@ class Analyzer:
         self.add("trainer_flavour", ARGUMENT_CLASSES[class_name], call, class_name)
         self.add("training_arguments_call", class_name, call, class_name)
         ref = self.call_ref(call)
-        for keyword, value, key_node, value_node, direct in self._keywords(call, scope):
+        for keyword, value, key_node, _value_node, direct in self._keywords(call, scope):
             name = _COMMON.get(keyword)
             if name is None:
                 if keyword == "model_init_kwargs" and isinstance(value, DictValue):
@@ -335,7 +342,7 @@ class Analyzer:
         model_id = self.value(call.args[0], scope) if call.args else None
         has_dtype = False
         for keyword, value, key_node, _value_node, direct in self._keywords(call, scope):
-            if keyword == "model_name" and owner in UNSLOTH_CLASSES or keyword == "pretrained_model_name_or_path":
+            if (keyword == "model_name" and owner in UNSLOTH_CLASSES) or keyword == "pretrained_model_name_or_path":
                 model_id = value
             elif keyword in ("torch_dtype", "dtype"):
                 has_dtype = True

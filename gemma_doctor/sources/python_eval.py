@@ -116,7 +116,7 @@ def combine(expression: str, function, *values: object) -> object:
         return MachineValue(expression, sides[0], sides[1])
     try:
         return function(*values)
-    except Exception:  # comparing a dtype with a tuple, and the like: not knowable here
+    except Exception:  # noqa: BLE001 - comparing a dtype with a tuple, and the like: not knowable here
         return Unknown(expression)
 
 
@@ -269,8 +269,8 @@ def _is_environ(func: ast.AST) -> bool:
     if func.attr == "getenv":
         return True
     owner = func.value
-    return isinstance(owner, ast.Attribute) and owner.attr == "environ" or \
-        isinstance(owner, ast.Name) and owner.id == "environ"
+    return (isinstance(owner, ast.Attribute) and owner.attr == "environ") or \
+        (isinstance(owner, ast.Name) and owner.id == "environ")
 
 
 def _and(items: tuple) -> object:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from gemma_doctor.facts import Fact, InputError, Location, SourceResult
 from gemma_doctor.sources import read_text
-
 
 MAX_YAML_CHARS = 2 * 1024 * 1024
 

@@ -68,7 +68,7 @@ def looks_like(value: dict) -> bool:
 
 
 def flavour(value: dict) -> str:
-    if "base_model" in value or "micro_batch_size" in value or "adapter" in value and "datasets" in value:
+    if "base_model" in value or "micro_batch_size" in value or ("adapter" in value and "datasets" in value):
         return "axolotl"
     if "stage" in value and ("finetuning_type" in value or "template" in value):
         return "llamafactory"

@@ -209,7 +209,7 @@ def _poetry_spec(spec: str) -> str:
         return ""
     if spec[0].isdigit():
         return f"=={spec}"
-    if spec.startswith("^") or spec.startswith("~"):
+    if spec.startswith(("^", "~")):
         return f">={spec[1:]}"
     return spec
 

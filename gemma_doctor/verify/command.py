@@ -128,7 +128,7 @@ def _run_probe(args, path: Path) -> int:
         raise UsageError(f"{path}: no *.safetensors weights here; pass --gguf FILE for a GGUF model")
     try:
         result = probe(path, gguf, args.device)
-    except Exception as exc:  # loading real weights can fail in many ways; one line, exit 2
+    except Exception as exc:  # noqa: BLE001 - loading real weights can fail in many ways; one line, exit 2
         sys.stderr.write(f"gemma-doctor: error: the probe could not run: {type(exc).__name__}: {exc}\n")
         return 2
     if args.format == "json":

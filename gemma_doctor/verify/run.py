@@ -64,7 +64,7 @@ def run(plan, device: str = "auto", steps: int = 2) -> Result:
         train_rows = tiny_model.dataset(plan, torch, max(2 * steps, 4))
         eval_rows = tiny_model.dataset(plan, torch, 2)
         arguments = _training_arguments(plan, transformers, use_cuda, steps)
-    except Exception as exc:  # building the step failed: "failed" when it is a known setup error, else "error"
+    except Exception as exc:  # noqa: BLE001 - building the step failed: "failed" when it is a known setup error, else "error"
         _record(result, exc, plan)
         result.status = "failed" if result.rule else "error"
         return result
@@ -90,7 +90,7 @@ def run(plan, device: str = "auto", steps: int = 2) -> Result:
             if result.eval_loss is None:
                 metrics = trainer.evaluate()
                 result.eval_loss = _number(metrics.get("eval_loss"))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure of the run is its result
         _record(result, exc, plan)
         result.status = "failed"
         return result

@@ -125,7 +125,7 @@ def _apply_one(text: str, edit) -> str:
             raise WriteError(f"cannot add {'.'.join(map(str, edit.key_path))} here")
         last_key, last_value = parent.value[-1]
         column = last_key.start_mark.column
-        insert_at = _end_of_line(text, last_value.end_mark.index if last_value.id == "scalar" else last_value.end_mark.index)
+        insert_at = _end_of_line(text, last_value.end_mark.index)
         line = " " * column + f"{edit.key_path[-1]}: {render(edit.value)}\n"
         if insert_at > 0 and text[insert_at - 1] != "\n":
             line = "\n" + line
