@@ -48,16 +48,22 @@ def small_project(base: Path) -> Path:
     project = base / "small"
     project.mkdir()
     shutil.copy(ROOT / "examples/gemma3-broken/model/config.json", project / "config.json")
-    (project / "train.yaml").write_text((ROOT / "examples/gemma3-broken/train.yaml").read_text().replace("./model", "."))
+    (project / "train.yaml").write_text(
+        (ROOT / "examples/gemma3-broken/train.yaml").read_text().replace("./model", ".")
+    )
     shutil.copy(ROOT / "examples/gemma3-broken/requirements.txt", project / "requirements.txt")
     return project
 
 
 def thousand_files(base: Path) -> Path:
     tree = base / "many"
-    sources = [ROOT / "examples/gemma3-broken/model/config.json", ROOT / "examples/gemma3-broken/train.yaml",
-               ROOT / "examples/gemma3-broken/ds_zero2.json", ROOT / "fixtures/GD202/fail-hf-trainer-script/train.py",
-               ROOT / "examples/gemma3-broken/requirements.txt"]
+    sources = [
+        ROOT / "examples/gemma3-broken/model/config.json",
+        ROOT / "examples/gemma3-broken/train.yaml",
+        ROOT / "examples/gemma3-broken/ds_zero2.json",
+        ROOT / "fixtures/GD202/fail-hf-trainer-script/train.py",
+        ROOT / "examples/gemma3-broken/requirements.txt",
+    ]
     for index in range(200):
         folder = tree / f"run{index:03d}"
         folder.mkdir(parents=True)
@@ -69,17 +75,28 @@ def thousand_files(base: Path) -> Path:
 def tiny_script(base: Path) -> Path:
     folder = base / "tiny-script"
     folder.mkdir()
-    (folder / "train.py").write_text("from transformers import TrainingArguments\n"
-                                     "args = TrainingArguments(output_dir='o', bf16=True, eval_strategy='steps')\n")
+    (folder / "train.py").write_text(
+        "from transformers import TrainingArguments\n"
+        "args = TrainingArguments(output_dir='o', bf16=True, eval_strategy='steps')\n"
+    )
     return folder
 
 
 def tiny_notebook(base: Path) -> Path:
     folder = base / "tiny-notebook"
     folder.mkdir()
-    cells = [{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [],
-              "source": ["from trl import SFTConfig\n", "args = SFTConfig(output_dir='o', bf16=True)\n"]}]
-    (folder / "train.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": 1,
+            "metadata": {},
+            "outputs": [],
+            "source": ["from trl import SFTConfig\n", "args = SFTConfig(output_dir='o', bf16=True)\n"],
+        }
+    ]
+    (folder / "train.ipynb").write_text(
+        json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    )
     return folder
 
 
@@ -98,10 +115,25 @@ def big_notebook(base: Path) -> Path:
     folder = base / "notebook"
     folder.mkdir()
     output = {"output_type": "stream", "name": "stdout", "text": ["loss 1.0\n"] * 830}
-    cells = [{"cell_type": "code", "execution_count": i, "metadata": {}, "outputs": [output],
-              "source": [f"x_{i} = {i}\n", "print(x)\n"]} for i in range(60)]
-    cells.append({"cell_type": "code", "execution_count": 61, "metadata": {}, "outputs": [],
-                  "source": ["from trl import SFTConfig\n", "args = SFTConfig(output_dir='o', bf16=True)\n"]})
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": i,
+            "metadata": {},
+            "outputs": [output],
+            "source": [f"x_{i} = {i}\n", "print(x)\n"],
+        }
+        for i in range(60)
+    ]
+    cells.append(
+        {
+            "cell_type": "code",
+            "execution_count": 61,
+            "metadata": {},
+            "outputs": [],
+            "source": ["from trl import SFTConfig\n", "args = SFTConfig(output_dir='o', bf16=True)\n"],
+        }
+    )
     path = folder / "train.ipynb"
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1))
     return folder
@@ -127,10 +159,17 @@ def main() -> None:
         peer = BIN / "check-jsonschema"
         if peer.exists():
             schema = base / "config.schema.json"
-            schema.write_text(json.dumps({"type": "object", "required": ["model_type"],
-                                          "properties": {"model_type": {"type": "string"}}}))
-            commands["check-jsonschema (same config.json)"] = [str(peer), "--schemafile", str(schema),
-                                                               str(small / "config.json")]
+            schema.write_text(
+                json.dumps(
+                    {"type": "object", "required": ["model_type"], "properties": {"model_type": {"type": "string"}}}
+                )
+            )
+            commands["check-jsonschema (same config.json)"] = [
+                str(peer),
+                "--schemafile",
+                str(schema),
+                str(small / "config.json"),
+            ]
         results = interleaved(commands, base, args.runs)
         baseline = results["python -c pass"]
         print(f"median of {args.runs} interleaved runs, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
@@ -139,13 +178,17 @@ def main() -> None:
         many = thousand_files(base)
         script, notebook = big_script(base), big_notebook(base)
         size = (notebook / "train.ipynb").stat().st_size
-        more = interleaved({
-            "1,000 mixed files": [gd, "check", str(many), "--env", "none", "--exit-zero"],
-            "2-line script": [gd, "check", str(tiny_script(base)), "--env", "none", "--exit-zero"],
-            "1-cell notebook": [gd, "check", str(tiny_notebook(base)), "--env", "none", "--exit-zero"],
-            "1,000-line script": [gd, "check", str(script), "--env", "none", "--exit-zero"],
-            f"{size / 1e6:.1f} MB notebook": [gd, "check", str(notebook), "--env", "none", "--exit-zero"],
-        }, base, max(5, args.runs // 3))
+        more = interleaved(
+            {
+                "1,000 mixed files": [gd, "check", str(many), "--env", "none", "--exit-zero"],
+                "2-line script": [gd, "check", str(tiny_script(base)), "--env", "none", "--exit-zero"],
+                "1-cell notebook": [gd, "check", str(tiny_notebook(base)), "--env", "none", "--exit-zero"],
+                "1,000-line script": [gd, "check", str(script), "--env", "none", "--exit-zero"],
+                f"{size / 1e6:.1f} MB notebook": [gd, "check", str(notebook), "--env", "none", "--exit-zero"],
+            },
+            base,
+            max(5, args.runs // 3),
+        )
         print(f"  {'check of 1,000 mixed files':<40} {more['1,000 mixed files'] * 1000:8.1f} ms   (goal: < 1000 ms)")
         extra_script = more["1,000-line script"] - more["2-line script"]
         print(f"  {'1,000-line script, extra over 2 lines':<40} {extra_script * 1000:8.1f} ms   (goal: < 10 ms)")

@@ -20,8 +20,19 @@ CORPUS = ROOT / "corpus"
 
 
 def check(project: Path, args: list[str]) -> dict:
-    command = [sys.executable, "-m", "gemma_doctor", "check", ".", "--env", "none", "--format", "json",
-               "--exit-zero", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "gemma_doctor",
+        "check",
+        ".",
+        "--env",
+        "none",
+        "--format",
+        "json",
+        "--exit-zero",
+        *args,
+    ]
     out = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=300)
     if out.returncode not in (0, 2) or not out.stdout.strip():
         raise SystemExit(f"{project}: gemma-doctor failed (exit {out.returncode}): {out.stderr.strip()}")

@@ -49,8 +49,26 @@ def files_of(project: Path) -> list[Path]:
 
 
 # --- mutations ---------------------------------------------------------------------------------
-_ODD = ["\x0c", "\u2028", "\r", "\ufeff", "\x00", "\t", "\\", "'''", '"', "#", "# gemma-doctor: ignore[GD101]",
-        "{", "[", ":", "\udcff", "9" * 50, "é", "\x1b[31m"]
+_ODD = [
+    "\x0c",
+    "\u2028",
+    "\r",
+    "\ufeff",
+    "\x00",
+    "\t",
+    "\\",
+    "'''",
+    '"',
+    "#",
+    "# gemma-doctor: ignore[GD101]",
+    "{",
+    "[",
+    ":",
+    "\udcff",
+    "9" * 50,
+    "é",
+    "\x1b[31m",
+]
 _VALUES = ["true", "false", "null", "[]", "{}", "5", '"x"', "1e309", "-1", "auto", "main", "'fp16'"]
 
 
@@ -224,9 +242,13 @@ def kill_case(seed: Path, work: Path, rng: random.Random, fixed_reference: dict[
     shutil.copytree(seed, project, ignore=shutil.ignore_patterns("expected.txt"))
     original = {str(p.relative_to(project)): p.read_bytes() for p in files_of(project)}
     exe = Path(sys.executable).parent / "gemma-doctor"
-    process = subprocess.Popen([str(exe), "fix", ".", "--write", "--env", "none", "--unsafe-fixes", "--gpu", "A100"],
-                               cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [str(exe), "fix", ".", "--write", "--env", "none", "--unsafe-fixes", "--gpu", "A100"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     time.sleep(rng.uniform(0.05, 0.9))
     try:
         os.killpg(process.pid, signal.SIGKILL)
@@ -234,8 +256,9 @@ def kill_case(seed: Path, work: Path, rng: random.Random, fixed_reference: dict[
         pass
     process.wait()
     problems = []
-    for name, data in ((str(p.relative_to(project)), p.read_bytes()) for p in files_of(project)
-                       if TEMP_MARK not in p.name):
+    for name, data in (
+        (str(p.relative_to(project)), p.read_bytes()) for p in files_of(project) if TEMP_MARK not in p.name
+    ):
         if data != original.get(name) and data != fixed_reference.get(name):
             problems.append(f"{name}: neither the original nor the fixed version after a kill")
     run(["fix", ".", "--write", "--env", "none", "--unsafe-fixes", "--gpu", "A100"], project)
@@ -299,8 +322,10 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     counts = campaign(args.check, args.fix, args.kill, args.seed)
-    print(f"{counts['check']} check cases, {counts['fix']} fix round trips, {counts['kill']} kills "
-          f"in {time.perf_counter() - start:.0f} s: {len(counts['problems'])} problems")
+    print(
+        f"{counts['check']} check cases, {counts['fix']} fix round trips, {counts['kill']} kills "
+        f"in {time.perf_counter() - start:.0f} s: {len(counts['problems'])} problems"
+    )
     for problem in counts["problems"][:50]:
         print("  " + problem)
     raise SystemExit(1 if counts["problems"] else 0)

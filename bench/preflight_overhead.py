@@ -17,14 +17,23 @@ def main() -> None:
 
     from gemma_doctor.preflight import GemmaDoctorCallback
 
-    config = transformers.Gemma3TextConfig(vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                                           num_attention_heads=2, num_key_value_heads=1, head_dim=32,
-                                           sliding_window=8, layer_types=["sliding_attention", "full_attention"])
+    config = transformers.Gemma3TextConfig(
+        vocab_size=256,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=32,
+        sliding_window=8,
+        layer_types=["sliding_attention", "full_attention"],
+    )
     model = transformers.Gemma3ForCausalLM(config)
     rows = [{"input_ids": (ids := torch.randint(3, 250, (16,))), "labels": ids.clone()} for _ in range(4)]
     with tempfile.TemporaryDirectory() as out:
-        args = transformers.TrainingArguments(output_dir=out, use_cpu=True, max_steps=1, report_to="none",
-                                              per_device_train_batch_size=2)
+        args = transformers.TrainingArguments(
+            output_dir=out, use_cpu=True, max_steps=1, report_to="none", per_device_train_batch_size=2
+        )
         callback = GemmaDoctorCallback()
         samples = []
         for _ in range(21):
@@ -35,8 +44,10 @@ def main() -> None:
         start = time.perf_counter()
         trainer.train()
         train = time.perf_counter() - start
-    print(f"preflight on_train_begin: {statistics.median(samples) * 1000:.1f} ms median of 21 (first call "
-          f"{samples[0] * 1000:.1f} ms, goal < 50 ms); one-step train() of the same model: {train * 1000:.0f} ms")
+    print(
+        f"preflight on_train_begin: {statistics.median(samples) * 1000:.1f} ms median of 21 (first call "
+        f"{samples[0] * 1000:.1f} ms, goal < 50 ms); one-step train() of the same model: {train * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -15,11 +15,14 @@ def apply_baseline(report, path: Path) -> None:
     """Drop findings recorded in the baseline; write the baseline when the file does not exist."""
     assign(report.findings)
     if not path.exists():
-        entries = [{"fingerprint": f.fingerprint, "rule": f.rule, "path": f.location.path, "message": f.message}
-                   for f in report.findings]
+        entries = [
+            {"fingerprint": f.fingerprint, "rule": f.rule, "path": f.location.path, "message": f.message}
+            for f in report.findings
+        ]
         try:
-            path.write_text(json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2) + "\n",
-                            encoding="utf-8")
+            path.write_text(
+                json.dumps({"version": BASELINE_VERSION, "findings": entries}, indent=2) + "\n", encoding="utf-8"
+            )
         except OSError as exc:
             from gemma_doctor.errors import UsageError
 
@@ -116,8 +119,10 @@ def _python(text: str, lines: dict, reason: str | None, cell: int | None = None)
             if ast.dump(ast.parse(candidate_code)) != original:
                 return False
             tokens = tokenize.generate_tokens(io.StringIO(candidate_code).readline)
-            return any(t.type == tokenize.COMMENT and t.start[0] == number and "gemma-doctor: ignore[" in t.string
-                       for t in tokens)
+            return any(
+                t.type == tokenize.COMMENT and t.start[0] == number and "gemma-doctor: ignore[" in t.string
+                for t in tokens
+            )
         except (SyntaxError, ValueError, tokenize.TokenError):
             return False
 
@@ -143,7 +148,7 @@ def _place(text: str, lines: dict, reason: str | None, cell, same, statement_sta
             continue
         start = statement_start(rows, number)
         indent = rows[start - 1][: len(rows[start - 1]) - len(rows[start - 1].lstrip())]
-        above = rows[: start - 1] + [f"{indent}{comment}"] + rows[start - 1:]
+        above = rows[: start - 1] + [f"{indent}{comment}"] + rows[start - 1 :]
         candidate = "\n".join(above)
         if same(candidate, start) if with_line else same(candidate):
             rows, count = above, count + 1

@@ -45,16 +45,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     check = commands.add_parser("check", help="check projects, model folders and training configs")
-    check.add_argument("paths", nargs="*", default=[], metavar="PATH",
-                       help="files, directories or Hugging Face model ids (default: .)")
+    check.add_argument(
+        "paths", nargs="*", default=[], metavar="PATH", help="files, directories or Hugging Face model ids (default: .)"
+    )
     check.add_argument("--format", choices=("text", "json", "sarif", "github", "junit"))
     check.add_argument("--output-file", "-o", metavar="FILE", help="write the report here instead of stdout")
     check.add_argument("--fail-on", choices=("error", "warning", "info"))
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings fail the run")
     check.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit")
     check.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE (written if missing)")
-    check.add_argument("--add-ignore", nargs="?", const="", metavar="REASON",
-                       help="write suppression comments for current findings where the format allows")
+    check.add_argument(
+        "--add-ignore",
+        nargs="?",
+        const="",
+        metavar="REASON",
+        help="write suppression comments for current findings where the format allows",
+    )
     check.add_argument("--revision", help="revision of a Hugging Face model id in the local cache")
     check.add_argument("--online", action="store_true", help="fetch config.json/generation_config.json of a model id")
     _add_selection(check)
@@ -85,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--steps", type=int, default=2)
     verify.add_argument("--weights", action="store_true", help="probe the real weights for fp16 overflow")
     verify.add_argument("--gguf", metavar="FILE", help="with --weights: a GGUF file to dequantise")
-    verify.add_argument("--launch", action="store_true", help="run through `accelerate launch` with the project's config")
+    verify.add_argument(
+        "--launch", action="store_true", help="run through `accelerate launch` with the project's config"
+    )
     verify.add_argument("--verbose", "-v", action="store_true", help="full tracebacks for unknown failures")
     verify.add_argument("--env", default="auto")
     verify.add_argument("--gpu")
@@ -131,8 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last net: one line, exit 2, never a traceback for users
         if os.environ.get("GEMMA_DOCTOR_DEBUG"):
             raise
-        sys.stderr.write(f"gemma-doctor: internal error: {type(exc).__name__}: {exc} "
-                         "(set GEMMA_DOCTOR_DEBUG=1 for the traceback, and please report it)\n")
+        sys.stderr.write(
+            f"gemma-doctor: internal error: {type(exc).__name__}: {exc} "
+            "(set GEMMA_DOCTOR_DEBUG=1 for the traceback, and please report it)\n"
+        )
         return EXIT_USAGE
     return EXIT_USAGE
-

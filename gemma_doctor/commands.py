@@ -90,8 +90,10 @@ def run_rules(args) -> int:
             _write(json.dumps([doc.raw for doc in docs.values()], indent=2) + "\n")
         else:
             width = max(len(doc.name) for doc in docs.values())
-            lines = [f"{doc.id}  {doc.name:<{width}}  {doc.severity:<7}  {doc.fix_safety:<12}  {doc.summary}"
-                     for doc in docs.values()]
+            lines = [
+                f"{doc.id}  {doc.name:<{width}}  {doc.severity:<7}  {doc.fix_safety:<12}  {doc.summary}"
+                for doc in docs.values()
+            ]
             _write("\n".join(lines) + "\n")
         return 0
     rule_id = args.rule_id.upper()
@@ -128,4 +130,3 @@ def run_env(args) -> int:
     else:
         _write(render_text(entries))
     return 1 if any(entry["verdict"] == "error" for entry in entries) else 0
-

@@ -10,8 +10,24 @@ from pathlib import Path
 from gemma_doctor.sources import is_candidate
 
 SKIP_DIRS = {
-    ".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox", ".mypy_cache",
-    ".pytest_cache", ".ruff_cache", "site-packages", ".ipynb_checkpoints", "wandb", ".eggs", ".cache", "mlruns",
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "__pycache__",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "site-packages",
+    ".ipynb_checkpoints",
+    "wandb",
+    ".eggs",
+    ".cache",
+    "mlruns",
 }
 
 
@@ -124,9 +140,9 @@ def _tokens(pattern: str) -> list[tuple]:
         elif pattern[index] == "?":
             tokens.append(("?",))
             index += 1
-        elif pattern[index] == "[" and "]" in pattern[index + 2:]:
+        elif pattern[index] == "[" and "]" in pattern[index + 2 :]:
             end = pattern.index("]", index + 2)
-            tokens.append(("class", pattern[index + 1:end]))
+            tokens.append(("class", pattern[index + 1 : end]))
             index = end + 1
         elif pattern[index] == "\\" and index + 1 < len(pattern):
             tokens.append(("char", pattern[index + 1]))
@@ -191,5 +207,6 @@ def _excluded(full: str, root: str, patterns: list[str]) -> bool:
     if not patterns:
         return False
     relative = os.path.relpath(full, root).replace(os.sep, "/")
-    return any(fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(os.path.basename(full), pattern)
-               for pattern in patterns)
+    return any(
+        fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(os.path.basename(full), pattern) for pattern in patterns
+    )

@@ -58,6 +58,7 @@ class Project:
         """The Setup of the first run (callers that predate runs: env, verify)."""
         return self.runs[0][1] if self.runs else None
 
+
 @record
 class Report:
     findings: list[Finding] = field(default_factory=list)
@@ -141,8 +142,11 @@ def load_project(project: Project, options: Options, report: Report) -> None:
         report.files += 1
         project.results[display] = result
         loaded[display] = LoadedFile(display, path, result)
-        queue.extend(extra for extra in _referenced_files(result, path)
-                     if not _excluded_path(display_path(extra, cwd), options.exclude))
+        queue.extend(
+            extra
+            for extra in _referenced_files(result, path)
+            if not _excluded_path(display_path(extra, cwd), options.exclude)
+        )
         return loaded[display]
 
     while queue:
@@ -165,8 +169,7 @@ def load_project(project: Project, options: Options, report: Report) -> None:
     environment = _environment_versions(options, cwd, report)
     environ = options.environ if options.environ is not None else dict(os.environ)
     for run in runs:
-        if project.only is not None and not any(loaded[d].absolute in project.only for d in run.files
-                                                if d in loaded):
+        if project.only is not None and not any(loaded[d].absolute in project.only for d in run.files if d in loaded):
             continue
         facts, versions = run_facts(run, loaded)
         setup = Setup(facts, versions + environment, options.gpu, environment_facts(environ), notes=run.notes)
@@ -189,7 +192,7 @@ def _model_folder(entry_path: Path, model_id: str) -> Path | None:
     directory), else its snapshot in the Hugging Face cache."""
     if model_id.startswith((".", "/", "~")) or (os.sep in model_id and model_id.count("/") != 1):
         for base in (entry_path.parent, Path.cwd()):
-            candidate = (base / os.path.expanduser(model_id))
+            candidate = base / os.path.expanduser(model_id)
             if os.path.isdir(candidate):
                 return candidate
         return None
@@ -262,7 +265,9 @@ def run_rules(setup: Setup, options: Options) -> list[Finding]:
             continue  # applies_to is evaluated, not only displayed
         for diagnostic in function(setup):
             severity = options.severity.get(rule_id) or diagnostic.severity or doc.severity
-            findings.append(Finding(rule_id, doc.name, severity, diagnostic.location, diagnostic.message, diagnostic.fix))
+            findings.append(
+                Finding(rule_id, doc.name, severity, diagnostic.location, diagnostic.message, diagnostic.fix)
+            )
     return findings
 
 
@@ -271,8 +276,9 @@ def _per_file_ignored(finding: Finding, options: Options) -> bool:
     if not path or not options.per_file_ignores:
         return False
     for pattern, prefixes in options.per_file_ignores.items():
-        if (fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern)) and \
-                any(finding.rule.startswith(prefix) for prefix in prefixes):
+        if (fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern)) and any(
+            finding.rule.startswith(prefix) for prefix in prefixes
+        ):
             return True
     return False
 
@@ -281,8 +287,17 @@ def apply_suppressions(findings: list[Finding], suppressions: list[Suppression],
     kept = []
     for finding in findings:
         loc = finding.location
-        match = next((s for s in suppressions if s.path == loc.path and s.cell == loc.cell and loc.line in s.covers
-                      and any(finding.rule.startswith(rule) for rule in s.rules)), None)
+        match = next(
+            (
+                s
+                for s in suppressions
+                if s.path == loc.path
+                and s.cell == loc.cell
+                and loc.line in s.covers
+                and any(finding.rule.startswith(rule) for rule in s.rules)
+            ),
+            None,
+        )
         if match is not None:
             match.used = True
             continue
@@ -295,8 +310,16 @@ def apply_suppressions(findings: list[Finding], suppressions: list[Suppression],
             if suppression.used or not all(rule_enabled(rule, options) for rule in suppression.rules):
                 continue
             location = Location(suppression.path, suppression.comment_line, suppression.column, None, suppression.cell)
-            kept.append(Finding("GD901", doc.name, options.severity.get("GD901", doc.severity), location,
-                                f"Unused suppression: nothing here triggers {', '.join(suppression.rules)}.", None))
+            kept.append(
+                Finding(
+                    "GD901",
+                    doc.name,
+                    options.severity.get("GD901", doc.severity),
+                    location,
+                    f"Unused suppression: nothing here triggers {', '.join(suppression.rules)}.",
+                    None,
+                )
+            )
     return kept
 
 
@@ -345,8 +368,9 @@ def check(paths: list[Path], options: Options) -> Report:
         for run, setup in project.runs:
             findings = run_rules(setup, options)
             findings += machine_dependent_findings(setup, options, findings)
-            suppressions = [s for display in run.files if display in project.results
-                            for s in project.results[display].suppressions]
+            suppressions = [
+                s for display in run.files if display in project.results for s in project.results[display].suppressions
+            ]
             for finding in apply_suppressions(findings, suppressions, options):
                 key = (finding.rule, finding.location, finding.message)
                 if key not in seen:  # a file shared by two runs reports once

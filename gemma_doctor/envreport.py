@@ -21,8 +21,13 @@ def build(env: str, report=None) -> list[dict]:
     else:
         versions = load_freeze(Path(env), env).versions
     if report is not None:
-        project = [v for p in report.projects for _run, run_setup in p.runs for v in run_setup.versions
-                   if v.origin != "installed"]
+        project = [
+            v
+            for p in report.projects
+            for _run, run_setup in p.runs
+            for v in run_setup.versions
+            if v.origin != "installed"
+        ]
         versions = project + versions
     setup = Setup([], versions)
     findings = run_rules(setup, Options(select=["GD3"]))
@@ -47,8 +52,18 @@ def build(env: str, report=None) -> list[dict]:
             if finding.location.key == package or (finding.location == fact.location):
                 notes.append(f"{finding.rule}: {finding.message}")
                 verdict = max(verdict, finding.severity, key=_RANK.get)
-        entries.append({"package": package, "version": fact.version, "spec": fact.spec, "source": fact.origin,
-                        "path": fact.location.path, "line": fact.location.line, "verdict": verdict, "notes": notes})
+        entries.append(
+            {
+                "package": package,
+                "version": fact.version,
+                "spec": fact.spec,
+                "source": fact.origin,
+                "path": fact.location.path,
+                "line": fact.location.line,
+                "verdict": verdict,
+                "notes": notes,
+            }
+        )
     return entries
 
 

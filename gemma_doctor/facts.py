@@ -112,8 +112,11 @@ class MachineValue:
         return type(self.on_bf16_gpu) is type(self.on_older_gpu) and self.on_bf16_gpu == self.on_older_gpu
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, MachineValue) and (self.expression, self.on_bf16_gpu, self.on_older_gpu)
-                == (other.expression, other.on_bf16_gpu, other.on_older_gpu))
+        return isinstance(other, MachineValue) and (self.expression, self.on_bf16_gpu, self.on_older_gpu) == (
+            other.expression,
+            other.on_bf16_gpu,
+            other.on_older_gpu,
+        )
 
     def __hash__(self) -> int:
         return hash(self.expression)

@@ -56,8 +56,15 @@ def read_bytes(path: Path, limit: int) -> bytes:
         return _OVERLAY[key]
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode):
-        kind = ("a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode)
-                or stat.S_ISBLK(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a device"
+            if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(info.st_mode)
+            else "not a regular file"
+        )
         raise ValueError(f"{kind}, not a regular file; skipped")
     if info.st_size > limit:
         raise ValueError(f"file too large ({info.st_size:,} bytes; the limit is {limit:,})")
@@ -76,7 +83,7 @@ class FileText:
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
         self.bom = raw.startswith(_BOM)
-        body = raw[len(_BOM):] if self.bom else raw
+        body = raw[len(_BOM) :] if self.bom else raw
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -99,8 +106,10 @@ class FileText:
 def check_writable(path: Path) -> None:
     """Raise WriteRefused when ``fix`` must not write ``path``."""
     if path.is_symlink():
-        raise WriteRefused(f"is a symbolic link; in the Hugging Face cache it points at a blob that other revisions "
-                           f"share. Copy the model folder first (cp -rL {path.parent} ./model) and fix the copy")
+        raise WriteRefused(
+            f"is a symbolic link; in the Hugging Face cache it points at a blob that other revisions "
+            f"share. Copy the model folder first (cp -rL {path.parent} ./model) and fix the copy"
+        )
     info = path.stat()
     if not stat.S_ISREG(info.st_mode):
         raise WriteRefused("is not a regular file; not changed")

@@ -74,7 +74,15 @@ class Finding:
 
     def sort_key(self) -> tuple:
         loc = self.location
-        return (loc.path is None, loc.path or "", loc.cell or 0, loc.line or 0, loc.column or 0, self.rule, self.message)
+        return (
+            loc.path is None,
+            loc.path or "",
+            loc.cell or 0,
+            loc.line or 0,
+            loc.column or 0,
+            self.rule,
+            self.message,
+        )
 
     def to_json(self) -> dict:
         loc = self.location

@@ -18,7 +18,9 @@ def assign(findings) -> None:
         loc = finding.location
         base = "\x1f".join([finding.rule, loc.path or "", str(loc.cell or ""), loc.key or "", _stem(finding.message)])
         seen[base] += 1
-        finding.fingerprint = hashlib.sha256(f"{base}\x1f{seen[base]}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        finding.fingerprint = hashlib.sha256(f"{base}\x1f{seen[base]}".encode("utf-8", "surrogateescape")).hexdigest()[
+            :32
+        ]
 
 
 def _stem(message: str) -> str:

@@ -134,8 +134,9 @@ class Writability:
     def _reason(self, display: str) -> str | None:
         path = self.cwd / display
         real = os.path.realpath(path)
-        inside = any(real == root or (is_dir and real.startswith(root.rstrip(os.sep) + os.sep))
-                     for root, is_dir in self.roots)
+        inside = any(
+            real == root or (is_dir and real.startswith(root.rstrip(os.sep) + os.sep)) for root, is_dir in self.roots
+        )
         if os.path.islink(path):
             try:
                 check_writable(path)
@@ -180,8 +181,9 @@ def plan_candidates(plan: FixPlan, cwd: Path, refused: list[str]) -> dict[str, C
     return candidates
 
 
-def verify(candidates: dict[str, Candidate], paths: list[Path], options, cwd: Path,
-           refused: list[str]) -> tuple[dict[str, Candidate], object]:
+def verify(
+    candidates: dict[str, Candidate], paths: list[Path], options, cwd: Path, refused: list[str]
+) -> tuple[dict[str, Candidate], object]:
     """Drop every candidate that does not parse or does not clear its findings, judged by a full
     check with the candidates overlaid on the files. Returns the verified ones and that check."""
     accepted = dict(candidates)
@@ -268,9 +270,11 @@ def fix(paths: list[Path], options, unsafe: bool, write: bool) -> tuple[FixResul
             seen_states[path].add(hashlib.sha256(candidate.old).hexdigest())
             if digest in seen_states[path]:
                 result.converged = False
-                result.refused.append(f"{path}: the fixes do not converge (the file would return to an earlier "
-                                      f"content: {', '.join(sorted({f.rule for f in candidate.findings}))} "
-                                      "disagree); stopped")
+                result.refused.append(
+                    f"{path}: the fixes do not converge (the file would return to an earlier "
+                    f"content: {', '.join(sorted({f.rule for f in candidate.findings}))} "
+                    "disagree); stopped"
+                )
                 continue
             remove_stale_temporaries({(cwd / path).parent})
             try:
@@ -304,17 +308,24 @@ def run_fix(paths: list[Path], settings, args) -> int:
     out = sys.stdout
     if not args.write:
         for path, old, new in result.diffs:
-            out.writelines(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                                f"a/{path}", f"b/{path}"))
+            out.writelines(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+                )
+            )
         count = sum(len(items) for items in result.fixed.values())
         files = len(result.diffs)
-        out.write(f"Would fix {count} finding{'s' if count != 1 else ''} in {files} "
-                  f"file{'s' if files != 1 else ''}" + (" (run with --write to apply)" if files else "") + ".\n")
+        out.write(
+            f"Would fix {count} finding{'s' if count != 1 else ''} in {files} "
+            f"file{'s' if files != 1 else ''}" + (" (run with --write to apply)" if files else "") + ".\n"
+        )
     else:
         total = sum(len(items) for items in result.fixed.values())
         if total:
-            out.write(f"Fixed {total} finding{'s' if total != 1 else ''} in {len(result.written)} "
-                      f"file{'s' if len(result.written) != 1 else ''}:\n")
+            out.write(
+                f"Fixed {total} finding{'s' if total != 1 else ''} in {len(result.written)} "
+                f"file{'s' if len(result.written) != 1 else ''}:\n"
+            )
             for rule in sorted(result.fixed):
                 for path, finding in result.fixed[rule]:
                     out.write(f"  {rule} {finding.name}: {path}: {finding.fix.title}\n")
@@ -338,8 +349,9 @@ def _summary(out, result: FixResult) -> None:
         for finding in result.advice:
             where = finding.location.display()
             why = result.elsewhere.get(id(finding))
-            out.write(f"  {finding.rule} {where}: {finding.fix.title}" + (f" (not written: {why})" if why else "")
-                      + "\n")
+            out.write(
+                f"  {finding.rule} {where}: {finding.fix.title}" + (f" (not written: {why})" if why else "") + "\n"
+            )
         line = pip_line(result.advice)
         if line:
             out.write(f"  To satisfy every version rule together: {line}\n")

@@ -60,8 +60,10 @@ def resolve(repo_id: str, revision: str | None = None, online: bool = False) -> 
     if snapshot is not None:
         return snapshot
     if not online:
-        raise UsageError(f"{repo_id}: not a local path, and not in the Hugging Face cache at {cache_dir()} "
-                         f"(revision {revision or 'main'}); pass --online to fetch its config.json")
+        raise UsageError(
+            f"{repo_id}: not a local path, and not in the Hugging Face cache at {cache_dir()} "
+            f"(revision {revision or 'main'}); pass --online to fetch its config.json"
+        )
     return _download(repo_id, revision)
 
 

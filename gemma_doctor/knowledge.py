@@ -36,8 +36,12 @@ def catalogue() -> dict[str, RuleDoc]:
         entries = json.loads(index.read_text(encoding="utf-8"))
     else:
         entries = build_index()
-    return {entry["id"]: RuleDoc(entry["id"], entry["name"], entry["severity"], entry["summary"],
-                                 entry.get("fix_safety", "none"), entry) for entry in entries}
+    return {
+        entry["id"]: RuleDoc(
+            entry["id"], entry["name"], entry["severity"], entry["summary"], entry.get("fix_safety", "none"), entry
+        )
+        for entry in entries
+    }
 
 
 def build_index() -> list[dict]:

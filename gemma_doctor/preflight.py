@@ -29,8 +29,14 @@ from gemma_doctor.findings import Finding
 from gemma_doctor.sources import live
 
 DOCS = "docs/rules/{rule}.md"
-_TRL_TRAINERS = {"SFTConfig": "SFTTrainer", "DPOConfig": "DPOTrainer", "GRPOConfig": "GRPOTrainer",
-                 "KTOConfig": "KTOTrainer", "ORPOConfig": "ORPOTrainer", "RewardConfig": "RewardTrainer"}
+_TRL_TRAINERS = {
+    "SFTConfig": "SFTTrainer",
+    "DPOConfig": "DPOTrainer",
+    "GRPOConfig": "GRPOTrainer",
+    "KTOConfig": "KTOTrainer",
+    "ORPOConfig": "ORPOTrainer",
+    "RewardConfig": "RewardTrainer",
+}
 
 
 class GemmaDoctorError(RuntimeError):
@@ -86,8 +92,14 @@ def _facts(model, args, processing_class=None, trainer_class: str | None = None,
     return facts
 
 
-def check_model(model, args=None, processing_class=None, ignore: list[str] | None = None,
-                trainer_class: str | None = None, live_accelerator: bool = False) -> list[Finding]:
+def check_model(
+    model,
+    args=None,
+    processing_class=None,
+    ignore: list[str] | None = None,
+    trainer_class: str | None = None,
+    live_accelerator: bool = False,
+) -> list[Finding]:
     """The findings for a live model (and its TrainingArguments, if any)."""
     from gemma_doctor.setup import Setup
 
@@ -100,8 +112,14 @@ def check(trainer, ignore: list[str] | None = None) -> list[Finding]:
     """The findings for a live Trainer (TRL's and Unsloth's trainers are Trainers too)."""
     names = [cls.__name__ for cls in type(trainer).__mro__]
     trainer_class = next((name for name in names if name in _TRL_TRAINERS.values()), None)
-    return check_model(trainer.model, trainer.args, getattr(trainer, "processing_class", None), ignore, trainer_class,
-                       live_accelerator=getattr(trainer, "accelerator", None) is not None)
+    return check_model(
+        trainer.model,
+        trainer.args,
+        getattr(trainer, "processing_class", None),
+        ignore,
+        trainer_class,
+        live_accelerator=getattr(trainer, "accelerator", None) is not None,
+    )
 
 
 class GemmaDoctorCallback:
@@ -123,15 +141,15 @@ class GemmaDoctorCallback:
             return _no_event
         raise AttributeError(name)
 
-    def on_train_begin(self, args, state, control, model=None, processing_class=None, train_dataloader=None,
-                       **kwargs):
+    def on_train_begin(self, args, state, control, model=None, processing_class=None, train_dataloader=None, **kwargs):
         if os.environ.get("GEMMA_DOCTOR", "").lower() == "off":
             return None
         if self.trainer is not None:
             findings = check(self.trainer, self.ignore)
         else:
-            findings = check_model(model, args, processing_class or kwargs.get("tokenizer"), self.ignore,
-                                   live_accelerator=True)
+            findings = check_model(
+                model, args, processing_class or kwargs.get("tokenizer"), self.ignore, live_accelerator=True
+            )
         if self.probe and model is not None and train_dataloader is not None:
             findings += probe_overflow(model, args, train_dataloader)
         self.findings = findings
@@ -178,10 +196,12 @@ def probe_overflow(model, args, train_dataloader) -> list[Finding]:
     first_bad: list[int] = []
     hooks = []
     for index, layer in enumerate(layers):
+
         def hook(_module, _inputs, output, index=index):
             tensor = output[0] if isinstance(output, tuple) else output
             if not first_bad and not torch.isfinite(tensor).all():
                 first_bad.append(index)
+
         hooks.append(layer.register_forward_hook(hook))
     device = next(model.parameters()).device
     try:
@@ -195,7 +215,17 @@ def probe_overflow(model, args, train_dataloader) -> list[Finding]:
     from gemma_doctor.knowledge import catalogue
 
     doc = catalogue()["GD101"]
-    message = (f"fp16 probe: decoder layer {first_bad[0]} of the real weights produced inf/NaN on the first training "
-               "batch: Gemma 3's activations pass fp16's maximum of 65504.")
-    return [Finding("GD101", doc.name, "error", Location(None, key="runtime: fp16 probe"), message,
-                    Fix("Train in bf16 on a GPU with compute capability >= 8.0, else fp32", "display-only"))]
+    message = (
+        f"fp16 probe: decoder layer {first_bad[0]} of the real weights produced inf/NaN on the first training "
+        "batch: Gemma 3's activations pass fp16's maximum of 65504."
+    )
+    return [
+        Finding(
+            "GD101",
+            doc.name,
+            "error",
+            Location(None, key="runtime: fp16 probe"),
+            message,
+            Fix("Train in bf16 on a GPU with compute capability >= 8.0, else fp32", "display-only"),
+        )
+    ]

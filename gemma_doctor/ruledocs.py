@@ -4,10 +4,21 @@ from __future__ import annotations
 
 
 def render_markdown(doc: dict) -> str:
-    lines = [f"# {doc['id']} {doc['name']}", "", f"Default severity: **{doc['severity']}**. "
-             f"Fix safety: **{doc.get('fix_safety', 'none')}**.", "", doc["summary"].strip(), ""]
-    for title, key in (("What it does", "what_it_does"), ("Why is this bad?", "why"), ("Example", "example"),
-                       ("Fix", "fix"), ("Fix safety", "fix_safety_note")):
+    lines = [
+        f"# {doc['id']} {doc['name']}",
+        "",
+        f"Default severity: **{doc['severity']}**. Fix safety: **{doc.get('fix_safety', 'none')}**.",
+        "",
+        doc["summary"].strip(),
+        "",
+    ]
+    for title, key in (
+        ("What it does", "what_it_does"),
+        ("Why is this bad?", "why"),
+        ("Example", "example"),
+        ("Fix", "fix"),
+        ("Fix safety", "fix_safety_note"),
+    ):
         if doc.get(key):
             body = doc[key].rstrip()
             if key == "example":
@@ -17,9 +28,13 @@ def render_markdown(doc: dict) -> str:
     if applies:
         from gemma_doctor.knowledge import applies_specifier
 
-        lines += ["## Versions it applies to", "",
-                  "The engine runs the rule only when the run's version of each package below satisfies the "
-                  "specifier (an unknown version runs it).", ""]
+        lines += [
+            "## Versions it applies to",
+            "",
+            "The engine runs the rule only when the run's version of each package below satisfies the "
+            "specifier (an unknown version runs it).",
+            "",
+        ]
         for package, spec in applies.items():
             resolved = applies_specifier(package, spec)
             shown = f"`{resolved}` (rules/data/versions.json `{spec[5:]}`)" if spec.startswith("fact:") else f"`{spec}`"
@@ -49,8 +64,14 @@ def write_pages(target) -> list:
         path = target / f"{rule_id}.md"
         path.write_text(render_markdown(doc.raw), encoding="utf-8")
         written.append(path)
-    rows = ["# Rules", "", "Generated from `rules/*.yaml` by `python -m gemma_doctor.ruledocs`; do not edit by hand.", "",
-            "| id | name | severity | fix | summary |", "|---|---|---|---|---|"]
+    rows = [
+        "# Rules",
+        "",
+        "Generated from `rules/*.yaml` by `python -m gemma_doctor.ruledocs`; do not edit by hand.",
+        "",
+        "| id | name | severity | fix | summary |",
+        "|---|---|---|---|---|",
+    ]
     rows += [f"| [{d.id}]({d.id}.md) | {d.name} | {d.severity} | {d.fix_safety} | {d.summary} |" for d in docs.values()]
     index = target / "README.md"
     index.write_text("\n".join(rows) + "\n", encoding="utf-8")

@@ -110,8 +110,13 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
     for script, items in launches.items():
         if not any(entry.absolute == script for entry in entries):
             for loaded, fact in items:
-                entries.append(LoadedFile(f"{loaded.display}:{fact.location.line}", loaded.path,
-                                          SourceResult(facts=[fact], kind="launch-entry")))
+                entries.append(
+                    LoadedFile(
+                        f"{loaded.display}:{fact.location.line}",
+                        loaded.path,
+                        SourceResult(facts=[fact], kind="launch-entry"),
+                    )
+                )
     if not entries:
         return [Run(None, list(files))]
     by_dir: dict[Path, list[LoadedFile]] = {}
@@ -143,15 +148,23 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
             for folder in chain:
                 configs = [f for f in by_dir.get(folder, []) if f.result.kind == "model-config"]
                 configs += sorted(child_configs.get(folder, []), key=lambda f: f.display)
-                matching = [f for f in configs if not names_other_model and
-                            (wanted - {None} == set() or _generation(_model_family(f)) in wanted)]
+                matching = [
+                    f
+                    for f in configs
+                    if not names_other_model and (wanted - {None} == set() or _generation(_model_family(f)) in wanted)
+                ]
                 if matching:
-                    model_files = [matching[0].display] + [f.display for f in by_dir.get(matching[0].absolute.parent, [])
-                                                           if f.result.kind == "generation-config"]
+                    model_files = [matching[0].display] + [
+                        f.display
+                        for f in by_dir.get(matching[0].absolute.parent, [])
+                        if f.result.kind == "generation-config"
+                    ]
                     break
             if not model_files and ids and wanted - {None}:
-                run.notes.append("the model's config.json is neither local nor in the Hugging Face cache: its layout "
-                                 "was inferred from the model id")
+                run.notes.append(
+                    "the model's config.json is neither local nor in the Hugging Face cache: its layout "
+                    "was inferred from the model id"
+                )
         run.files.extend(model_files)
         # DeepSpeed files it names (already loaded as referenced files), accelerate config nearby
         for fact in entry.result.facts:
@@ -161,8 +174,9 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
                     if named is not None:
                         run.files.append(named.display)
                         break
-        names_config = any(fact.value.get("config_file") for _loaded, fact in
-                           _launches_of(entry, launches, launched, files))
+        names_config = any(
+            fact.value.get("config_file") for _loaded, fact in _launches_of(entry, launches, launched, files)
+        )
         for folder in [] if names_config else chain:
             accelerate = [f.display for f in by_dir.get(folder, []) if f.result.kind == "accelerate-config"]
             if accelerate:
@@ -180,13 +194,19 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
         run.files = list(dict.fromkeys(run.files))
         used.update(run.files)
         runs.append(run)
-    leftover = [display for display, loaded in files.items()
-                if display not in used and loaded.result.kind in ("model-config", "deepspeed", "accelerate-config",
-                                                                  "generation-config")]
+    leftover = [
+        display
+        for display, loaded in files.items()
+        if display not in used
+        and loaded.result.kind in ("model-config", "deepspeed", "accelerate-config", "generation-config")
+    ]
     if any(files[display].result.kind == "model-config" for display in leftover):
-        leftover += [display for display, loaded in files.items()
-                     if loaded.result.kind in PIN_KINDS and loaded.absolute.parent in
-                     {files[d].absolute.parent for d in leftover}]
+        leftover += [
+            display
+            for display, loaded in files.items()
+            if loaded.result.kind in PIN_KINDS
+            and loaded.absolute.parent in {files[d].absolute.parent for d in leftover}
+        ]
         runs.append(Run(None, list(dict.fromkeys(leftover))))
     return runs
 
@@ -237,15 +257,17 @@ def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path) ->
     if launch.get("num_processes"):
         run.extra.append(Fact("num_processes", launch["num_processes"], location, "launch", raw_key="--num_processes"))
     if launch.get("mixed_precision"):
-        run.extra.append(Fact("env_mixed_precision", launch["mixed_precision"], location, "launch",
-                              raw_key="--mixed_precision"))
+        run.extra.append(
+            Fact("env_mixed_precision", launch["mixed_precision"], location, "launch", raw_key="--mixed_precision")
+        )
     for flag in ("fp16", "bf16"):
         if f"script_{flag}" in launch:
             value = str(launch[f"script_{flag}"]).lower() in ("true", "1", "yes")
             run.extra.append(Fact(flag, value, location, "training-args", raw_key=f"--{flag}"))
     if launch.get("script_model_name_or_path"):
-        run.extra.append(Fact("model_id", launch["script_model_name_or_path"], location, "launch",
-                              raw_key="--model_name_or_path"))
+        run.extra.append(
+            Fact("model_id", launch["script_model_name_or_path"], location, "launch", raw_key="--model_name_or_path")
+        )
     if launch.get("script_deepspeed"):
         run.extra.append(Fact("deepspeed", launch["script_deepspeed"], location, "launch", raw_key="--deepspeed"))
 

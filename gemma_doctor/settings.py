@@ -11,8 +11,18 @@ from gemma_doctor.errors import UsageError
 from gemma_doctor.knowledge import catalogue, find_gpu, gpu_from_capability, gpu_names
 from gemma_doctor.records import field, record
 
-KNOWN_KEYS = {"select", "ignore", "extend-select", "severity", "per-file-ignores", "target-gpu", "env", "exclude",
-              "fail-on", "compute-capability"}
+KNOWN_KEYS = {
+    "select",
+    "ignore",
+    "extend-select",
+    "severity",
+    "per-file-ignores",
+    "target-gpu",
+    "env",
+    "exclude",
+    "fail-on",
+    "compute-capability",
+}
 
 
 @record
@@ -82,8 +92,9 @@ def _gpu(name: str | None, capability: str | None, where: str):
         except ValueError as exc:  # AmbiguousGpu
             raise UsageError(f"{where}: {exc} (or give --compute-capability X.Y)") from None
         if gpu is None:
-            raise UsageError(f"{where}: unknown GPU {name!r}; known: {', '.join(gpu_names())} "
-                             "(or give --compute-capability X.Y)")
+            raise UsageError(
+                f"{where}: unknown GPU {name!r}; known: {', '.join(gpu_names())} (or give --compute-capability X.Y)"
+            )
         return gpu
     return None
 
@@ -92,8 +103,17 @@ def resolve(args, paths: list[Path]) -> Settings:
     options = Options()
     settings = Settings(options)
     origins = settings.origins
-    for key in ("select", "ignore", "extend-select", "severity", "per-file-ignores", "exclude", "target-gpu", "env",
-                "fail-on"):
+    for key in (
+        "select",
+        "ignore",
+        "extend-select",
+        "severity",
+        "per-file-ignores",
+        "exclude",
+        "target-gpu",
+        "env",
+        "fail-on",
+    ):
         origins[key] = "default"
     table: dict = {}
     if getattr(args, "config", None):
@@ -125,7 +145,7 @@ def resolve(args, paths: list[Path]) -> Settings:
         origins["extend-select"] = where
     if "severity" in table:
         if not isinstance(table["severity"], dict):
-            raise UsageError(f"{where}: severity must be a table of RULE = \"error|warning|info\"")
+            raise UsageError(f'{where}: severity must be a table of RULE = "error|warning|info"')
         for rule_id, level in table["severity"].items():
             _rule_ids([rule_id], f"{where}: severity")
             if level not in ("error", "warning", "info"):
@@ -135,9 +155,10 @@ def resolve(args, paths: list[Path]) -> Settings:
     if "per-file-ignores" in table:
         ignores = table["per-file-ignores"]
         if not isinstance(ignores, dict):
-            raise UsageError(f"{where}: per-file-ignores must be a table of \"glob\" = [rule ids]")
-        options.per_file_ignores = {pattern: _rule_ids(ids, f"{where}: per-file-ignores.{pattern}")
-                                    for pattern, ids in ignores.items()}
+            raise UsageError(f'{where}: per-file-ignores must be a table of "glob" = [rule ids]')
+        options.per_file_ignores = {
+            pattern: _rule_ids(ids, f"{where}: per-file-ignores.{pattern}") for pattern, ids in ignores.items()
+        }
         origins["per-file-ignores"] = where
     if "exclude" in table:
         exclude = table["exclude"]
@@ -181,13 +202,15 @@ def resolve(args, paths: list[Path]) -> Settings:
 def describe(settings: Settings) -> str:
     options = settings.options
     values = {
-        "select": ",".join(options.select), "ignore": ",".join(options.ignore) or "-",
+        "select": ",".join(options.select),
+        "ignore": ",".join(options.ignore) or "-",
         "extend-select": ",".join(options.extend_select) or "-",
         "severity": ", ".join(f"{k}={v}" for k, v in sorted(options.severity.items())) or "-",
         "per-file-ignores": "; ".join(f"{k}: {','.join(v)}" for k, v in options.per_file_ignores.items()) or "-",
         "exclude": ",".join(options.exclude) or "-",
         "target-gpu": options.gpu.describe() if options.gpu else "unknown",
-        "env": options.env, "fail-on": settings.fail_on,
+        "env": options.env,
+        "fail-on": settings.fail_on,
     }
     lines = [f"config file: {settings.config_file or 'none'}"]
     lines += [f"{key} = {values[key]}    # from {settings.origins.get(key, 'default')}" for key in values]

@@ -39,8 +39,17 @@ def dtype_name(value) -> str | None:
     if value is None:
         return None
     text = str(value).lower().removeprefix("torch.")
-    return {"bf16": "bfloat16", "bfloat16": "bfloat16", "fp16": "float16", "float16": "float16", "half": "float16",
-            "fp32": "float32", "float32": "float32", "float": "float32", "auto": "auto"}.get(text, text)
+    return {
+        "bf16": "bfloat16",
+        "bfloat16": "bfloat16",
+        "fp16": "float16",
+        "float16": "float16",
+        "half": "float16",
+        "fp32": "float32",
+        "float32": "float32",
+        "float": "float32",
+        "auto": "auto",
+    }.get(text, text)
 
 
 @record(slots=True)
@@ -76,8 +85,14 @@ class WeightsDtype:
 class Setup:
     """The effective setup of one run. ``notes`` say how the run was assembled."""
 
-    def __init__(self, facts: list[Fact], versions: list[VersionFact], gpu: Gpu | None = None,
-                 env_facts: list[Fact] | None = None, notes: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        facts: list[Fact],
+        versions: list[VersionFact],
+        gpu: Gpu | None = None,
+        env_facts: list[Fact] | None = None,
+        notes: list[str] | None = None,
+    ) -> None:
         self.gpu = gpu
         self.notes = list(notes or [])
         self._raw_facts = list(facts)
@@ -117,7 +132,9 @@ class Setup:
     @property
     def machine_facts(self) -> list[Fact]:
         """Facts whose value depends on, or was resolved for, the GPU."""
-        return [fact for fact in self.facts if isinstance(fact.value, MachineValue) or id(fact) in self.machine_expressions]
+        return [
+            fact for fact in self.facts if isinstance(fact.value, MachineValue) or id(fact) in self.machine_expressions
+        ]
 
     @property
     def depends_on_gpu(self) -> bool:
@@ -128,8 +145,11 @@ class Setup:
     @property
     def unsloth_decides(self) -> bool:
         """Unsloth's trainer patch runs: it patches TRL's trainers, and its loader is in the run."""
-        return self.uses_unsloth is not None and self.flavour != "axolotl" and \
-            (self.flavour == "trl" or self.first("unsloth_loader") is not None)
+        return (
+            self.uses_unsloth is not None
+            and self.flavour != "axolotl"
+            and (self.flavour == "trl" or self.first("unsloth_loader") is not None)
+        )
 
     # --- raw access -------------------------------------------------------
     def all(self, name: str) -> list[Fact]:
@@ -179,8 +199,11 @@ class Setup:
 
     @cached_property
     def is_training(self) -> bool:
-        return any(fact.origin == "training-args" for fact in self.facts) or bool(self.all("trainer_call")) \
+        return (
+            any(fact.origin == "training-args" for fact in self.facts)
+            or bool(self.all("trainer_call"))
             or bool(self.all("training_arguments_call"))
+        )
 
     @cached_property
     def flavour(self) -> str | None:
@@ -202,10 +225,25 @@ class Setup:
     @cached_property
     def trl_trainer(self) -> str | None:
         """The TRL trainer class that runs (SFTTrainer, ...), or "sft" for a TRL CLI recipe."""
-        call = next((f for f in self.all("trainer_call") if f.value in ("SFTTrainer", "DPOTrainer", "GRPOTrainer",
-                                                                           "ORPOTrainer", "KTOTrainer", "RewardTrainer",
-                                                                           "CPOTrainer", "RLOOTrainer",
-                                                                           "OnlineDPOTrainer")), None)
+        call = next(
+            (
+                f
+                for f in self.all("trainer_call")
+                if f.value
+                in (
+                    "SFTTrainer",
+                    "DPOTrainer",
+                    "GRPOTrainer",
+                    "ORPOTrainer",
+                    "KTOTrainer",
+                    "RewardTrainer",
+                    "CPOTrainer",
+                    "RLOOTrainer",
+                    "OnlineDPOTrainer",
+                )
+            ),
+            None,
+        )
         if call is not None:
             return str(call.value)
         if self.flavour == "trl" and any(f.origin == "training-args" for f in self.all("trainer_flavour")):
@@ -225,8 +263,10 @@ class Setup:
         own = [v for v in candidates if v.origin == "notebook"]
         if own:
             candidates = own
-        exact = sorted((v for v in candidates if v.version and v.origin != "installed"),
-                       key=lambda v: v.origin not in ("notebook", "uv.lock", "poetry.lock"))
+        exact = sorted(
+            (v for v in candidates if v.version and v.origin != "installed"),
+            key=lambda v: v.origin not in ("notebook", "uv.lock", "poetry.lock"),
+        )
         if exact:
             return exact[0]
         installed = next((v for v in self.versions if v.package == package and v.origin == "installed"), None)
@@ -278,8 +318,11 @@ class Setup:
         requests: list[tuple[str, Fact]] = []
         for mode in ("fp16", "bf16"):
             for name in (mode, f"{mode}_full_eval"):
-                requests.extend((mode, fact) for fact in self.all(name) if is_true(fact.value) or
-                                (fact.value == "auto" and mode == "bf16" and self.flavour == "axolotl"))
+                requests.extend(
+                    (mode, fact)
+                    for fact in self.all(name)
+                    if is_true(fact.value) or (fact.value == "auto" and mode == "bf16" and self.flavour == "axolotl")
+                )
         for fact in self.all("accelerate_mixed_precision") + self.all("env_mixed_precision"):
             mode = str(fact.value).lower()
             if mode in ("fp16", "bf16"):
@@ -305,13 +348,19 @@ class Setup:
             return Precision("fp16", fp16, "training arguments set fp16", requests)
         if bf16 is not None:
             if bf16.value == "auto":
-                return Precision("bf16", bf16, frameworks.provenance("axolotl", "bf16_auto"), requests,
-                                 decided_by="Axolotl")
+                return Precision(
+                    "bf16", bf16, frameworks.provenance("axolotl", "bf16_auto"), requests, decided_by="Axolotl"
+                )
             return Precision("bf16", bf16, "training arguments set bf16", requests)
         unresolved = fp16_unknown or bf16_unknown
         if unresolved is not None:
-            return Precision(None, unresolved, f"{unresolved.raw_key or unresolved.name} = "
-                             f"{unresolved.value!r} cannot be resolved statically", requests, unknown=True)
+            return Precision(
+                None,
+                unresolved,
+                f"{unresolved.raw_key or unresolved.name} = {unresolved.value!r} cannot be resolved statically",
+                requests,
+                unknown=True,
+            )
         if default is not None:
             return Precision("bf16", default, "TRL >= 0.19 configs default bf16 to True", requests, decided_by="TRL")
         # TrainingArguments override ACCELERATE_MIXED_PRECISION only when fp16 or bf16 is
@@ -345,23 +394,37 @@ class Setup:
             return None
         who = f"Unsloth {version}" if version else "Unsloth"
         if self.gpu is None:
-            return Precision(None, None, f"{who} picks the precision from the GPU", requests, unknown=True,
-                             decided_by=who)
+            return Precision(
+                None, None, f"{who} picks the precision from the GPU", requests, unknown=True, decided_by=who
+            )
         load = self.first("load_dtype")
         load_fp16 = load is not None and dtype_name(load.value) == "float16"
-        forced = self.is_gemma3 and (load_fp16 or not self.gpu.supports_bf16) and \
-            frameworks.applies("unsloth", "gemma3_forced_float32", version) is not False
+        forced = (
+            self.is_gemma3
+            and (load_fp16 or not self.gpu.supports_bf16)
+            and frameworks.applies("unsloth", "gemma3_forced_float32", version) is not False
+        )
         fp16, _ = self._flag("fp16")
         bf16, _ = self._flag("bf16")
         if forced:
-            return Precision("no", fp16 or bf16, f"{who} switches Gemma 3 to float32 training on this GPU ('Unsloth: "
-                             "Switching to float32 training since model cannot work with float16')", requests,
-                             decided_by=who)
+            return Precision(
+                "no",
+                fp16 or bf16,
+                f"{who} switches Gemma 3 to float32 training on this GPU ('Unsloth: "
+                "Switching to float32 training since model cannot work with float16')",
+                requests,
+                decided_by=who,
+            )
         if fp16 is None and bf16 is None:
             mode = "fp16" if load_fp16 or not self.gpu.supports_bf16 else "bf16"
-            return Precision(mode, None, f"{who} turns on {mode} when neither flag is set "
-                             f"({frameworks.behaviour('unsloth', 'precision_patch')['cite']})", requests,
-                             decided_by=who)
+            return Precision(
+                mode,
+                None,
+                f"{who} turns on {mode} when neither flag is set "
+                f"({frameworks.behaviour('unsloth', 'precision_patch')['cite']})",
+                requests,
+                decided_by=who,
+            )
         return None  # the flags stand; a mismatch with the model dtype is GD101/GD103's to judge
 
     @cached_property
@@ -405,8 +468,12 @@ class Setup:
             if isinstance(fact.value, (int, float)) and not isinstance(fact.value, bool) and fact.value > 0:
                 return fact
         for fact in self.all("evals_per_epoch"):
-            if isinstance(fact.value, int) and not isinstance(fact.value, bool) and fact.value > 0 and \
-                    self.all("eval_split"):
+            if (
+                isinstance(fact.value, int)
+                and not isinstance(fact.value, bool)
+                and fact.value > 0
+                and self.all("eval_split")
+            ):
                 return fact
         return self.first("eval_call")
 
@@ -415,8 +482,10 @@ class Setup:
     def use_cache(self) -> CacheSetting:
         setting = self._use_cache()
         if setting.value is True and self.trl_trainer == "SFTTrainer" and self.exact_version("trl") is None:
-            setting.unless = ("unless the TRL that runs is >= 0.22, whose SFTTrainer passes use_cache=False "
-                              "(the project does not pin trl)")
+            setting.unless = (
+                "unless the TRL that runs is >= 0.22, whose SFTTrainer passes use_cache=False "
+                "(the project does not pin trl)"
+            )
         return setting
 
     def _use_cache(self) -> CacheSetting:
@@ -442,8 +511,9 @@ class Setup:
                         return CacheSetting(None, fact, "set to a value that cannot be resolved", target)
                     return CacheSetting(is_true(fact.value), fact, "set in the training arguments", target)
             if self.is_training and self.known("transformers", "major_5"):
-                return CacheSetting(False, None, frameworks.provenance("transformers", "trainer_top_level_use_cache"),
-                                    target)
+                return CacheSetting(
+                    False, None, frameworks.provenance("transformers", "trainer_top_level_use_cache"), target
+                )
         name = "text_config_use_cache" if multimodal else "config_use_cache"
         fact = self.first(name)
         if fact is not None:
@@ -458,16 +528,21 @@ class Setup:
         """Why a framework turns the cache off at the level the model reads, if one does."""
         if not self.is_training:
             return None
-        if self.flavour == "axolotl" and frameworks.applies("axolotl", "use_cache_off",
-                                                            self.exact_version("axolotl")):
+        if self.flavour == "axolotl" and frameworks.applies("axolotl", "use_cache_off", self.exact_version("axolotl")):
             return "set by Axolotl: " + frameworks.provenance("axolotl", "use_cache_off")
-        if self.flavour == "llamafactory" and frameworks.applies("llamafactory", "use_cache_off",
-                                                                 self.exact_version("llamafactory")):
+        if self.flavour == "llamafactory" and frameworks.applies(
+            "llamafactory", "use_cache_off", self.exact_version("llamafactory")
+        ):
             return "set by LLaMA-Factory: " + frameworks.provenance("llamafactory", "use_cache_off")
-        if self.uses_unsloth is not None and self.first("unsloth_loader") is not None and \
-                frameworks.applies("unsloth", "use_cache_off", self.exact_version("unsloth")):
+        if (
+            self.uses_unsloth is not None
+            and self.first("unsloth_loader") is not None
+            and frameworks.applies("unsloth", "use_cache_off", self.exact_version("unsloth"))
+        ):
             return "set by Unsloth: " + frameworks.provenance("unsloth", "use_cache_off")
-        if self.trl_trainer == "SFTTrainer" and frameworks.applies("trl", "sft_use_cache_off", self.exact_version("trl")):
+        if self.trl_trainer == "SFTTrainer" and frameworks.applies(
+            "trl", "sft_use_cache_off", self.exact_version("trl")
+        ):
             return "passed by TRL's SFTTrainer: " + frameworks.provenance("trl", "sft_use_cache_off")
         return None
 
@@ -479,10 +554,17 @@ class Setup:
         upcast = self.first("peft_kbit_prepare")
         if upcast is not None and frameworks.applies("peft", "kbit_prepare_upcasts", self.exact_version("peft")):
             loaded = self.first("load_dtype")
-            how = f"loaded in {dtype_name(loaded.value)}, then " if loaded is not None and \
-                isinstance(loaded.value, str) else ""
-            return WeightsDtype("float32", upcast, f"{how}PEFT's prepare_model_for_kbit_training casts the non-4-bit "
-                                "weights to float32 (" + frameworks.behaviour("peft", "kbit_prepare_upcasts")["cite"] + ")")
+            how = (
+                f"loaded in {dtype_name(loaded.value)}, then "
+                if loaded is not None and isinstance(loaded.value, str)
+                else ""
+            )
+            return WeightsDtype(
+                "float32",
+                upcast,
+                f"{how}PEFT's prepare_model_for_kbit_training casts the non-4-bit "
+                "weights to float32 (" + frameworks.behaviour("peft", "kbit_prepare_upcasts")["cite"] + ")",
+            )
         explicit = next((f for f in self.all("load_dtype")), None)
         if explicit is not None:
             if isinstance(explicit.value, (Unknown, MachineValue)):
@@ -512,12 +594,19 @@ class Setup:
         if string_load is not None:
             trl_dtype = frameworks.trl_string_load_dtype(self.exact_version("trl"))
             if trl_dtype == "float32":
-                return WeightsDtype("float32", string_load, f"TRL {self.exact_version('trl')} loads a model named by a "
-                                    "string in float32 (" + frameworks.behaviour("trl", "string_load_dtype")["cite"] + ")")
+                return WeightsDtype(
+                    "float32",
+                    string_load,
+                    f"TRL {self.exact_version('trl')} loads a model named by a "
+                    "string in float32 (" + frameworks.behaviour("trl", "string_load_dtype")["cite"] + ")",
+                )
             if trl_dtype == "auto":
                 dtype = self._checkpoint_dtype()
-                return WeightsDtype(dtype, string_load, f"TRL {self.exact_version('trl')} loads a model named by a "
-                                    f"string with dtype 'auto' ({dtype})")
+                return WeightsDtype(
+                    dtype,
+                    string_load,
+                    f"TRL {self.exact_version('trl')} loads a model named by a string with dtype 'auto' ({dtype})",
+                )
         if self.known("transformers", "major_5"):
             dtype = self._checkpoint_dtype() or "bfloat16"
             return WeightsDtype(dtype, None, f"transformers >= 5 loads the checkpoint dtype ({dtype}) by default")

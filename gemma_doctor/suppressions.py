@@ -66,8 +66,9 @@ def scan_hash_comments(
         match = _COMMENT.search(line)
         if not match:
             continue
-        if comment_columns is not None and (index + 1 not in comment_columns
-                                            or comment_columns[index + 1] > match.start()):
+        if comment_columns is not None and (
+            index + 1 not in comment_columns or comment_columns[index + 1] > match.start()
+        ):
             continue  # not a comment: inside a string
         position = offsets[index] + match.start()
         if scalar_spans is not None and any(start <= position < end for start, end in scalar_spans):
@@ -79,8 +80,14 @@ def scan_hash_comments(
         if before:
             covers: tuple[int, ...] = (number,)
         else:
-            target = next((i + 1 for i in range(index + 1, len(lines))
-                           if lines[i].strip() and not lines[i].lstrip().startswith("#")), None)
+            target = next(
+                (
+                    i + 1
+                    for i in range(index + 1, len(lines))
+                    if lines[i].strip() and not lines[i].lstrip().startswith("#")
+                ),
+                None,
+            )
             if target is None:
                 covers = ()
             else:

@@ -49,8 +49,10 @@ def parse_yaml(text: str) -> YamlDocument:
 def _walk(loader, node, path: tuple, positions: dict, budget: list[int]) -> None:
     budget[0] -= 1
     if budget[0] < 0:
-        raise ValueError(f"YAML has more than {MAX_NODES:,} nodes once aliases are expanded (an alias bomb, or "
-                         "far too large for a training config)")
+        raise ValueError(
+            f"YAML has more than {MAX_NODES:,} nodes once aliases are expanded (an alias bomb, or "
+            "far too large for a training config)"
+        )
     if node.id == "mapping":
         for key_node, value_node in node.value:
             if key_node.id != "scalar":

@@ -25,9 +25,15 @@ def _project(tmp_path, name, data):
     return project
 
 
-ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
-    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8)) + "output_dir: x\nfp16: true\n"
+ALIAS_BOMB = (
+    "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8)
+    )
+    + "output_dir: x\nfp16: true\n"
+)
 
 CASES = {
     "empty config.json": ("other/config.json", b"", "empty file"),
@@ -39,7 +45,11 @@ CASES = {
     "alias bomb": ("train.yaml", ALIAS_BOMB.encode(), "alias bomb"),
     "wrong json type": ("other/config.json", b"[1, 2, 3]", None),
     "invalid notebook": ("nb.ipynb", b"{not json", "not a notebook"),
-    "syntax error": ("train.py", b"from transformers import TrainingArguments\nargs = TrainingArguments(fp16=True\n", "syntax error"),
+    "syntax error": (
+        "train.py",
+        b"from transformers import TrainingArguments\nargs = TrainingArguments(fp16=True\n",
+        "syntax error",
+    ),
     "bad toml": ("pyproject.toml", b"[project\nname=", "invalid TOML"),
     "huge yaml": ("train.yaml", b"# " + b"x" * (5 * 1024 * 1024) + b"\n", "file too large"),
 }
@@ -107,7 +117,9 @@ def test_lfs_pointer_is_reported_once_and_named(tmp_path):
     result = run_cli("check", str(tmp_path), "--env", "none", "--format", "json")
     report = result.json()
     assert result.code == 2 and report["findings"] == []
-    assert [e["message"] for e in report["errors"]] == ["config.json is a Git LFS pointer, not the file; run `git lfs pull`"]
+    assert [e["message"] for e in report["errors"]] == [
+        "config.json is a Git LFS pointer, not the file; run `git lfs pull`"
+    ]
 
 
 def test_empty_and_unlistable_directories_do_not_pass_silently(tmp_path):

@@ -32,17 +32,37 @@ def test_json_contract_version_1_1():
     assert (report["version"], report["minor"]) == (1, 1)
     assert report["summary"] == {"files": 6, "error": 2, "warning": 2, "info": 0}
     for finding in report["findings"]:
-        assert set(finding) == {"rule", "name", "severity", "path", "line", "column", "cell", "key", "message", "fix",
-                                "run"}
+        assert set(finding) == {
+            "rule",
+            "name",
+            "severity",
+            "path",
+            "line",
+            "column",
+            "cell",
+            "key",
+            "message",
+            "fix",
+            "run",
+        }
         assert finding["run"] == "examples/gemma3-broken/train.yaml"
         assert finding["severity"] in ("error", "warning", "info")
         assert "\\" not in finding["path"] and not finding["path"].startswith("/")
         assert finding["fix"] is None or set(finding["fix"]) == {"safety", "title"}
     gd101 = next(f for f in report["findings"] if f["rule"] == "GD101")
     assert gd101 | {"message": None, "fix": None, "run": None} == {
-        "rule": "GD101", "name": "fp16-on-gemma3", "severity": "error", "path": "examples/gemma3-broken/train.yaml",
-        "line": 10, "column": 1, "cell": None, "key": "fp16", "message": None, "fix": None,
-        "run": None}
+        "rule": "GD101",
+        "name": "fp16-on-gemma3",
+        "severity": "error",
+        "path": "examples/gemma3-broken/train.yaml",
+        "line": 10,
+        "column": 1,
+        "cell": None,
+        "key": "fp16",
+        "message": None,
+        "fix": None,
+        "run": None,
+    }
     assert gd101["fix"]["safety"] == "unsafe"
     paths = [(f["path"], f["line"]) for f in report["findings"]]
     assert paths == sorted(paths)
@@ -60,8 +80,10 @@ def test_exit_codes_fail_on_and_exit_zero():
     assert only_warning.code == 0
     warnings = run_cli("check", str(ROOT / "fixtures/GD203/fail-top-level-only"), "--env", "none")
     assert warnings.code == 0  # a warning does not fail by default
-    assert run_cli("check", str(ROOT / "fixtures/GD203/fail-top-level-only"), "--env", "none",
-                   "--fail-on", "warning").code == 1
+    assert (
+        run_cli("check", str(ROOT / "fixtures/GD203/fail-top-level-only"), "--env", "none", "--fail-on", "warning").code
+        == 1
+    )
 
 
 def test_select_and_ignore_by_prefix():
@@ -77,7 +99,9 @@ def test_gpu_changes_the_advice_and_fix_safety():
     report = run_cli("check", str(BROKEN), "--env", "none", "--format", "json", "--gpu", "A100").json()
     gd101 = next(f for f in report["findings"] if f["rule"] == "GD101")
     assert gd101["fix"]["safety"] == "safe" and "A100" in gd101["fix"]["title"]
-    report = run_cli("check", "examples/gemma3-broken", "--env", "none", "--format", "json", "--gpu", "T4", cwd=ROOT).json()
+    report = run_cli(
+        "check", "examples/gemma3-broken", "--env", "none", "--format", "json", "--gpu", "T4", cwd=ROOT
+    ).json()
     gd101 = next(f for f in report["findings"] if f["rule"] == "GD101")
     assert gd101["fix"]["safety"] == "unsafe" and "no bf16" in gd101["fix"]["title"]
     gd104 = sorted(f["path"] for f in report["findings"] if f["rule"] == "GD104")
@@ -85,17 +109,29 @@ def test_gpu_changes_the_advice_and_fix_safety():
 
 
 def test_no_gemma_rule_fires_on_llama(tmp_path):
-    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["LlamaForCausalLM"], "model_type": "llama",
-                                                       "torch_dtype": "float16", "use_cache": True, "hidden_size": 4096}))
-    (tmp_path / "train.yaml").write_text("model_name_or_path: meta-llama/Llama-3.1-8B\noutput_dir: o\nfp16: true\n"
-                                         "eval_strategy: steps\n")
+    (tmp_path / "config.json").write_text(
+        json.dumps(
+            {
+                "architectures": ["LlamaForCausalLM"],
+                "model_type": "llama",
+                "torch_dtype": "float16",
+                "use_cache": True,
+                "hidden_size": 4096,
+            }
+        )
+    )
+    (tmp_path / "train.yaml").write_text(
+        "model_name_or_path: meta-llama/Llama-3.1-8B\noutput_dir: o\nfp16: true\neval_strategy: steps\n"
+    )
     (tmp_path / "requirements.txt").write_text("transformers==4.50.0\n")
     report = run_cli("check", str(tmp_path), "--env", "none", "--format", "json").json()
     assert report["findings"] == []
 
 
 def test_model_family_from_model_id_without_config(tmp_path):
-    (tmp_path / "train.yaml").write_text("model_name_or_path: unsloth/gemma-3-1b-it-bnb-4bit\noutput_dir: o\nfp16: true\n")
+    (tmp_path / "train.yaml").write_text(
+        "model_name_or_path: unsloth/gemma-3-1b-it-bnb-4bit\noutput_dir: o\nfp16: true\n"
+    )
     report = run_cli("check", str(tmp_path), "--env", "none", "--format", "json").json()
     assert sorted(f["rule"] for f in report["findings"]) == ["GD101", "GD201"]
     assert "gemma3_text" in next(f["message"] for f in report["findings"] if f["rule"] == "GD101")
@@ -125,7 +161,9 @@ def test_version_and_module_entry_point():
 
 def test_env_command_with_freeze_file(tmp_path):
     freeze = tmp_path / "freeze.txt"
-    freeze.write_text("transformers==4.50.3\naccelerate==0.25.0\ntorch==2.6.0\nunsloth==2025.3.19\nunsloth_zoo==2025.3.9\n")
+    freeze.write_text(
+        "transformers==4.50.3\naccelerate==0.25.0\ntorch==2.6.0\nunsloth==2025.3.19\nunsloth_zoo==2025.3.9\n"
+    )
     result = run_console("env", "--env", str(freeze), "--format", "json", cwd=tmp_path)
     entries = {e["package"]: e for e in json.loads(result.out)["packages"]}
     assert result.code == 1
@@ -146,7 +184,10 @@ def test_env_reads_dist_info_without_imports(tmp_path):
 
 
 def test_pins_in_the_project_beat_installed_versions(tmp_path):
-    shutil.copytree(ROOT / "fixtures/GD202/fail-trainer-eval", tmp_path / "p", )
+    shutil.copytree(
+        ROOT / "fixtures/GD202/fail-trainer-eval",
+        tmp_path / "p",
+    )
     freeze = tmp_path / "freeze.txt"
     freeze.write_text("transformers==4.57.1\naccelerate==1.10.0\n")
     report = run_cli("check", str(tmp_path / "p"), "--env", str(freeze), "--format", "json").json()

@@ -13,7 +13,9 @@ CONFIG_1B = (FIXTURES / "GD102/pass-config-bfloat16/config.json").read_text()
 
 def findings(path, *extra):
     report = run_cli("check", str(path), "--env", "none", "--format", "json", "--exit-zero", *extra).json()
-    return [(f["rule"], f["path"].rsplit("/", 1)[-1], f["cell"], f["line"], f["column"]) for f in report["findings"]], report
+    return [
+        (f["rule"], f["path"].rsplit("/", 1)[-1], f["cell"], f["line"], f["column"]) for f in report["findings"]
+    ], report
 
 
 def test_nothing_in_the_users_code_runs(tmp_path):
@@ -26,11 +28,27 @@ def test_nothing_in_the_users_code_runs(tmp_path):
         "from transformers import TrainingArguments\n"
         "args = TrainingArguments(output_dir='o', fp16=True)\n"
         "model_id = 'google/gemma-3-1b-it'\n"
-        "exec(\"open('x', 'w')\")\n")
+        "exec(\"open('x', 'w')\")\n"
+    )
     notebook = tmp_path / "nb.ipynb"
-    notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": [f"open({str(marker)!r}, 'w')\n"],
-                                               "metadata": {}, "outputs": [], "execution_count": None}],
-                                    "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    notebook.write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "source": [f"open({str(marker)!r}, 'w')\n"],
+                        "metadata": {},
+                        "outputs": [],
+                        "execution_count": None,
+                    }
+                ],
+                "metadata": {},
+                "nbformat": 4,
+                "nbformat_minor": 5,
+            }
+        )
+    )
     result = run_console("check", ".", "--env", "none", cwd=tmp_path)
     assert result.code == 1 and "GD101" in result.out
     assert not marker.exists() and not (tmp_path / "ran-too").exists() and not (tmp_path / "x").exists()
@@ -48,7 +66,8 @@ def test_aliases_kwargs_dicts_and_constants(tmp_path):
         "}\n"
         "a = tf.TrainingArguments(**common)\n"
         "b = Config(output_dir='o', fp16_full_eval=True)\n"
-        "m = tf.AutoModelForCausalLM.from_pretrained(BASE)\n")
+        "m = tf.AutoModelForCausalLM.from_pretrained(BASE)\n"
+    )
     found, _ = findings(tmp_path)
     assert ("GD101", "train.py", None, 7, 5) in found  # the dict key that sets fp16
     assert ("GD101", "train.py", None, 10, 28) in found  # fp16_full_eval
@@ -64,7 +83,8 @@ def test_gpu_dependent_flags_resolve_per_gpu(tmp_path):
         "    output_dir='o',\n"
         "    fp16=not torch.cuda.is_bf16_supported(),\n"
         "    bf16=torch.cuda.is_bf16_supported(),\n"
-        ")\n")
+        ")\n"
+    )
     on_t4, report = findings(tmp_path, "--gpu", "T4")
     # torch.cuda.is_bf16_supported() counts emulation: True on a T4, so bf16 is requested there.
     assert ("GD104", "train.py", None, 7, 5) in on_t4
@@ -82,7 +102,8 @@ def test_unsloth_pattern_on_t4_is_a_warning_without_a_fix(tmp_path):
         "from unsloth import FastLanguageModel, is_bfloat16_supported\n"
         "from trl import SFTConfig\n"
         "model, tok = FastLanguageModel.from_pretrained(model_name='unsloth/gemma-3-1b-it')\n"
-        "args = SFTConfig(output_dir='o', fp16=not is_bfloat16_supported(), bf16=is_bfloat16_supported())\n")
+        "args = SFTConfig(output_dir='o', fp16=not is_bfloat16_supported(), bf16=is_bfloat16_supported())\n"
+    )
     (tmp_path / "requirements.txt").write_text("unsloth==2025.3.19\nunsloth_zoo==2025.3.17\n")
     report = run_cli("check", str(tmp_path), "--env", "none", "--format", "json", "--gpu", "T4").json()
     gd101 = [f for f in report["findings"] if f["rule"] == "GD101"]
@@ -92,7 +113,9 @@ def test_unsloth_pattern_on_t4_is_a_warning_without_a_fix(tmp_path):
 
 
 def test_notebook_locations_and_pins_beat_installed(tmp_path):
-    shutil.copytree(FIXTURES / "GD202/fail-unsloth-colab-notebook", tmp_path / "nb", ignore=shutil.ignore_patterns("expected.txt"))
+    shutil.copytree(
+        FIXTURES / "GD202/fail-unsloth-colab-notebook", tmp_path / "nb", ignore=shutil.ignore_patterns("expected.txt")
+    )
     freeze = tmp_path / "freeze.txt"
     freeze.write_text("transformers==4.57.1\n")  # installed is fine, but the notebook installs 4.50.0
     found, _report = findings(tmp_path / "nb", "--env", str(freeze))
@@ -111,14 +134,30 @@ def test_suppressions_in_python_yaml_and_notebooks(tmp_path):
         "    fp16=True,\n"
         ")\n"
         "b = TrainingArguments(output_dir='o', fp16_full_eval=True)  # gemma-doctor: ignore[GD101]\n"
-        "c = TrainingArguments(output_dir='o', bf16=True)  # gemma-doctor: ignore[GD102]\n")
-    (tmp_path / "sft.yaml").write_text("model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n"
-                                       "fp16: true  # gemma-doctor: ignore[GD101]\n")
-    nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                     "source": ["from transformers import TrainingArguments\n",
-                                "t = TrainingArguments(output_dir='o', fp16=True)  # gemma-doctor: ignore[GD1]\n",
-                                "u = TrainingArguments(output_dir='o', fp16=True)\n"]}],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+        "c = TrainingArguments(output_dir='o', bf16=True)  # gemma-doctor: ignore[GD102]\n"
+    )
+    (tmp_path / "sft.yaml").write_text(
+        "model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n"
+        "fp16: true  # gemma-doctor: ignore[GD101]\n"
+    )
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": [
+                    "from transformers import TrainingArguments\n",
+                    "t = TrainingArguments(output_dir='o', fp16=True)  # gemma-doctor: ignore[GD1]\n",
+                    "u = TrainingArguments(output_dir='o', fp16=True)\n",
+                ],
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (tmp_path / "nb.ipynb").write_text(json.dumps(nb))
     found, _ = findings(tmp_path)
     assert sorted(f for f in found if f[0] in ("GD101", "GD901")) == [
@@ -128,24 +167,43 @@ def test_suppressions_in_python_yaml_and_notebooks(tmp_path):
 
 
 def test_syntax_error_cell_is_one_error_and_other_cells_still_count(tmp_path):
-    nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": ["def broken(:\n"]},
-                    {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                     "source": ["from transformers import TrainingArguments\n",
-                                "args = TrainingArguments(output_dir='o', fp16=True, report_to='none')\n",
-                                "BASE = 'google/gemma-3-1b-it'\n"]}],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": ["def broken(:\n"]},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": [
+                    "from transformers import TrainingArguments\n",
+                    "args = TrainingArguments(output_dir='o', fp16=True, report_to='none')\n",
+                    "BASE = 'google/gemma-3-1b-it'\n",
+                ],
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     (tmp_path / "nb.ipynb").write_text(json.dumps(nb))
-    (tmp_path / "train.yaml").write_text("model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n")
+    (tmp_path / "train.yaml").write_text(
+        "model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n"
+    )
     result = run_cli("check", str(tmp_path), "--env", "none", "--format", "json")
     report = result.json()
     assert result.code == 2
-    assert [e["message"] for e in report["errors"]] == ["cell 1: syntax error: invalid syntax at line 1; skipped the "
-                                                         "statement at line 1 ('def broken(:') and read the rest"]
+    assert [e["message"] for e in report["errors"]] == [
+        "cell 1: syntax error: invalid syntax at line 1; skipped the "
+        "statement at line 1 ('def broken(:') and read the rest"
+    ]
     assert any(f["rule"] == "GD101" and f["cell"] == 2 for f in report["findings"])
 
 
 def test_python_fix_inserts_keyword_in_the_calls_own_style(tmp_path):
-    shutil.copytree(FIXTURES / "GD101/fail-trl-sft-script", tmp_path / "p", ignore=shutil.ignore_patterns("expected.txt"))
+    shutil.copytree(
+        FIXTURES / "GD101/fail-trl-sft-script", tmp_path / "p", ignore=shutil.ignore_patterns("expected.txt")
+    )
     run_cli("fix", ".", "--write", "--unsafe-fixes", "--env", "none", "--gpu", "A100", cwd=tmp_path / "p")
     text = (tmp_path / "p" / "sft.py").read_text()
     assert "    fp16=False,  # the V100 nodes are cheaper\n" in text

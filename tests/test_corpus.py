@@ -45,8 +45,11 @@ def test_cookbook_qlora_reads_the_pins_of_its_install_cell():
 
 def test_without_a_gpu_the_cookbook_pattern_is_judged_per_kind_of_gpu():
     found, report = findings(CORPUS / "cookbook-qlora-notebook", "--select", "GD101,GD102")
-    assert found == {"huggingface_text_finetune_qlora.ipynb:3:19 GD102", "huggingface_text_finetune_qlora.ipynb:3:26 GD102",
-                     "huggingface_text_finetune_qlora.ipynb:4:11 GD101"}
+    assert found == {
+        "huggingface_text_finetune_qlora.ipynb:3:19 GD102",
+        "huggingface_text_finetune_qlora.ipynb:3:26 GD102",
+        "huggingface_text_finetune_qlora.ipynb:4:11 GD101",
+    }
     assert all(f["message"].startswith("On a GPU without bf16 (T4, V100):") for f in report["findings"])
 
 
@@ -58,8 +61,11 @@ def test_unknown_flag_is_not_false(tmp_path):
     shutil.copytree(CORPUS / "deepspeed-argparse-dtype", project)
     script = project / "train_trainer.py"
     # The same flags with a literal: now the mismatch is real and reported.
-    script.write_text(script.read_text().replace('bf16=(args.dtype == "bf16")', "bf16=False")
-                      .replace('fp16=(args.dtype == "fp16")', "fp16=False"))
+    script.write_text(
+        script.read_text()
+        .replace('bf16=(args.dtype == "bf16")', "bf16=False")
+        .replace('fp16=(args.dtype == "fp16")', "fp16=False")
+    )
     found, _ = findings(project, "--select", "GD103")
     assert found == {"ds_config_zero1.json:8 GD103"}
 
@@ -69,7 +75,8 @@ def test_module_level_argparse_default_resolves(tmp_path):
         "import argparse\nfrom transformers import TrainingArguments, AutoModelForCausalLM\n"
         "parser = argparse.ArgumentParser()\nparser.add_argument('--dtype', default='fp16')\nargs = parser.parse_args()\n"
         "model = AutoModelForCausalLM.from_pretrained('google/gemma-3-1b-it')\n"
-        "training_args = TrainingArguments(output_dir='o', fp16=(args.dtype == 'fp16'))\n")
+        "training_args = TrainingArguments(output_dir='o', fp16=(args.dtype == 'fp16'))\n"
+    )
     found, report = findings(tmp_path, "--select", "GD101")
     assert found == {"train.py:7 GD101"}, report
 

@@ -34,8 +34,10 @@ def test_github_annotations_and_auto_selection(tmp_path):
     result = run_console("check", "examples/gemma3-broken", "--env", "none", cwd=ROOT, env={"GITHUB_ACTIONS": "true"})
     lines = result.out.splitlines()
     assert result.code == 1
-    assert ("::error file=examples/gemma3-broken/train.yaml,line=10,col=1,title=GD101 fp16-on-gemma3::fp16 on a "
-            "gemma3 model") in result.out
+    assert (
+        "::error file=examples/gemma3-broken/train.yaml,line=10,col=1,title=GD101 fp16-on-gemma3::fp16 on a "
+        "gemma3 model"
+    ) in result.out
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines)
 
 
@@ -58,7 +60,8 @@ def test_pyproject_settings_and_show_settings(tmp_path):
     (project / "pyproject.toml").write_text(
         '[project]\nname = "ft"\nversion = "0"\n\n[tool.gemma-doctor]\nignore = ["GD103"]\ntarget-gpu = "A100"\n'
         'fail-on = "warning"\nseverity = { GD201 = "info" }\nper-file-ignores = { "model/*" = ["GD202"] }\n'
-        'env = "none"\n')
+        'env = "none"\n'
+    )
     report = run_cli("check", ".", "--format", "json", cwd=project).json()
     rules = {(f["rule"], f["severity"]) for f in report["findings"]}
     assert rules == {("GD101", "error"), ("GD201", "info")}
@@ -102,8 +105,10 @@ def test_add_ignore_writes_comments_where_the_format_allows(tmp_path):
     project = _project(tmp_path)
     result = run_cli("check", ".", "--env", "none", "--add-ignore", "adopting gemma-doctor", cwd=project)
     assert "added 2 suppression comments" in result.err
-    assert "fp16: true   # our cluster has V100s  # gemma-doctor: ignore[GD101] adopting gemma-doctor" in \
-        (project / "train.yaml").read_text()
+    assert (
+        "fp16: true   # our cluster has V100s  # gemma-doctor: ignore[GD101] adopting gemma-doctor"
+        in (project / "train.yaml").read_text()
+    )
     assert "# gemma-doctor" in (project / "accelerate.yaml").read_text()
     report = run_cli("check", ".", "--env", "none", "--format", "json", cwd=project).json()
     assert sorted(f["path"] for f in report["findings"]) == ["ds_zero2.json", "model/config.json"]
@@ -151,8 +156,9 @@ def test_rule_docs_are_generated_and_current(tmp_path):
 
     pages = write_pages(tmp_path)
     for page in pages:
-        assert page.read_text() == (ROOT / "docs" / "rules" / page.name).read_text(), \
+        assert page.read_text() == (ROOT / "docs" / "rules" / page.name).read_text(), (
             f"docs/rules/{page.name} is stale: python -m gemma_doctor.ruledocs"
+        )
     assert len(pages) == len(list((ROOT / "rules").glob("GD*.yaml"))) + 1
 
 
@@ -177,7 +183,9 @@ def test_notebook_findings_name_the_cell_in_ci_formats():
 
 def test_add_ignore_in_a_notebook_keeps_outputs(tmp_path):
     project = tmp_path / "nb"
-    shutil.copytree(FIXTURES / "GD202/fail-unsloth-colab-notebook", project, ignore=shutil.ignore_patterns("expected.txt"))
+    shutil.copytree(
+        FIXTURES / "GD202/fail-unsloth-colab-notebook", project, ignore=shutil.ignore_patterns("expected.txt")
+    )
     path = project / "Gemma3_(4B).ipynb"
     before = json.loads(path.read_text())
     result = run_cli("check", ".", "--env", "none", "--add-ignore", cwd=project)

@@ -39,7 +39,9 @@ def test_fix_writes_exactly_the_expected_bytes_and_converges(fixture, tmp_path):
         assert data == expected.get(name, before[name]), name
     # The finding is gone, and a second run changes nothing and exits 0.
     report = run_cli("check", ".", "--env", "none", "--select", rule, "--format", "json", cwd=project).json()
-    assert [f for f in report["findings"] if f["rule"] == rule and f["fix"] and f["fix"]["safety"] != "display-only"] == []
+    assert [
+        f for f in report["findings"] if f["rule"] == rule and f["fix"] and f["fix"]["safety"] != "display-only"
+    ] == []
     again = run_cli("fix", ".", "--write", "--unsafe-fixes", "--env", "none", "--select", rule, cwd=project)
     assert again.code == 0 and _snapshot(project) == after and "No fixes applied." in again.out
 
@@ -74,8 +76,10 @@ def test_display_only_advice_merges_into_one_pip_line(tmp_path):
     shutil.copytree(FIXTURES / "GD302/fail-unsloth-window", project)
     (project / "requirements.txt").write_text("unsloth==2025.6.12\nunsloth_zoo==2025.6.8\ntransformers==4.50.0\n")
     (project / "config.json").write_bytes((FIXTURES / "GD102/pass-config-bfloat16/config.json").read_bytes())
-    (project / "train.yaml").write_text("model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nbf16: true\n"
-                                        "torch_dtype: bfloat16\neval_strategy: steps\n")
+    (project / "train.yaml").write_text(
+        "model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nbf16: true\n"
+        "torch_dtype: bfloat16\neval_strategy: steps\n"
+    )
     result = run_cli("fix", ".", "--env", "none", cwd=project)
     line = next(row for row in result.out.splitlines() if "To satisfy every version rule together" in row)
     # Unsloth 2025.6.12's unconditional Requires-Dist (what pip enforces) excludes 4.52.0-4.52.2; the 4.52.3
@@ -152,7 +156,9 @@ def test_json_insert_follows_sorted_style(tmp_path):
 
 def test_notebook_fix_keeps_outputs_and_metadata(tmp_path):
     project = tmp_path / "nb"
-    shutil.copytree(FIXTURES / "GD202/fail-unsloth-colab-notebook", project, ignore=shutil.ignore_patterns("expected.txt"))
+    shutil.copytree(
+        FIXTURES / "GD202/fail-unsloth-colab-notebook", project, ignore=shutil.ignore_patterns("expected.txt")
+    )
     path = project / "Gemma3_(4B).ipynb"
     notebook = json.loads(path.read_text())
     cell = notebook["cells"][5]
@@ -165,7 +171,9 @@ def test_notebook_fix_keeps_outputs_and_metadata(tmp_path):
     fixed = path.read_text()
     old_lines, new_lines = original.splitlines(), fixed.splitlines()
     changed = [(a, b) for a, b in zip(old_lines, new_lines) if a != b]
-    assert len(old_lines) == len(new_lines) and changed == [('    "        fp16 = True,\\n",', '    "        fp16 = False,\\n",')]
+    assert len(old_lines) == len(new_lines) and changed == [
+        ('    "        fp16 = True,\\n",', '    "        fp16 = False,\\n",')
+    ]
     assert json.loads(fixed)["cells"][2]["outputs"] == notebook["cells"][2]["outputs"]
 
 

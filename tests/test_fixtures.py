@@ -19,8 +19,11 @@ def rule_findings(directory, rule_id, tmp_path):
     result = run_cli("check", ".", "--format", "json", "--env", "none", "--exit-zero", cwd=project)
     assert result.code == 0, result.err
     report = result.json()
-    found = {f"{f['path']}:{'cell {}:'.format(f['cell']) if f['cell'] else ''}{f['line']}:{f['column']} {f['rule']}"
-             for f in report["findings"] if f["rule"] == rule_id}
+    found = {
+        f"{f['path']}:{'cell {}:'.format(f['cell']) if f['cell'] else ''}{f['line']}:{f['column']} {f['rule']}"
+        for f in report["findings"]
+        if f["rule"] == rule_id
+    }
     return found, report
 
 

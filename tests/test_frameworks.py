@@ -8,13 +8,33 @@ import json
 import pytest
 from conftest import run_cli
 
-GEMMA3_4B = json.dumps({"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",
-                        "text_config": {"model_type": "gemma3_text", "hidden_size": 2560},
-                        "vision_config": {"model_type": "siglip_vision_model"}, "torch_dtype": "bfloat16"})
-PALIGEMMA = {1: json.dumps({"model_type": "paligemma", "architectures": ["PaliGemmaForConditionalGeneration"],
-                            "text_config": {"model_type": "gemma"}, "torch_dtype": "bfloat16"}),
-             2: json.dumps({"model_type": "paligemma", "architectures": ["PaliGemmaForConditionalGeneration"],
-                            "text_config": {"model_type": "gemma2"}, "torch_dtype": "bfloat16"})}
+GEMMA3_4B = json.dumps(
+    {
+        "architectures": ["Gemma3ForConditionalGeneration"],
+        "model_type": "gemma3",
+        "text_config": {"model_type": "gemma3_text", "hidden_size": 2560},
+        "vision_config": {"model_type": "siglip_vision_model"},
+        "torch_dtype": "bfloat16",
+    }
+)
+PALIGEMMA = {
+    1: json.dumps(
+        {
+            "model_type": "paligemma",
+            "architectures": ["PaliGemmaForConditionalGeneration"],
+            "text_config": {"model_type": "gemma"},
+            "torch_dtype": "bfloat16",
+        }
+    ),
+    2: json.dumps(
+        {
+            "model_type": "paligemma",
+            "architectures": ["PaliGemmaForConditionalGeneration"],
+            "text_config": {"model_type": "gemma2"},
+            "torch_dtype": "bfloat16",
+        }
+    ),
+}
 
 
 def check(tmp_path, files: dict[str, str], *args: str) -> dict:
@@ -32,8 +52,10 @@ def rules(report: dict) -> dict[str, list[dict]]:
     return found
 
 
-AXOLOTL = ("base_model: google/gemma-3-4b-it\nprocessor_type: AutoProcessor\ndatasets:\n  - path: x\n    type: chat_template\n"
-           "val_set_size: 0.05\nmicro_batch_size: 1\nbf16: true\nadapter: lora\n")
+AXOLOTL = (
+    "base_model: google/gemma-3-4b-it\nprocessor_type: AutoProcessor\ndatasets:\n  - path: x\n    type: chat_template\n"
+    "val_set_size: 0.05\nmicro_batch_size: 1\nbf16: true\nadapter: lora\n"
+)
 
 
 @pytest.mark.parametrize("pin, crashes", [("axolotl==0.7.1\n", True), ("axolotl==0.8.0\n", False), ("", False)])
@@ -50,8 +72,10 @@ def test_axolotl_bf16_auto_is_on_for_a_t4(tmp_path):
     assert "GD104" not in rules(check(tmp_path, {}, "--gpu", "A100"))
 
 
-LLAMAFACTORY = ("model_name_or_path: google/gemma-3-4b-it\nstage: sft\nfinetuning_type: lora\ntemplate: gemma3\n"
-                "bf16: true\nval_size: 0.1\neval_strategy: steps\noutput_dir: o\n")
+LLAMAFACTORY = (
+    "model_name_or_path: google/gemma-3-4b-it\nstage: sft\nfinetuning_type: lora\ntemplate: gemma3\n"
+    "bf16: true\nval_size: 0.1\neval_strategy: steps\noutput_dir: o\n"
+)
 
 
 @pytest.mark.parametrize("pin, crashes", [("llamafactory==0.9.2\n", True), ("llamafactory==0.9.3\n", False)])
@@ -60,10 +84,12 @@ def test_llamafactory_turns_the_cache_off_from_0_9_3(tmp_path, pin, crashes):
     assert ("GD202" in rules(report)) is crashes, report
 
 
-SFT_SCRIPT = ("import torch\nfrom transformers import AutoModelForCausalLM\nfrom trl import SFTConfig, SFTTrainer\n"
-              "model = AutoModelForCausalLM.from_pretrained('google/gemma-3-1b-it', torch_dtype=torch.bfloat16)\n"
-              "args = SFTConfig(output_dir='o', bf16=True, eval_strategy='steps')\n"
-              "trainer = SFTTrainer(model=model, args=args, train_dataset=d, eval_dataset=e)\n")
+SFT_SCRIPT = (
+    "import torch\nfrom transformers import AutoModelForCausalLM\nfrom trl import SFTConfig, SFTTrainer\n"
+    "model = AutoModelForCausalLM.from_pretrained('google/gemma-3-1b-it', torch_dtype=torch.bfloat16)\n"
+    "args = SFTConfig(output_dir='o', bf16=True, eval_strategy='steps')\n"
+    "trainer = SFTTrainer(model=model, args=args, train_dataset=d, eval_dataset=e)\n"
+)
 
 
 @pytest.mark.parametrize("trl, crashes", [("0.21.0", True), ("0.22.0", False)])
@@ -81,16 +107,20 @@ def test_trl_bf16_default_from_0_19(tmp_path, trl, requested):
 
 @pytest.mark.parametrize("trl, weights", [("0.28.0", "with bf16 weights"), ("0.29.0", "with fp32 weights")])
 def test_trl_string_load_dtype_decides_how_fp16_fails(tmp_path, trl, weights):
-    script = ("from trl import SFTConfig, SFTTrainer\nargs = SFTConfig(output_dir='o', fp16=True)\n"
-              "trainer = SFTTrainer(model='google/gemma-3-1b-it', args=args, train_dataset=d)\n")
+    script = (
+        "from trl import SFTConfig, SFTTrainer\nargs = SFTConfig(output_dir='o', fp16=True)\n"
+        "trainer = SFTTrainer(model='google/gemma-3-1b-it', args=args, train_dataset=d)\n"
+    )
     report = check(tmp_path, {"sft.py": script, "requirements.txt": f"transformers==5.5.0\ntrl=={trl}\n"})
     assert weights in rules(report)["GD101"][0]["message"]
 
 
-UNSLOTH = ("from unsloth import FastModel\nfrom trl import SFTConfig, SFTTrainer\n"
-           "model, tokenizer = FastModel.from_pretrained(model_name='unsloth/gemma-3-4b-it', load_in_4bit=True)\n"
-           "trainer = SFTTrainer(model=model, train_dataset=d, eval_dataset=e,\n"
-           "                     args=SFTConfig(output_dir='o', eval_strategy='steps'{flags}))\n")
+UNSLOTH = (
+    "from unsloth import FastModel\nfrom trl import SFTConfig, SFTTrainer\n"
+    "model, tokenizer = FastModel.from_pretrained(model_name='unsloth/gemma-3-4b-it', load_in_4bit=True)\n"
+    "trainer = SFTTrainer(model=model, train_dataset=d, eval_dataset=e,\n"
+    "                     args=SFTConfig(output_dir='o', eval_strategy='steps'{flags}))\n"
+)
 
 
 def test_unsloth_fp16_on_a_bf16_gpu_is_its_type_error(tmp_path):
@@ -104,8 +134,10 @@ def test_unsloth_fp16_on_a_bf16_gpu_is_its_type_error(tmp_path):
 def test_unsloth_picks_bf16_itself_on_a_bf16_gpu_unsloth_2223(tmp_path):
     """No fp16/bf16 in the file, trl pinned below 0.19: Unsloth's trainer patch still turns bf16
     on where the GPU has it, so the 4.50 evaluation crashes on an A100 and not on a T4."""
-    files = {"train.py": UNSLOTH.format(flags=""),
-             "requirements.txt": "unsloth==2025.3.19\nunsloth_zoo==2025.3.17\ntransformers==4.50.0\ntrl==0.15.2\n"}
+    files = {
+        "train.py": UNSLOTH.format(flags=""),
+        "requirements.txt": "unsloth==2025.3.19\nunsloth_zoo==2025.3.17\ntransformers==4.50.0\ntrl==0.15.2\n",
+    }
     assert "GD202" in rules(check(tmp_path, files, "--gpu", "A100"))
     assert "GD202" not in rules(check(tmp_path, files, "--gpu", "T4"))
     unnamed = rules(check(tmp_path, files))["GD202"]
@@ -119,12 +151,15 @@ def test_unsloth_turns_the_cache_off_from_2026_6_1(tmp_path, unsloth, cached):
 
 
 def test_transformers_5_trainer_turns_off_only_the_top_level_cache(tmp_path):
-    script = ("from transformers import Trainer, TrainingArguments, AutoModelForImageTextToText\n"
-              "model = AutoModelForImageTextToText.from_pretrained('./model')\n"
-              "args = TrainingArguments(output_dir='o', bf16=True, eval_strategy='steps')\n"
-              "trainer = Trainer(model=model, args=args)\n")
-    report = check(tmp_path, {"train.py": script, "model/config.json": GEMMA3_4B,
-                              "requirements.txt": "transformers==5.5.0\n"})
+    script = (
+        "from transformers import Trainer, TrainingArguments, AutoModelForImageTextToText\n"
+        "model = AutoModelForImageTextToText.from_pretrained('./model')\n"
+        "args = TrainingArguments(output_dir='o', bf16=True, eval_strategy='steps')\n"
+        "trainer = Trainer(model=model, args=args)\n"
+    )
+    report = check(
+        tmp_path, {"train.py": script, "model/config.json": GEMMA3_4B, "requirements.txt": "transformers==5.5.0\n"}
+    )
     gd201 = rules(report)["GD201"][0]
     assert gd201["key"] == "text_config" or "text_config.use_cache" in gd201["message"]
     assert "turns off only the top-level use_cache" in gd201["message"]
@@ -135,9 +170,12 @@ def test_transformers_5_trainer_turns_off_only_the_top_level_cache(tmp_path):
 
 @pytest.mark.parametrize("generation, crashes", [(1, False), (2, True)])
 def test_hybridcache_crash_is_paligemma_2_only(tmp_path, generation, crashes):
-    files = {"model/config.json": PALIGEMMA[generation], "requirements.txt": "transformers==4.50.0\n",
-             "train.yaml": "model_name_or_path: ./model\noutput_dir: o\nlearning_rate: 1.0e-4\nbf16: true\n"
-                           "eval_strategy: steps\ntorch_dtype: bfloat16\n"}
+    files = {
+        "model/config.json": PALIGEMMA[generation],
+        "requirements.txt": "transformers==4.50.0\n",
+        "train.yaml": "model_name_or_path: ./model\noutput_dir: o\nlearning_rate: 1.0e-4\nbf16: true\n"
+        "eval_strategy: steps\ntorch_dtype: bfloat16\n",
+    }
     assert ("GD202" in rules(check(tmp_path, files))) is crashes
 
 
@@ -151,9 +189,11 @@ def test_hub_id_in_a_training_config_reads_the_cached_config(tmp_path, monkeypat
     config["text_config"]["use_cache"] = False
     (snapshot / "config.json").write_text(json.dumps(config))
     project = tmp_path / "project"
-    files = {"train.yaml": "model_name_or_path: google/gemma-3-4b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n"
-                           "bf16: true\neval_strategy: steps\ntorch_dtype: bfloat16\n",
-             "requirements.txt": "transformers==4.50.0\n"}
+    files = {
+        "train.yaml": "model_name_or_path: google/gemma-3-4b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n"
+        "bf16: true\neval_strategy: steps\ntorch_dtype: bfloat16\n",
+        "requirements.txt": "transformers==4.50.0\n",
+    }
     inferred = rules(check(project, files))["GD202"][0]
     assert "layout was inferred from the model id" in inferred["message"]
     monkeypatch.setenv("HF_HUB_CACHE", str(cache))
@@ -161,11 +201,13 @@ def test_hub_id_in_a_training_config_reads_the_cached_config(tmp_path, monkeypat
 
 
 def test_peft_kbit_prepare_upcasts_the_weights(tmp_path):
-    script = ("import torch\nfrom peft import prepare_model_for_kbit_training\n"
-              "from transformers import AutoModelForCausalLM, Trainer, TrainingArguments\n"
-              "model = AutoModelForCausalLM.from_pretrained('google/gemma-3-1b-it', torch_dtype=torch.bfloat16)\n"
-              "model = prepare_model_for_kbit_training(model)\n"
-              "trainer = Trainer(model=model, args=TrainingArguments(output_dir='o', fp16=True))\n")
+    script = (
+        "import torch\nfrom peft import prepare_model_for_kbit_training\n"
+        "from transformers import AutoModelForCausalLM, Trainer, TrainingArguments\n"
+        "model = AutoModelForCausalLM.from_pretrained('google/gemma-3-1b-it', torch_dtype=torch.bfloat16)\n"
+        "model = prepare_model_for_kbit_training(model)\n"
+        "trainer = Trainer(model=model, args=TrainingArguments(output_dir='o', fp16=True))\n"
+    )
     gd101 = rules(check(tmp_path, {"train.py": script}))["GD101"][0]
     assert "with fp32 weights" in gd101["message"] and "prepare_model_for_kbit_training" in gd101["message"]
 
@@ -173,10 +215,12 @@ def test_peft_kbit_prepare_upcasts_the_weights(tmp_path):
 def test_launch_line_brings_its_mixed_precision_and_configs(tmp_path):
     """`accelerate launch --mixed_precision=bf16 train.py`: the script sets no precision, the launch
     line does (it exports ACCELERATE_MIXED_PRECISION), so the 4.50 evaluation crash is real."""
-    script = ("import torch\nfrom transformers import AutoModelForImageTextToText, Trainer, TrainingArguments\n"
-              "model = AutoModelForImageTextToText.from_pretrained('google/gemma-3-4b-it', torch_dtype=torch.bfloat16)\n"
-              "args = TrainingArguments(output_dir='o', eval_strategy='steps')\n"
-              "Trainer(model=model, args=args).train()\n")
+    script = (
+        "import torch\nfrom transformers import AutoModelForImageTextToText, Trainer, TrainingArguments\n"
+        "model = AutoModelForImageTextToText.from_pretrained('google/gemma-3-4b-it', torch_dtype=torch.bfloat16)\n"
+        "args = TrainingArguments(output_dir='o', eval_strategy='steps')\n"
+        "Trainer(model=model, args=args).train()\n"
+    )
     files = {"train.py": script, "requirements.txt": "transformers==4.50.0\n"}
     assert "GD202" not in rules(check(tmp_path, files))
     launch = "export HF_HOME=/data\naccelerate launch --num_processes=1 --mixed_precision=bf16 \\\n    train.py --max_steps=10\n"
@@ -187,8 +231,10 @@ def test_launch_line_brings_its_mixed_precision_and_configs(tmp_path):
 def test_launch_line_of_an_argument_parser_recipe_is_its_own_run(tmp_path):
     """TRL's sft.py style: the script parses SFTConfig from the command line (no call to read), so
     the launch line with its --fp16 and --model_name_or_path is the run."""
-    recipe = ("from transformers import HfArgumentParser\nfrom trl import SFTConfig\n"
-              "parser = HfArgumentParser((SFTConfig,))\n")
+    recipe = (
+        "from transformers import HfArgumentParser\nfrom trl import SFTConfig\n"
+        "parser = HfArgumentParser((SFTConfig,))\n"
+    )
     launch = "accelerate launch sft.py --model_name_or_path google/gemma-3-1b-it --fp16 True --output_dir o\n"
     report = check(tmp_path, {"sft.py": recipe, "train.sh": launch})
     gd101 = rules(report)["GD101"][0]

@@ -33,23 +33,49 @@ def project(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
 
 
 def notebook(*cells: list[str]) -> str:
-    return json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                                  "source": list(source)} for source in cells],
-                       "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
+    return json.dumps(
+        {
+            "cells": [
+                {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": list(source)}
+                for source in cells
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        },
+        indent=1,
+    )
 
 
 def console(args: list[str], cwd: Path, timeout: int = 30, stdin=None) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).parent / "gemma-doctor"
-    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=stdin,
-                          env={k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"})
+    return subprocess.run(
+        [str(exe), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=stdin,
+        env={k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"},
+    )
 
 
 def test_D01_notebook_fix_keeps_every_other_line(tmp_path):
     load = "model = AutoModelForImageTextToText.from_pretrained('google/gemma-3-4b-it', torch_dtype=torch.bfloat16)\n"
-    source = ["from transformers import AutoModelForImageTextToText\n", load, "sep = '\x0c'\n",
-              "model.config.use_cache = False\n", "z = 3\n", "print(z)\n"]
-    several = ["import torch\nfrom transformers import AutoModelForImageTextToText\n", load,
-               "model.config.use_cache = False\nz = 3\n", "print(z)\n"]
+    source = [
+        "from transformers import AutoModelForImageTextToText\n",
+        load,
+        "sep = '\x0c'\n",
+        "model.config.use_cache = False\n",
+        "z = 3\n",
+        "print(z)\n",
+    ]
+    several = [
+        "import torch\nfrom transformers import AutoModelForImageTextToText\n",
+        load,
+        "model.config.use_cache = False\nz = 3\n",
+        "print(z)\n",
+    ]
     for cell in (source, several):
         root = project(tmp_path / str(len(cell)), {"nb.ipynb": notebook(cell)})
         assert run_cli("fix", ".", "--write", "--env", "none", cwd=root).code == 0
@@ -64,9 +90,14 @@ def test_D02_a_candidate_that_breaks_the_file_is_never_on_disk(tmp_path, monkeyp
     from gemma_doctor import filetext
     from gemma_doctor.writers import yaml_writer
 
-    root = project(tmp_path, {"config.json": GEMMA3_TEXT,
-                              "train.yaml": "model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1\n",
-                              "accelerate.yaml": "\ufeffcompute_environment: LOCAL_MACHINE\nmixed_precision: fp16\n"})
+    root = project(
+        tmp_path,
+        {
+            "config.json": GEMMA3_TEXT,
+            "train.yaml": "model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1\n",
+            "accelerate.yaml": "\ufeffcompute_environment: LOCAL_MACHINE\nmixed_precision: fp16\n",
+        },
+    )
     before = (root / "accelerate.yaml").read_bytes()
     writes = []
     real_write = filetext.write_atomically
@@ -102,10 +133,12 @@ def test_D04_special_files_are_skipped_not_read(tmp_path):
 
 
 def test_D05_add_ignore_never_changes_python_code(tmp_path):
-    script = ("from transformers import TrainingArguments\n"
-              "args = TrainingArguments(output_dir='o', run_name='''multi\nline''', fp16=True, \\\n"
-              "    report_to='none')\n"
-              "BASE = 'google/gemma-3-1b-it'\n")
+    script = (
+        "from transformers import TrainingArguments\n"
+        "args = TrainingArguments(output_dir='o', run_name='''multi\nline''', fp16=True, \\\n"
+        "    report_to='none')\n"
+        "BASE = 'google/gemma-3-1b-it'\n"
+    )
     root = project(tmp_path, {"train.py": script})
     run_cli("check", ".", "--env", "none", "--add-ignore", "why", cwd=root)
     import ast
@@ -121,8 +154,10 @@ def test_D06_fix_writes_only_under_the_given_paths(tmp_path):
     (outside / "model").mkdir(parents=True)
     (outside / "model" / "config.json").write_text(GEMMA3_TEXT.replace('"bfloat16"', '"float16"'))
     before = (outside / "model" / "config.json").read_bytes()
-    root = project(tmp_path, {"train.yaml": f"model_name_or_path: {outside / 'model'}\noutput_dir: o\n"
-                                            "learning_rate: 1\nbf16: true\n"})
+    root = project(
+        tmp_path,
+        {"train.yaml": f"model_name_or_path: {outside / 'model'}\noutput_dir: o\nlearning_rate: 1\nbf16: true\n"},
+    )
     (root / "linked").symlink_to(outside / "model")
     result = run_cli("fix", ".", "--write", "--env", "none", cwd=root)
     assert result.code == 2 and "is outside the paths given to fix" in result.out
@@ -131,30 +166,42 @@ def test_D06_fix_writes_only_under_the_given_paths(tmp_path):
 
 def test_D07_unusual_config_dtypes_do_not_crash(tmp_path):
     for dtype in ("auto", "int8", "float64"):
-        root = project(tmp_path / dtype, {"config.json": GEMMA3_TEXT.replace('"bfloat16"', f'"{dtype}"'),
-                                          "train.yaml": "model_name_or_path: .\noutput_dir: o\nlearning_rate: 1\n"
-                                                        "fp16: true\ntorch_dtype: auto\n",
-                                          "requirements.txt": "transformers==5.5.0\n"})
+        root = project(
+            tmp_path / dtype,
+            {
+                "config.json": GEMMA3_TEXT.replace('"bfloat16"', f'"{dtype}"'),
+                "train.yaml": "model_name_or_path: .\noutput_dir: o\nlearning_rate: 1\nfp16: true\ntorch_dtype: auto\n",
+                "requirements.txt": "transformers==5.5.0\n",
+            },
+        )
         result = run_cli("check", ".", "--env", "none", cwd=root)
         assert result.code == 1 and "GD101" in result.out, result.err
 
 
 @pytest.mark.parametrize("pin", ["transformers==main", "transformers==4.51.", "transformers==" + "1" * 5000])
 def test_D08_D09_invalid_pins_are_unknown_versions(tmp_path, pin):
-    root = project(tmp_path, {"config.json": GEMMA3_TEXT, "requirements.txt": pin + "\n",
-                              "train.yaml": "model_name_or_path: .\noutput_dir: o\nlearning_rate: 1\nbf16: true\n"
-                                            "eval_strategy: steps\n"})
+    root = project(
+        tmp_path,
+        {
+            "config.json": GEMMA3_TEXT,
+            "requirements.txt": pin + "\n",
+            "train.yaml": "model_name_or_path: .\noutput_dir: o\nlearning_rate: 1\nbf16: true\neval_strategy: steps\n",
+        },
+    )
     result = run_cli("check", ".", "--env", "none", "--format", "json", cwd=root)
     assert result.code in (0, 1) and "internal error" not in result.err
     assert not any(f["rule"] in ("GD202", "GD301") for f in result.json()["findings"])
 
 
-@pytest.mark.parametrize("toml, message", [
-    ("project = 5\n", "project must be a table"),
-    ('[project]\noptional-dependencies = ["torch"]\n', "project.optional-dependencies must be a table"),
-    ("[dependency-groups]\ndev = 5\n", "dependency-groups.dev must be an array"),
-    ('[tool]\npoetry = "x"\n', "tool.poetry must be a table"),
-])
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        ("project = 5\n", "project must be a table"),
+        ('[project]\noptional-dependencies = ["torch"]\n', "project.optional-dependencies must be a table"),
+        ("[dependency-groups]\ndev = 5\n", "dependency-groups.dev must be an array"),
+        ('[tool]\npoetry = "x"\n', "tool.poetry must be a table"),
+    ],
+)
 def test_D10_wrong_types_in_pyproject_are_one_line_and_the_rest_is_read(tmp_path, toml, message):
     extra = '\n[tool.poetry.dependencies]\ntransformers = "4.49.0"\n' if "tool" not in toml else ""
     root = project(tmp_path, {"pyproject.toml": toml + extra, "config.json": GEMMA3_TEXT})
@@ -171,9 +218,16 @@ def test_D10_lock_file_with_wrong_types(tmp_path):
 
 
 def test_D11_a_notebook_cell_of_non_strings_is_skipped_by_itself(tmp_path):
-    doc = json.loads(notebook(["x = 1\n"], ["from transformers import TrainingArguments\n",
-                                            "a = TrainingArguments(output_dir='o', fp16=True)\n",
-                                            "B = 'google/gemma-3-1b-it'\n"]))
+    doc = json.loads(
+        notebook(
+            ["x = 1\n"],
+            [
+                "from transformers import TrainingArguments\n",
+                "a = TrainingArguments(output_dir='o', fp16=True)\n",
+                "B = 'google/gemma-3-1b-it'\n",
+            ],
+        )
+    )
     doc["cells"][0]["source"] = [None]
     root = project(tmp_path, {"nb.ipynb": json.dumps(doc)})
     report = run_cli("check", ".", "--env", "none", "--format", "json", cwd=root).json()
@@ -187,8 +241,10 @@ def test_D12_llamafactory_flash_attn_list(tmp_path):
 
 
 def test_D13_gitignore_is_linear_and_never_crashes(tmp_path):
-    root = project(tmp_path, {".gitignore": "[z-a]\n*a*a*a*a*a*a*a*a*a*a*a*b\n", "a" * 60 + ".yaml": "x: 1\n",
-                              "config.json": GEMMA3_TEXT})
+    root = project(
+        tmp_path,
+        {".gitignore": "[z-a]\n*a*a*a*a*a*a*a*a*a*a*a*b\n", "a" * 60 + ".yaml": "x: 1\n", "config.json": GEMMA3_TEXT},
+    )
     start = time.perf_counter()
     assert run_cli("check", ".", "--env", "none", cwd=root).code == 0
     assert time.perf_counter() - start < 5
@@ -217,9 +273,13 @@ def test_D15_non_utf8_file_names_in_sarif_and_junit(tmp_path):
 
 
 def test_D16_a_writer_failure_refuses_one_file(tmp_path):
-    root = project(tmp_path, {"config.json": '{"model_type":"gemma3","text_config":{"use_cache":true},'
-                                             '"use_cache":false,"text_config":1}',
-                              "train.yaml": "model_name_or_path: .\noutput_dir: o\nlearning_rate: 1\nbf16: true\n"})
+    root = project(
+        tmp_path,
+        {
+            "config.json": '{"model_type":"gemma3","text_config":{"use_cache":true},"use_cache":false,"text_config":1}',
+            "train.yaml": "model_name_or_path: .\noutput_dir: o\nlearning_rate: 1\nbf16: true\n",
+        },
+    )
     result = run_cli("fix", ".", "--write", "--env", "none", cwd=root)
     assert "internal error" not in result.err and result.code in (0, 2)
 
@@ -236,10 +296,14 @@ def test_D17_line_endings_are_kept(tmp_path, newline):
 
 def test_D18_a_huge_config_costs_little(tmp_path):
     numbers = ",".join("1" for _ in range(1_900_000))
-    root = project(tmp_path, {"config.json": '{"model_type": "gemma3_text", "hidden_size": 640, "big": [' + numbers + "]}"})
+    root = project(
+        tmp_path, {"config.json": '{"model_type": "gemma3_text", "hidden_size": 640, "big": [' + numbers + "]}"}
+    )
     # VmHWM, not ru_maxrss: the latter keeps the forking parent's (pytest's) high-water mark across exec.
-    code = ("from gemma_doctor.cli import main; main(['check', '.', '--env', 'none']); "
-            "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
+    code = (
+        "from gemma_doctor.cli import main; main(['check', '.', '--env', 'none']); "
+        "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
+    )
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
     assert time.perf_counter() - start < 10
@@ -258,10 +322,12 @@ def test_D19_fixes_converge_when_the_training_arguments_cannot_be_written(tmp_pa
 
 
 def test_D20_an_inserted_statement_never_copies_its_neighbours(tmp_path):
-    script = ("import torch\nfrom transformers import AutoModelForImageTextToText, Trainer, TrainingArguments\n"
-              "steps = 0\nsteps += 1; model = AutoModelForImageTextToText.from_pretrained('google/gemma-3-4b-it', "
-              "torch_dtype='auto')\nTrainer(model=model, args=TrainingArguments(output_dir='o', bf16=True, "
-              "eval_strategy='steps'))\n")
+    script = (
+        "import torch\nfrom transformers import AutoModelForImageTextToText, Trainer, TrainingArguments\n"
+        "steps = 0\nsteps += 1; model = AutoModelForImageTextToText.from_pretrained('google/gemma-3-4b-it', "
+        "torch_dtype='auto')\nTrainer(model=model, args=TrainingArguments(output_dir='o', bf16=True, "
+        "eval_strategy='steps'))\n"
+    )
     root = project(tmp_path, {"train.py": script})
     run_cli("fix", ".", "--write", "--env", "none", cwd=root)
     text = (root / "train.py").read_text()
@@ -324,11 +390,15 @@ def test_D26_error_messages_carry_no_exception_text(tmp_path):
 
 
 def test_D27_suppressions_only_in_real_comments(tmp_path):
-    yaml_text = ("model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1\nnotes: |\n"
-                 "  # gemma-doctor: ignore[GD101]\nfp16: true\n")
-    script = ("from transformers import TrainingArguments\n"
-              "a = TrainingArguments(output_dir='o', fp16=True, run_name='# gemma-doctor: ignore[GD101]')\n"
-              "B = 'google/gemma-3-1b-it'\n")
+    yaml_text = (
+        "model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1\nnotes: |\n"
+        "  # gemma-doctor: ignore[GD101]\nfp16: true\n"
+    )
+    script = (
+        "from transformers import TrainingArguments\n"
+        "a = TrainingArguments(output_dir='o', fp16=True, run_name='# gemma-doctor: ignore[GD101]')\n"
+        "B = 'google/gemma-3-1b-it'\n"
+    )
     root = project(tmp_path, {"sft.yaml": yaml_text, "train.py": script})
     report = run_cli("check", ".", "--env", "none", "--format", "json", cwd=root).json()
     assert {f["path"] for f in report["findings"] if f["rule"] == "GD101"} == {"sft.yaml", "train.py"}
@@ -336,7 +406,9 @@ def test_D27_suppressions_only_in_real_comments(tmp_path):
 
 def test_D28_file_names_cannot_fake_report_lines(tmp_path):
     name = "a\nx.py:1:1: GD999 [error] injected.yaml"
-    root = project(tmp_path, {"config.json": GEMMA3_TEXT, name: (FIXTURES / "GD101/fail-trl-yaml/sft.yaml").read_text()})
+    root = project(
+        tmp_path, {"config.json": GEMMA3_TEXT, name: (FIXTURES / "GD101/fail-trl-yaml/sft.yaml").read_text()}
+    )
     out = run_cli("check", ".", "--env", "none", cwd=root).out
     assert not any(line.startswith("x.py:1:1: GD999") for line in out.splitlines())
     assert "a\\nx.py" in out

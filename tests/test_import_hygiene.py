@@ -10,8 +10,24 @@ import sys
 
 from conftest import EXAMPLES, FIXTURES
 
-HEAVY = ["torch", "transformers", "accelerate", "trl", "peft", "unsloth", "unsloth_zoo", "deepspeed", "bitsandbytes",
-         "numpy", "jsonschema", "pydantic", "libcst", "ruamel", "huggingface_hub", "importlib.metadata"]
+HEAVY = [
+    "torch",
+    "transformers",
+    "accelerate",
+    "trl",
+    "peft",
+    "unsloth",
+    "unsloth_zoo",
+    "deepspeed",
+    "bitsandbytes",
+    "numpy",
+    "jsonschema",
+    "pydantic",
+    "libcst",
+    "ruamel",
+    "huggingface_hub",
+    "importlib.metadata",
+]
 LIGHT_ONLY = ["dataclasses", "inspect", "tomllib"]
 # packaging (PEP 440, issue 9) is imported only when a version has to be compared.
 VERSIONS_ONLY = ["packaging", "typing"]
@@ -30,8 +46,11 @@ def modules_after(*args):
 
 
 def test_check_imports_nothing_heavy():
-    for target in (EXAMPLES / "gemma3-broken", FIXTURES / "GD202/fail-unsloth-colab-notebook",
-                   FIXTURES / "GD202/fail-hf-trainer-script"):
+    for target in (
+        EXAMPLES / "gemma3-broken",
+        FIXTURES / "GD202/fail-unsloth-colab-notebook",
+        FIXTURES / "GD202/fail-hf-trainer-script",
+    ):
         loaded = modules_after("check", str(target), "--format", "json", "--env", "auto")
         assert not {m.split(".")[0] for m in loaded} & {h.split(".")[0] for h in HEAVY if "." not in h}, target
         assert "importlib.metadata" not in loaded

@@ -17,12 +17,16 @@ from gemma_doctor.pep440 import satisfies
 
 def unsloth(version: str) -> tuple[dict, dict]:
     table = data("unsloth")
-    return (release_range(table["windows"], version, table["releases"]),
-            release_range(table["unsloth_zoo_minimum"], version, table["releases"]))
+    return (
+        release_range(table["windows"], version, table["releases"]),
+        release_range(table["unsloth_zoo_minimum"], version, table["releases"]),
+    )
 
 
-@pytest.mark.parametrize("release, zoo", [("2025.3.10", "2025.3.8"), ("2025.3.18", "2025.3.14"),
-                                          ("2024.12.11", "2024.12.5"), ("2025.6.6", "2025.6.4")])
+@pytest.mark.parametrize(
+    "release, zoo",
+    [("2025.3.10", "2025.3.8"), ("2025.3.18", "2025.3.14"), ("2024.12.11", "2024.12.5"), ("2025.6.6", "2025.6.4")],
+)
 def test_unsloth_zoo_minimum_per_release(release, zoo):
     assert unsloth(release)[1]["minimum"] == zoo
 
@@ -31,10 +35,14 @@ def test_unsloth_transformers_and_trl_windows_read_by_hand():
     assert not satisfies("4.51.2", unsloth("2025.5.1")[0]["transformers"])  # 2025.5.1: ==4.51.3
     assert satisfies("4.51.3", unsloth("2025.5.1")[0]["transformers"])
     assert satisfies("4.46.1", unsloth("2025.4.7")[0]["transformers"])  # 2025.4.7: >=4.46.1,!=4.47.0
-    assert not satisfies("0.15.0", unsloth("2025.2.8")[0]["trl"]) and satisfies("0.15.1", unsloth("2025.2.10")[0]["trl"])
+    assert not satisfies("0.15.0", unsloth("2025.2.8")[0]["trl"]) and satisfies(
+        "0.15.1", unsloth("2025.2.10")[0]["trl"]
+    )
     assert not satisfies("4.54.0", unsloth("2025.8.8")[0]["transformers"])
     assert satisfies("4.54.0", unsloth("2025.8.7")[0]["transformers"])
-    assert satisfies("0.24.0", unsloth("2025.11.4")[0]["trl"]) and not satisfies("0.24.0", unsloth("2025.11.1")[0]["trl"])
+    assert satisfies("0.24.0", unsloth("2025.11.4")[0]["trl"]) and not satisfies(
+        "0.24.0", unsloth("2025.11.1")[0]["trl"]
+    )
 
 
 def test_unsloth_data_is_compact_and_dated():
@@ -44,13 +52,24 @@ def test_unsloth_data_is_compact_and_dated():
     assert unsloth("2099.1.1") == (None, None)  # a release the data does not know is not judged
 
 
-@pytest.mark.parametrize("transformers, accelerate", [("4.44.2", "0.21.0"), ("4.45.0", "0.26.0"), ("4.50.0", "0.26.0"),
-                                                      ("4.57.6", "0.26.0"), ("5.0.0", "1.1.0"), ("5.24.0", "1.1.0")])
+@pytest.mark.parametrize(
+    "transformers, accelerate",
+    [
+        ("4.44.2", "0.21.0"),
+        ("4.45.0", "0.26.0"),
+        ("4.50.0", "0.26.0"),
+        ("4.57.6", "0.26.0"),
+        ("5.0.0", "1.1.0"),
+        ("5.24.0", "1.1.0"),
+    ],
+)
 def test_accelerate_minimum_per_transformers(transformers, accelerate):
     assert accelerate_minimum(transformers) == accelerate
 
 
-_VERSION_LITERAL = re.compile(r"^\s*(?:[<>=!~]=?|===)?\s*v?\d+(?:\.\d+)+[\w.]*(?:\s*,\s*[<>=!~]=?\s*\d+(?:\.\d+)*[\w.]*)*\s*$")
+_VERSION_LITERAL = re.compile(
+    r"^\s*(?:[<>=!~]=?|===)?\s*v?\d+(?:\.\d+)+[\w.]*(?:\s*,\s*[<>=!~]=?\s*\d+(?:\.\d+)*[\w.]*)*\s*$"
+)
 
 
 def test_no_version_literal_in_checks():
@@ -69,8 +88,10 @@ def test_moving_a_boundary_in_the_data_moves_the_finding(tmp_path, monkeypatch):
     project = tmp_path / "p"
     project.mkdir()
     (project / "config.json").write_text((ROOT / "examples/verify-hybridcache/model/config.json").read_text())
-    (project / "train.yaml").write_text("model_name_or_path: .\noutput_dir: o\nlearning_rate: 1\nbf16: true\n"
-                                        "eval_strategy: steps\ntorch_dtype: bfloat16\n")
+    (project / "train.yaml").write_text(
+        "model_name_or_path: .\noutput_dir: o\nlearning_rate: 1\nbf16: true\n"
+        "eval_strategy: steps\ntorch_dtype: bfloat16\n"
+    )
     (project / "requirements.txt").write_text("transformers==4.51.0\n")
 
     def rules():

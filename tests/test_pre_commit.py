@@ -20,8 +20,15 @@ pytest.importorskip("pre_commit")
 def env(tmp_path_factory):
     home = tmp_path_factory.mktemp("pre-commit-home")
     path = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
-    return dict(os.environ, PRE_COMMIT_HOME=str(home), PATH=path, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e",
-                GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@e")
+    return dict(
+        os.environ,
+        PRE_COMMIT_HOME=str(home),
+        PATH=path,
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@e",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@e",
+    )
 
 
 def _repo(tmp_path: Path, example: str, env) -> Path:
@@ -63,8 +70,10 @@ def test_env_hook_uses_the_installed_environment(tmp_path, env):
 
     repo = tmp_path / "env-project"
     repo.mkdir()
-    (repo / "train.yaml").write_text("model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n"
-                                     "bf16: true\nevaluation_strategy: steps\n")
+    (repo / "train.yaml").write_text(
+        "model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n"
+        "bf16: true\nevaluation_strategy: steps\n"
+    )
     for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "init"]):
         subprocess.run(command, cwd=repo, env=env, check=True)
     isolated = try_repo(repo, "gemma-doctor", env, "train.yaml")
@@ -78,7 +87,9 @@ def test_real_commits_touching_only_config_or_requirements_are_judged_with_their
     """Two real commits got through before: one that re-pinned transformers 4.50.0 in requirements.txt,
     one that dropped text_config.use_cache: false from model/config.json. Through the installed hook,
     each now fails with GD202: the run that reads the changed file is re-checked."""
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     repo = tmp_path / "project"
     shutil.copytree(EXAMPLES / "verify-hybridcache", repo)
     config, requirements = repo / "model/config.json", repo / "requirements.txt"
@@ -87,11 +98,13 @@ def test_real_commits_touching_only_config_or_requirements_are_judged_with_their
     cache_off = cache_on.replace('"text_config": {', '"text_config": {\n    "use_cache": false,', 1)
     pinned_451 = pinned_450.replace("transformers==4.50.0", "transformers==4.51.3")
     (repo / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {ROOT}\n    rev: {head}\n    hooks:\n      - id: gemma-doctor\n")
+        f"repos:\n  - repo: {ROOT}\n    rev: {head}\n    hooks:\n      - id: gemma-doctor\n"
+    )
 
     def git(*args, check=True):
-        return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=check,
-                              timeout=600)
+        return subprocess.run(
+            ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=check, timeout=600
+        )
 
     requirements.write_text(pinned_451)  # green: the crash is fixed in 4.51
     git("init", "-q")

@@ -19,17 +19,28 @@ from gemma_doctor.preflight import GemmaDoctorCallback, GemmaDoctorError, check,
 
 
 def tiny_text_model(dtype):
-    config = transformers.Gemma3TextConfig(vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                                           num_attention_heads=2, num_key_value_heads=1, head_dim=32, sliding_window=8,
-                                           layer_types=["sliding_attention", "full_attention"], pad_token_id=0)
+    config = transformers.Gemma3TextConfig(
+        vocab_size=256,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=32,
+        sliding_window=8,
+        layer_types=["sliding_attention", "full_attention"],
+        pad_token_id=0,
+    )
     torch.manual_seed(0)
     return transformers.Gemma3ForCausalLM(config).to(dtype)
 
 
 def rows(count=4):
     generator = torch.Generator().manual_seed(1)
-    return [{"input_ids": (ids := torch.randint(3, 250, (16,), generator=generator)), "labels": ids.clone()}
-            for _ in range(count)]
+    return [
+        {"input_ids": (ids := torch.randint(3, 250, (16,), generator=generator)), "labels": ids.clone()}
+        for _ in range(count)
+    ]
 
 
 class StepCounter:
@@ -44,8 +55,14 @@ class StepCounter:
 
 
 def trainer(tmp_path, model, callbacks, **arguments):
-    args = transformers.TrainingArguments(output_dir=str(tmp_path / "out"), use_cpu=True, max_steps=2,
-                                          per_device_train_batch_size=2, report_to="none", **arguments)
+    args = transformers.TrainingArguments(
+        output_dir=str(tmp_path / "out"),
+        use_cpu=True,
+        max_steps=2,
+        per_device_train_batch_size=2,
+        report_to="none",
+        **arguments,
+    )
     return transformers.Trainer(model=model, args=args, train_dataset=rows(), callbacks=callbacks)
 
 
@@ -55,7 +72,9 @@ def test_fp16_with_bf16_weights_stops_before_the_first_step(tmp_path):
     with pytest.raises(GemmaDoctorError) as raised:
         run.train()
     assert counter.steps == 0 and raised.value.findings[0].rule == "GD101"
-    assert "GD101 [error] fp16 on a gemma3_text model" in str(raised.value) and "docs/rules/GD101.md" in str(raised.value)
+    assert "GD101 [error] fp16 on a gemma3_text model" in str(raised.value) and "docs/rules/GD101.md" in str(
+        raised.value
+    )
 
 
 def test_a_clean_run_trains_and_says_nothing(tmp_path):
@@ -88,8 +107,10 @@ def test_check_and_check_model_return_findings(tmp_path):
 
 
 def test_importing_preflight_imports_nothing_heavy():
-    code = ("import sys; import gemma_doctor.preflight; "
-            "print(sorted(m for m in ('torch', 'transformers', 'accelerate', 'trl') if m in sys.modules))")
+    code = (
+        "import sys; import gemma_doctor.preflight; "
+        "print(sorted(m for m in ('torch', 'transformers', 'accelerate', 'trl') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -110,7 +131,9 @@ OLD_PYTHON = ROOT / os.environ.get("GEMMA_DOCTOR_OLD_VENV", ".venv-450") / "bin"
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not OLD_PYTHON.exists(), reason="the transformers 4.50.0 environment is not built (scripts/old-stack.sh)")
+@pytest.mark.skipif(
+    not OLD_PYTHON.exists(), reason="the transformers 4.50.0 environment is not built (scripts/old-stack.sh)"
+)
 @pytest.mark.parametrize("text_cache, outcome", [(True, "GD202"), (False, "TRAINED")])
 def test_hybridcache_crash_is_stopped_before_training_on_4_50(tmp_path, text_cache, outcome):
     script = textwrap.dedent(f"""
@@ -149,8 +172,9 @@ def tiny_tokenizer():
     vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3, **{f"w{i}": i + 4 for i in range(200)}}
     backend = Tokenizer(WordLevel(vocab=vocab, unk_token="<unk>"))
     backend.pre_tokenizer = Whitespace()
-    return transformers.PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", eos_token="<eos>",
-                                                bos_token="<bos>", unk_token="<unk>")
+    return transformers.PreTrainedTokenizerFast(
+        tokenizer_object=backend, pad_token="<pad>", eos_token="<eos>", bos_token="<bos>", unk_token="<unk>"
+    )
 
 
 def test_trl_sft_trainer_runs_with_the_callback_and_sees_its_defaults(tmp_path):
@@ -161,15 +185,30 @@ def test_trl_sft_trainer_runs_with_the_callback_and_sees_its_defaults(tmp_path):
     data = datasets.Dataset.from_dict({"text": texts})
     callback = GemmaDoctorCallback()
     counter = StepCounter()
-    config = trl.SFTConfig(output_dir=str(tmp_path / "out"), use_cpu=True, max_steps=2, per_device_train_batch_size=2,
-                           report_to="none", max_length=16)
+    config = trl.SFTConfig(
+        output_dir=str(tmp_path / "out"),
+        use_cpu=True,
+        max_steps=2,
+        per_device_train_batch_size=2,
+        report_to="none",
+        max_length=16,
+    )
     assert config.bf16 is True  # TRL's own default, the value the callback judges
-    run = trl.SFTTrainer(model=tiny_text_model(torch.float32), args=config, train_dataset=data,
-                         processing_class=tiny_tokenizer(), callbacks=[callback, counter])
+    run = trl.SFTTrainer(
+        model=tiny_text_model(torch.float32),
+        args=config,
+        train_dataset=data,
+        processing_class=tiny_tokenizer(),
+        callbacks=[callback, counter],
+    )
     run.train()
     assert counter.steps == 2 and [f.rule for f in callback.findings if f.severity == "error"] == []
-    facts = {f.name: f.value for f in __import__("gemma_doctor.preflight", fromlist=["_facts"])._facts(
-        run.model, run.args, run.processing_class, "SFTTrainer")}
+    facts = {
+        f.name: f.value
+        for f in __import__("gemma_doctor.preflight", fromlist=["_facts"])._facts(
+            run.model, run.args, run.processing_class, "SFTTrainer"
+        )
+    }
     assert facts["bf16"] is True and facts["trainer_call"] == "SFTTrainer"
 
 

@@ -20,8 +20,24 @@ pytest.importorskip("gguf")
 
 def test_fp16_overflow_of_real_gemma3_270m(tmp_path):
     gguf = chunks.assemble(tmp_path / chunks.MODEL_NAME)
-    proc = subprocess.run([sys.executable, "-m", "gemma_doctor", "verify", str(tmp_path), "--weights", "--gguf",
-                           str(gguf), "--format", "json"], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gemma_doctor",
+            "verify",
+            str(tmp_path),
+            "--weights",
+            "--gguf",
+            str(gguf),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+    )
     assert proc.returncode == 1, proc.stderr[-3000:]
     result = json.loads(proc.stdout)
     assert result["status"] == "failed" and len(result["layers"]) == 18

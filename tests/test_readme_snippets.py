@@ -26,14 +26,18 @@ def test_pre_commit_snippet_validates_and_names_real_hooks(tmp_path):
     pytest.importorskip("pre_commit")
     config = tmp_path / ".pre-commit-config.yaml"
     config.write_text(snippet("pre-commit"))
-    result = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config", str(config)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-config", str(config)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     hooks = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     used = {hook["id"] for repo in yaml.safe_load(config.read_text())["repos"] for hook in repo["hooks"]}
     assert used <= hooks and hooks == {"gemma-doctor", "gemma-doctor-fix", "gemma-doctor-env"}
-    manifest = subprocess.run([sys.executable, "-m", "pre_commit", "validate-manifest",
-                               str(ROOT / ".pre-commit-hooks.yaml")], capture_output=True, text=True)
+    manifest = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-manifest", str(ROOT / ".pre-commit-hooks.yaml")],
+        capture_output=True,
+        text=True,
+    )
     assert manifest.returncode == 0, manifest.stdout
 
 

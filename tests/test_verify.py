@@ -15,8 +15,13 @@ transformers = pytest.importorskip("transformers")
 
 
 def verify(path, *extra, python=sys.executable):
-    proc = subprocess.run([python, "-m", "gemma_doctor", "verify", str(path), "--format", "json", *extra],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [python, "-m", "gemma_doctor", "verify", str(path), "--format", "json", *extra],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert "Traceback" not in proc.stdout
     return proc.returncode, json.loads(proc.stdout), proc.stderr
 
@@ -24,8 +29,11 @@ def verify(path, *extra, python=sys.executable):
 def test_clean_project_passes_with_the_json_contract():
     code, result, stderr = verify(EXAMPLES / "gemma3-clean")
     assert code == 0 and result["status"] == "passed", result
-    assert set(result) >= {"version", "status", "device", "versions", "settings", "steps", "eval_loss", "findings",
-                           "seconds"} and result["version"] == 1
+    assert (
+        set(result)
+        >= {"version", "status", "device", "versions", "settings", "steps", "eval_loss", "findings", "seconds"}
+        and result["version"] == 1
+    )
     assert result["versions"]["transformers"] == transformers.__version__
     assert result["settings"]["model_class"] == "Gemma3ForConditionalGeneration"
     assert result["settings"]["precision"] == "bf16" and result["settings"]["weights_dtype"] == "bfloat16"
@@ -39,8 +47,10 @@ def test_text_model_with_gradient_checkpointing(tmp_path):
     project = tmp_path / "p"
     project.mkdir()
     shutil.copy(FIXTURES / "GD102/pass-config-bfloat16/config.json", project / "config.json")
-    (project / "train.yaml").write_text("model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n"
-                                        "bf16: true\ngradient_checkpointing: true\neval_strategy: steps\n")
+    (project / "train.yaml").write_text(
+        "model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n"
+        "bf16: true\ngradient_checkpointing: true\neval_strategy: steps\n"
+    )
     code, result, _ = verify(project, "--steps", "3")
     assert code == 0, result
     assert result["settings"]["model_class"] == "Gemma3ForCausalLM"
@@ -69,10 +79,15 @@ def test_failure_messages_map_to_rules():
     assert classify("ValueError: At most one of fp16 and bf16 can be True, but not both") == "GD103"
     assert classify("Your setup doesn't support bf16/gpu.") == "GD104"
     assert classify("Attempting to unscale FP16 gradients.", "float16") == "GD102"
-    assert classify('"_amp_foreach_non_finite_check_and_unscale_cuda" not implemented for \'BFloat16\'') == "GD101"
+    assert classify("\"_amp_foreach_non_finite_check_and_unscale_cuda\" not implemented for 'BFloat16'") == "GD101"
     assert classify("ValueError: `token_type_ids` is required as a model input when training") == "GD601"
-    assert classify("ValueError: `--mixed_precision` arg cannot be set to `bf16` when `fp16` is set in the DeepSpeed "
-                    "config file.") == "GD103"  # seen on 2x H200, docs/verify.md
+    assert (
+        classify(
+            "ValueError: `--mixed_precision` arg cannot be set to `bf16` when `fp16` is set in the DeepSpeed "
+            "config file."
+        )
+        == "GD103"
+    )  # seen on 2x H200, docs/verify.md
     assert classify("RuntimeError: something else") is None
 
 

@@ -23,14 +23,26 @@ if not OLD_PYTHON.exists():
 
 
 def verify(path: Path):
-    proc = subprocess.run([str(OLD_PYTHON), "-m", "gemma_doctor", "verify", str(path), "--format", "json"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [str(OLD_PYTHON), "-m", "gemma_doctor", "verify", str(path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     return proc.returncode, json.loads(proc.stdout)
 
 
 def test_the_old_stack_is_the_crashing_one():
-    out = subprocess.run([str(OLD_PYTHON), "-c", "import transformers, accelerate; print(transformers.__version__, "
-                          "accelerate.__version__)"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            str(OLD_PYTHON),
+            "-c",
+            "import transformers, accelerate; print(transformers.__version__, accelerate.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.stdout.split() == ["4.50.0", "1.5.2"]
 
 

@@ -15,8 +15,13 @@ from gemma_doctor.writers import apply_edits
 
 # Surrogates cannot be encoded in a UTF-8 file at all; everything else can.
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
-VALUES = st.one_of(TEXT, st.booleans(), st.none(), st.integers(-10**12, 10**12),
-                   st.floats(allow_nan=False, allow_infinity=True, width=64))
+VALUES = st.one_of(
+    TEXT,
+    st.booleans(),
+    st.none(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=True, width=64),
+)
 FAST = settings(max_examples=200, deadline=None)
 
 
@@ -50,9 +55,19 @@ def test_python_writer_round_trips(value, old):
 @FAST
 @given(VALUES)
 def test_notebook_writer_round_trips(value):
-    source = ["from transformers import TrainingArguments\n", "args = TrainingArguments(output_dir='o', run_name='x')\n"]
-    text = json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                                  "source": source}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
+    source = [
+        "from transformers import TrainingArguments\n",
+        "args = TrainingArguments(output_dir='o', run_name='x')\n",
+    ]
+    text = json.dumps(
+        {
+            "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": source}],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        },
+        indent=1,
+    )
     out = apply_edits("notebook", text, [Edit("n.ipynb", "python", ("2:7", "run_name"), value, cell=1)])
     cell = "".join(json.loads(out)["cells"][0]["source"])
     keyword = next(k for k in ast.parse(cell).body[1].value.keywords if k.arg == "run_name")

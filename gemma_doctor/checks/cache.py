@@ -27,13 +27,24 @@ def cache_fix(setup: Setup, title_reason: str) -> Fix | None:
     elif setup.first("model_variable") is not None:  # no config.json: switch it off in code, after loading
         loaded = setup.first("model_variable")
         level = ".text_config" if setup.multimodal else ""
-        edits.append(Edit(loaded.location.path, "python", loaded.edit[1], f"{loaded.value}.config{level}.use_cache = False",
-                          op="insert_after", cell=loaded.location.cell))
+        edits.append(
+            Edit(
+                loaded.location.path,
+                "python",
+                loaded.edit[1],
+                f"{loaded.value}.config{level}.use_cache = False",
+                op="insert_after",
+                cell=loaded.location.cell,
+            )
+        )
     if not edits:
         return None
     where = "text_config.use_cache" if setup.multimodal else "use_cache"
-    return Fix(f"Set {where} to false{title_reason}; generate() still uses the cache through generation_config",
-               "safe", tuple(edits))
+    return Fix(
+        f"Set {where} to false{title_reason}; generate() still uses the cache through generation_config",
+        "safe",
+        tuple(edits),
+    )
 
 
 def cache_location(setup: Setup) -> Location:
@@ -60,8 +71,11 @@ def inferred(setup: Setup) -> str:
 
 def training_location(setup: Setup) -> Location:
     """Where training is configured: the TrainingArguments/SFTConfig call, the trainer, or the recipe file."""
-    fact = (setup.first("training_arguments_call") or setup.first("trainer_call")
-            or next((f for f in setup.facts if f.origin == "training-args"), None))
+    fact = (
+        setup.first("training_arguments_call")
+        or setup.first("trainer_call")
+        or next((f for f in setup.facts if f.origin == "training-args"), None)
+    )
     return fact.location if fact else Location(None)
 
 
@@ -80,8 +94,10 @@ def use_cache_in_training(setup: Setup):
     evaluation = setup.evaluation
     if evaluation is not None:
         severity = "warning"
-        cost = ("every evaluation/predict forward builds and returns a HybridCache it never uses (memory), and on "
-                "transformers 4.50.x that crashes mixed-precision evaluation (GD202)")
+        cost = (
+            "every evaluation/predict forward builds and returns a HybridCache it never uses (memory), and on "
+            "transformers 4.50.x that crashes mixed-precision evaluation (GD202)"
+        )
     else:
         severity = "info"
         cost = "nothing in this run reads it (no evaluation or predict step), so it only matters once one is added"
@@ -91,7 +107,9 @@ def use_cache_in_training(setup: Setup):
     message = f"{where} is true for a model being trained ({setting.why}): {cost}.{inferred(setup)}"
     fix = cache_fix(setup, " for training") or Fix(
         f"Set {where} = False on the model config after loading (model.config{'.text_config' if setup.multimodal else ''}"
-        ".use_cache = False), or in the model's config.json", "display-only")
+        ".use_cache = False), or in the model's config.json",
+        "display-only",
+    )
     yield Diagnostic(cache_location(setup), message, severity, fix)
 
 
@@ -112,17 +130,21 @@ def hybridcache_float_crash(setup: Setup):
     if weights.dtype == "float32":
         return  # fp32 weights give an fp32 cache, which accelerate leaves alone (repro.md §2)
     precision = setup.precision
-    condition = "" if weights.dtype else " if the weights load in bf16/fp16 (torch_dtype=torch.bfloat16 or \"auto\")"
+    condition = "" if weights.dtype else ' if the weights load in bf16/fp16 (torch_dtype=torch.bfloat16 or "auto")'
     where = "text_config.use_cache" if setup.multimodal else "use_cache"
-    message = (f"transformers {version.version} + {precision.mode} mixed precision ({precision.why}) + evaluation "
-               f"({evaluation.location.key or evaluation.raw_key or evaluation.name}) + {where}=true ({setting.why}): "
-               f"the first evaluation crashes{condition} with `AttributeError: 'HybridCache' object has no attribute "
-               "'float'` (accelerate calls .float() on the cache in the model outputs). Fixed in transformers "
-               f"{version_boundary('transformers', 'hybridcache_float_crash', 'fixed_in')}."
-               + inferred(setup))
+    message = (
+        f"transformers {version.version} + {precision.mode} mixed precision ({precision.why}) + evaluation "
+        f"({evaluation.location.key or evaluation.raw_key or evaluation.name}) + {where}=true ({setting.why}): "
+        f"the first evaluation crashes{condition} with `AttributeError: 'HybridCache' object has no attribute "
+        "'float'` (accelerate calls .float() on the cache in the model outputs). Fixed in transformers "
+        f"{version_boundary('transformers', 'hybridcache_float_crash', 'fixed_in')}." + inferred(setup)
+    )
     fixed_in = version_boundary("transformers", "hybridcache_float_crash", "fixed_in")
-    fix = cache_fix(setup, "") or Fix(f"pip install 'transformers>={fixed_in}'", "display-only",
-                                       (Edit(None, "pip", ("transformers",), f">={fixed_in}"),))
+    fix = cache_fix(setup, "") or Fix(
+        f"pip install 'transformers>={fixed_in}'",
+        "display-only",
+        (Edit(None, "pip", ("transformers",), f">={fixed_in}"),),
+    )
     yield Diagnostic(cache_location(setup), message, None, fix)
 
 
@@ -136,19 +158,23 @@ def use_cache_wrong_level(setup: Setup):
         return
     config = setup.first("model_config")
     for fact in top:
-        message = ("use_cache is false only at the top level of a multimodal gemma3 config; the language model "
-                   "reads text_config.use_cache, which stays "
-                   + ("true" if text is not None else "true (the default)")
-                   + ". The switch has no effect: evaluation still builds a HybridCache.")
+        message = (
+            "use_cache is false only at the top level of a multimodal gemma3 config; the language model "
+            "reads text_config.use_cache, which stays "
+            + ("true" if text is not None else "true (the default)")
+            + ". The switch has no effect: evaluation still builds a HybridCache."
+        )
         edits = []
         if fact.origin == "python" and fact.edit:
             fmt, key_path = fact.edit
-            edits.append(Edit(fact.location.path, fmt, key_path + ("text_config",), False, op="retarget",
-                              cell=fact.location.cell))
+            edits.append(
+                Edit(
+                    fact.location.path, fmt, key_path + ("text_config",), False, op="retarget", cell=fact.location.cell
+                )
+            )
         elif config is not None:
             edits.append(Edit(config.location.path, "json", ("text_config", "use_cache"), False))
-        yield Diagnostic(fact.location, message, None,
-                         Fix("Set text_config.use_cache to false", "safe", tuple(edits)))
+        yield Diagnostic(fact.location, message, None, Fix("Set text_config.use_cache to false", "safe", tuple(edits)))
 
 
 @rule("GD501")
@@ -164,21 +190,33 @@ def eager_attention_gemma2(setup: Setup):
     if value is None and setup.known("transformers", "gemma2_default_sdpa") is not True:
         return  # 4.45-4.47 default to eager, >= 5.21 too; an unknown version: nothing to claim
     if value == "sdpa" and setup.known("transformers", "gemma2_sdpa_refused"):
-        message = (f"transformers {setup.exact_version('transformers')} refuses sdpa for Gemma 2 (it cannot soft-cap "
-                   "the attention logits): from_pretrained raises `ValueError: Gemma2ForCausalLM does not support an "
-                   "attention implementation through torch.nn.functional.scaled_dot_product_attention yet`.")
+        message = (
+            f"transformers {setup.exact_version('transformers')} refuses sdpa for Gemma 2 (it cannot soft-cap "
+            "the attention logits): from_pretrained raises `ValueError: Gemma2ForCausalLM does not support an "
+            "attention implementation through torch.nn.functional.scaled_dot_product_attention yet`."
+        )
         edits = tuple(e for e in [set_value(fact, "eager")] if e)
-        yield Diagnostic(fact.location, message, "error",
-                         Fix("Set attn_implementation to \"eager\"", "safe" if edits else "display-only", edits))
+        yield Diagnostic(
+            fact.location,
+            message,
+            "error",
+            Fix('Set attn_implementation to "eager"', "safe" if edits else "display-only", edits),
+        )
         return
     said = "attn_implementation is sdpa" if value else "attn_implementation is not set, so transformers picks sdpa"
-    message = (f"Gemma 2 is trained with sdpa attention ({said}): the sdpa path has no soft-cap argument, so "
-               "Gemma 2's attention logit soft-capping (50.0) is silently dropped. Use eager (or flash_attention_2 "
-               "with flash-attn >= 2.6, which passes the soft-cap).")
+    message = (
+        f"Gemma 2 is trained with sdpa attention ({said}): the sdpa path has no soft-cap argument, so "
+        "Gemma 2's attention logit soft-capping (50.0) is silently dropped. Use eager (or flash_attention_2 "
+        "with flash-attn >= 2.6, which passes the soft-cap)."
+    )
     location = fact.location if fact else training_location(setup)
     edits = tuple(e for e in [set_value(fact, "eager")] if e) if fact else ()
-    yield Diagnostic(location, message, None,
-                     Fix("Set attn_implementation to \"eager\" (slower, more memory)", "unsafe" if edits else "display-only", edits))
+    yield Diagnostic(
+        location,
+        message,
+        None,
+        Fix('Set attn_implementation to "eager" (slower, more memory)', "unsafe" if edits else "display-only", edits),
+    )
 
 
 @rule("GD503")
@@ -191,19 +229,27 @@ def evaluation_strategy_removed(setup: Setup):
             continue
         version = setup.exact_version("transformers")
         if removed:
-            message = (f"evaluation_strategy was removed in transformers 4.51.0 and this project uses {version}: "
-                       "`TypeError: __init__() got an unexpected keyword argument 'evaluation_strategy'`.")
+            message = (
+                f"evaluation_strategy was removed in transformers 4.51.0 and this project uses {version}: "
+                "`TypeError: __init__() got an unexpected keyword argument 'evaluation_strategy'`."
+            )
             severity = "error"
         else:
-            message = ("evaluation_strategy is deprecated and was removed in transformers 4.51.0 "
-                       "(TypeError: unexpected keyword argument); use eval_strategy.")
+            message = (
+                "evaluation_strategy is deprecated and was removed in transformers 4.51.0 "
+                "(TypeError: unexpected keyword argument); use eval_strategy."
+            )
             severity = "warning"
         edit = None
         if fact.edit:
             fmt, key_path = fact.edit
             edit = Edit(fact.location.path, fmt, key_path, "eval_strategy", op="rename", cell=fact.location.cell)
-        yield Diagnostic(fact.location, message, severity,
-                         Fix("Rename evaluation_strategy to eval_strategy", "safe", (edit,) if edit else ()))
+        yield Diagnostic(
+            fact.location,
+            message,
+            severity,
+            Fix("Rename evaluation_strategy to eval_strategy", "safe", (edit,) if edit else ()),
+        )
 
 
 @rule("GD601")
@@ -218,12 +264,21 @@ def token_type_ids_required(setup: Setup):
     model_class = setup.first("model_class")
     if model_class is not None and "CausalLM" in str(model_class.value) and "Auto" not in str(model_class.value):
         return
-    location = (model_class or setup.first("trainer_call") or setup.first("model_config")).location \
-        if (model_class or setup.first("trainer_call") or setup.first("model_config")) else Location(None)
-    yield Diagnostic(location, "transformers 5.0-5.5 Gemma3ForConditionalGeneration requires token_type_ids when training: "
-                     "text-only batches without them raise `ValueError: token_type_ids is required as a model input "
-                     "when training`.", None,
-                     Fix("Add zero token_type_ids to text-only batches (Unsloth's collator and TRL's vision collator do; "
-                         "TRL's text collator does not, trl#5807), train "
-                         "text-only with Gemma3ForCausalLM, or upgrade to transformers >= 5.6.0", "display-only"))
-
+    location = (
+        (model_class or setup.first("trainer_call") or setup.first("model_config")).location
+        if (model_class or setup.first("trainer_call") or setup.first("model_config"))
+        else Location(None)
+    )
+    yield Diagnostic(
+        location,
+        "transformers 5.0-5.5 Gemma3ForConditionalGeneration requires token_type_ids when training: "
+        "text-only batches without them raise `ValueError: token_type_ids is required as a model input "
+        "when training`.",
+        None,
+        Fix(
+            "Add zero token_type_ids to text-only batches (Unsloth's collator and TRL's vision collator do; "
+            "TRL's text collator does not, trl#5807), train "
+            "text-only with Gemma3ForCausalLM, or upgrade to transformers >= 5.6.0",
+            "display-only",
+        ),
+    )

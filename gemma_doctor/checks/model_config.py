@@ -7,8 +7,17 @@ from gemma_doctor.findings import Diagnostic, Edit, Fix
 from gemma_doctor.setup import Setup
 
 _DTYPES = {"bfloat16", "float16", "float32", "float64", "auto", "int8", "uint8", "float8_e4m3fn", "float8_e5m2"}
-_POSITIVE_INTS = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
-                  "num_key_value_heads", "head_dim", "vocab_size", "max_position_embeddings", "sliding_window")
+_POSITIVE_INTS = (
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "head_dim",
+    "vocab_size",
+    "max_position_embeddings",
+    "sliding_window",
+)
 _LAYER_TYPES = {"sliding_attention", "full_attention"}
 _GEMMA_TYPES = {"gemma", "gemma2", "gemma3", "gemma3_text", "gemma3n", "gemma3n_text", "paligemma"}
 
@@ -18,15 +27,21 @@ def _problems(tree) -> list[tuple[tuple, str]]:
     config = tree.value
     problems: list[tuple[tuple, str]] = []
     model_type = config.get("model_type")
-    if "architectures" in config and not (isinstance(config["architectures"], list)
-                                          and all(isinstance(a, str) for a in config["architectures"])):
+    if "architectures" in config and not (
+        isinstance(config["architectures"], list) and all(isinstance(a, str) for a in config["architectures"])
+    ):
         problems.append((("architectures",), "must be a list of class names"))
     scopes = [((), config)]
     if model_type in ("gemma3", "paligemma", "gemma3n"):
         text = config.get("text_config")
         if text is None and model_type == "gemma3":
-            problems.append(((), "model_type gemma3 (multimodal) needs a text_config object; text-only checkpoints use "
-                                 "model_type gemma3_text"))
+            problems.append(
+                (
+                    (),
+                    "model_type gemma3 (multimodal) needs a text_config object; text-only checkpoints use "
+                    "model_type gemma3_text",
+                )
+            )
         elif text is not None and not isinstance(text, dict):
             problems.append((("text_config",), "must be an object"))
         elif isinstance(text, dict):
@@ -38,27 +53,40 @@ def _problems(tree) -> list[tuple[tuple, str]]:
         if "use_cache" in scope and not isinstance(scope["use_cache"], bool):
             problems.append((prefix + ("use_cache",), f"must be true or false, not {scope['use_cache']!r}"))
         for key in ("torch_dtype", "dtype"):
-            if key in scope and scope[key] is not None and (not isinstance(scope[key], str) or scope[key] not in _DTYPES):
+            if (
+                key in scope
+                and scope[key] is not None
+                and (not isinstance(scope[key], str) or scope[key] not in _DTYPES)
+            ):
                 problems.append((prefix + (key,), f"is not a torch dtype name: {scope[key]!r}"))
         for key in _POSITIVE_INTS:
             value = scope.get(key)
-            if key in scope and value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            if (
+                key in scope
+                and value is not None
+                and (isinstance(value, bool) or not isinstance(value, int) or value <= 0)
+            ):
                 problems.append((prefix + (key,), f"must be a positive integer, not {value!r}"))
         layer_types = scope.get("layer_types")
         if layer_types is not None:
             if not isinstance(layer_types, list) or not all(item in _LAYER_TYPES for item in layer_types):
                 problems.append((prefix + ("layer_types",), "must list 'sliding_attention' / 'full_attention'"))
             elif isinstance(scope.get("num_hidden_layers"), int) and len(layer_types) != scope["num_hidden_layers"]:
-                problems.append((prefix + ("layer_types",), f"has {len(layer_types)} entries but num_hidden_layers is "
-                                 f"{scope['num_hidden_layers']}"))
+                problems.append(
+                    (
+                        prefix + ("layer_types",),
+                        f"has {len(layer_types)} entries but num_hidden_layers is {scope['num_hidden_layers']}",
+                    )
+                )
     return problems
 
 
 @rule("GD401")
 def invalid_model_config(setup: Setup):
     for fact in setup.all("model_config_invalid"):
-        yield Diagnostic(fact.location, f"config.json cannot be read: {fact.value}. transformers' from_pretrained "
-                         "fails on it.")
+        yield Diagnostic(
+            fact.location, f"config.json cannot be read: {fact.value}. transformers' from_pretrained fails on it."
+        )
     for fact in setup.all("model_config"):
         tree = fact.value
         if str(tree.value.get("model_type")) not in _GEMMA_TYPES:
@@ -66,8 +94,9 @@ def invalid_model_config(setup: Setup):
         for key_path, problem in _problems(tree):
             location = tree.locate(key_path)
             pointer = "/" + "/".join(str(part) for part in key_path)
-            yield Diagnostic(location, f"config.json {'.'.join(map(str, key_path)) or '(root)'} {problem} "
-                             f"(JSON pointer {pointer}).")
+            yield Diagnostic(
+                location, f"config.json {'.'.join(map(str, key_path)) or '(root)'} {problem} (JSON pointer {pointer})."
+            )
 
 
 @rule("GD402")
@@ -83,10 +112,16 @@ def dtype_key_version(setup: Setup):
             if siblings:
                 continue
             fmt, key_path = fact.edit
-            yield Diagnostic(fact.location, f"config.json says \"dtype\": {fact.value!r}, a key transformers reads only "
-                             f"from 4.56.0; transformers {version} leaves config.torch_dtype None. from_pretrained("
-                             "torch_dtype='auto') still loads the weights' own dtype and a plain from_pretrained loads "
-                             "float32 either way (audit row 16), so only tools that read config.torch_dtype lose it.",
-                             None,
-                             Fix("Rename dtype to torch_dtype (4.56+ still reads torch_dtype)", "safe",
-                                 (Edit(fact.location.path, fmt, key_path, "torch_dtype", op="rename"),)))
+            yield Diagnostic(
+                fact.location,
+                f'config.json says "dtype": {fact.value!r}, a key transformers reads only '
+                f"from 4.56.0; transformers {version} leaves config.torch_dtype None. from_pretrained("
+                "torch_dtype='auto') still loads the weights' own dtype and a plain from_pretrained loads "
+                "float32 either way (audit row 16), so only tools that read config.torch_dtype lose it.",
+                None,
+                Fix(
+                    "Rename dtype to torch_dtype (4.56+ still reads torch_dtype)",
+                    "safe",
+                    (Edit(fact.location.path, fmt, key_path, "torch_dtype", op="rename"),),
+                ),
+            )

@@ -28,17 +28,25 @@ def unsloth_constraints(setup: Setup) -> dict | None:
         return None
     if unsloth.requires:
         declared = unsloth.requires
-        return {"unsloth": unsloth.version, "transformers": declared.get("transformers", ""),
-                "trl": declared.get("trl", ""), "unsloth_zoo": _minimum(declared.get("unsloth_zoo", "")),
-                "evidence": "its installed Requires-Dist"}
+        return {
+            "unsloth": unsloth.version,
+            "transformers": declared.get("transformers", ""),
+            "trl": declared.get("trl", ""),
+            "unsloth_zoo": _minimum(declared.get("unsloth_zoo", "")),
+            "evidence": "its installed Requires-Dist",
+        }
     table = data("unsloth")
     window = release_range(table["windows"], unsloth.version, table["releases"])
     zoo = release_range(table["unsloth_zoo_minimum"], unsloth.version, table["releases"])
     if window is None:
         return None
-    return {"unsloth": unsloth.version, "transformers": window["transformers"], "trl": window["trl"],
-            "unsloth_zoo": zoo["minimum"] if zoo else None,
-            "evidence": f"the Requires-Dist of Unsloth {window['from']}-{window['to']}, rules/data/unsloth.json"}
+    return {
+        "unsloth": unsloth.version,
+        "transformers": window["transformers"],
+        "trl": window["trl"],
+        "unsloth_zoo": zoo["minimum"] if zoo else None,
+        "evidence": f"the Requires-Dist of Unsloth {window['from']}-{window['to']}, rules/data/unsloth.json",
+    }
 
 
 def _minimum(specifier: str) -> str | None:
@@ -61,20 +69,39 @@ def transformers_too_old(setup: Setup):
     family = setup.family_name
     version = fact.version
     if family in ("gemma3", "gemma3_text") and setup.known("transformers", "loads_gemma3") is False:
-        yield Diagnostic(fact.location, f"transformers {version} ({_where(fact)}) cannot load Gemma 3: support "
-                         "arrived in 4.50.0; older versions fail with `KeyError: 'gemma3'` / 'does not recognize "
-                         "this architecture'.", None, pip_fix("transformers", ">=" + upgrade("loads_gemma3"), "Gemma 3 needs "
-                                                               ">= 4.50.0; 4.50.x has the HybridCache eval crash"))
+        yield Diagnostic(
+            fact.location,
+            f"transformers {version} ({_where(fact)}) cannot load Gemma 3: support "
+            "arrived in 4.50.0; older versions fail with `KeyError: 'gemma3'` / 'does not recognize "
+            "this architecture'.",
+            None,
+            pip_fix(
+                "transformers",
+                ">=" + upgrade("loads_gemma3"),
+                "Gemma 3 needs >= 4.50.0; 4.50.x has the HybridCache eval crash",
+            ),
+        )
     elif family == "gemma3n" and setup.known("transformers", "loads_gemma3n") is False:
-        yield Diagnostic(fact.location, f"transformers {version} ({_where(fact)}) cannot load Gemma 3n: support "
-                         "arrived in 4.53.0.", None, pip_fix("transformers", ">=" + upgrade("loads_gemma3n"), "Gemma 3n"))
+        yield Diagnostic(
+            fact.location,
+            f"transformers {version} ({_where(fact)}) cannot load Gemma 3n: support arrived in 4.53.0.",
+            None,
+            pip_fix("transformers", ">=" + upgrade("loads_gemma3n"), "Gemma 3n"),
+        )
     elif family == "gemma3" and setup.known("transformers", "auto_causal_lm_maps_multimodal_to_text"):
         auto = next((f for f in setup.all("model_class") if f.value == "AutoModelForCausalLM"), None)
         if auto is not None:
-            yield Diagnostic(auto.location, "transformers 4.50.0 maps a multimodal gemma3 checkpoint loaded "
-                             "through AutoModelForCausalLM to the text-only Gemma3ForCausalLM (fixed in 4.50.1).",
-                             None, pip_fix("transformers", ">=" + upgrade("auto_causal_lm_maps_multimodal_to_text"),
-                                           "4.50.1 fixes the mapping; 4.51.0 the eval crash"))
+            yield Diagnostic(
+                auto.location,
+                "transformers 4.50.0 maps a multimodal gemma3 checkpoint loaded "
+                "through AutoModelForCausalLM to the text-only Gemma3ForCausalLM (fixed in 4.50.1).",
+                None,
+                pip_fix(
+                    "transformers",
+                    ">=" + upgrade("auto_causal_lm_maps_multimodal_to_text"),
+                    "4.50.1 fixes the mapping; 4.51.0 the eval crash",
+                ),
+            )
 
 
 @rule("GD302")
@@ -92,9 +119,13 @@ def unsloth_transformers_mismatch(setup: Setup):
         except ValueError:
             continue
         if not fits:
-            yield Diagnostic(fact.location, f"{package} {fact.version} ({_where(fact)}) is outside what Unsloth "
-                             f"{constraints['unsloth']} declares ({package}{spec}; {constraints['evidence']}).", None,
-                             pip_fix(package, spec, f"what Unsloth {constraints['unsloth']} supports"))
+            yield Diagnostic(
+                fact.location,
+                f"{package} {fact.version} ({_where(fact)}) is outside what Unsloth "
+                f"{constraints['unsloth']} declares ({package}{spec}; {constraints['evidence']}).",
+                None,
+                pip_fix(package, spec, f"what Unsloth {constraints['unsloth']} supports"),
+            )
 
 
 @rule("GD303")
@@ -112,11 +143,18 @@ def unsloth_zoo_mismatch(setup: Setup):
     except ValueError:
         return
     if too_old:
-        yield Diagnostic(zoo.location, f"unsloth_zoo {zoo.version} ({_where(zoo)}) is older than the {minimum} that "
-                         f"Unsloth {unsloth.version} needs ({constraints['evidence']}); the two are released together "
-                         "and patch each other.", None,
-                         Fix("pip install --upgrade unsloth unsloth_zoo (upgrade both together)", "display-only",
-                             (Edit(None, "pip", ("unsloth_zoo",), f">={minimum}"),)))
+        yield Diagnostic(
+            zoo.location,
+            f"unsloth_zoo {zoo.version} ({_where(zoo)}) is older than the {minimum} that "
+            f"Unsloth {unsloth.version} needs ({constraints['evidence']}); the two are released together "
+            "and patch each other.",
+            None,
+            Fix(
+                "pip install --upgrade unsloth unsloth_zoo (upgrade both together)",
+                "display-only",
+                (Edit(None, "pip", ("unsloth_zoo",), f">={minimum}"),),
+            ),
+        )
 
 
 @rule("GD304")
@@ -133,10 +171,14 @@ def accelerate_too_old(setup: Setup):
     except ValueError:
         return
     if too_old:
-        yield Diagnostic(accelerate.location, f"accelerate {accelerate.version} ({_where(accelerate)}) is below the "
-                         f"{minimum} that transformers {transformers} requires: the Trainer refuses to start with "
-                         f"'Using the `Trainer` with `PyTorch` requires `accelerate>={minimum}`'.", None,
-                         pip_fix("accelerate", f">={minimum}", f"required by transformers {transformers}"))
+        yield Diagnostic(
+            accelerate.location,
+            f"accelerate {accelerate.version} ({_where(accelerate)}) is below the "
+            f"{minimum} that transformers {transformers} requires: the Trainer refuses to start with "
+            f"'Using the `Trainer` with `PyTorch` requires `accelerate>={minimum}`'.",
+            None,
+            pip_fix("accelerate", f">={minimum}", f"required by transformers {transformers}"),
+        )
 
 
 @rule("GD305")
@@ -147,7 +189,11 @@ def timm_for_gemma3n(setup: Setup):
     if timm is None or timm.version is None or setup.known("timm", "mobilenetv5") is not False:
         return
     upgrade_to = version_boundary("timm", "mobilenetv5", "upgrade_to")
-    yield Diagnostic(timm.location, f"timm {timm.version} ({_where(timm)}) has no `mobilenetv5_300m_enc`, Gemma 3n's "
-                     f"vision encoder (added in timm {upgrade_to}): loading the model fails with `RuntimeError: "
-                     "Unknown model (mobilenetv5_300m_enc)` (transformers#39208).", None,
-                     pip_fix("timm", f">={upgrade_to}", "Gemma 3n's MobileNetV5 vision encoder"))
+    yield Diagnostic(
+        timm.location,
+        f"timm {timm.version} ({_where(timm)}) has no `mobilenetv5_300m_enc`, Gemma 3n's "
+        f"vision encoder (added in timm {upgrade_to}): loading the model fails with `RuntimeError: "
+        "Unknown model (mobilenetv5_300m_enc)` (transformers#39208).",
+        None,
+        pip_fix("timm", f">={upgrade_to}", "Gemma 3n's MobileNetV5 vision encoder"),
+    )

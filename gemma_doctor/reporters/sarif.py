@@ -21,17 +21,21 @@ def render(report, version: str) -> str:
     rules = []
     for rule_id in used:
         doc = docs[rule_id].raw
-        rules.append({
-            "id": rule_id,
-            "name": doc["name"],
-            "shortDescription": {"text": doc["summary"].strip()},
-            "fullDescription": {"text": doc["what_it_does"].strip()},
-            "help": {"text": f"{doc['why'].strip()}\n\nFix: {doc['fix'].strip()}",
-                     "markdown": f"**Why is this bad?** {doc['why'].strip()}\n\n**Fix:** {doc['fix'].strip()}"},
-            "helpUri": f"{DOCS_URL}/{rule_id}.md",
-            "defaultConfiguration": {"level": _LEVELS[doc["severity"]]},
-            "properties": {"fixSafety": doc.get("fix_safety", "none"), "tags": ["gemma", "fine-tuning"]},
-        })
+        rules.append(
+            {
+                "id": rule_id,
+                "name": doc["name"],
+                "shortDescription": {"text": doc["summary"].strip()},
+                "fullDescription": {"text": doc["what_it_does"].strip()},
+                "help": {
+                    "text": f"{doc['why'].strip()}\n\nFix: {doc['fix'].strip()}",
+                    "markdown": f"**Why is this bad?** {doc['why'].strip()}\n\n**Fix:** {doc['fix'].strip()}",
+                },
+                "helpUri": f"{DOCS_URL}/{rule_id}.md",
+                "defaultConfiguration": {"level": _LEVELS[doc["severity"]]},
+                "properties": {"fixSafety": doc.get("fix_safety", "none"), "tags": ["gemma", "fine-tuning"]},
+            }
+        )
     results = []
     for finding in report.findings:
         loc = finding.location
@@ -39,7 +43,9 @@ def render(report, version: str) -> str:
             "ruleId": finding.rule,
             "ruleIndex": index[finding.rule],
             "level": _LEVELS[finding.severity],
-            "message": {"text": finding.message + (f" Fix ({finding.fix.safety}): {finding.fix.title}" if finding.fix else "")},
+            "message": {
+                "text": finding.message + (f" Fix ({finding.fix.safety}): {finding.fix.title}" if finding.fix else "")
+            },
             "partialFingerprints": {"gemmaDoctor/v1": finding.fingerprint},
         }
         if loc.path is not None:
@@ -53,24 +59,44 @@ def render(report, version: str) -> str:
                 physical["region"] = region
             result["locations"] = [{"physicalLocation": physical}]
             if loc.cell is not None or loc.key:
-                result["properties"] = {k: v for k, v in (("cell", loc.cell), ("cellLine", loc.line if loc.cell else None),
-                                                          ("key", loc.key)) if v is not None}
+                result["properties"] = {
+                    k: v
+                    for k, v in (("cell", loc.cell), ("cellLine", loc.line if loc.cell else None), ("key", loc.key))
+                    if v is not None
+                }
         else:
             result["locations"] = [{"logicalLocations": [{"name": loc.key or "environment", "kind": "package"}]}]
         results.append(result)
-    notifications = [{"level": "error", "message": {"text": problem.message},
-                      "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(problem.path)}}}]
-                      if problem.path else []}
-                     for problem in report.errors]
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": problem.message},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(problem.path)}}}]
+            if problem.path
+            else [],
+        }
+        for problem in report.errors
+    ]
     document = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "gemma-doctor", "version": version, "semanticVersion": version,
-                                "informationUri": DOCS_URL.rsplit("/blob/", 1)[0], "rules": rules}},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": "./"}},
-            "results": results,
-            "invocations": [{"executionSuccessful": not report.errors, "toolExecutionNotifications": notifications}],
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "gemma-doctor",
+                        "version": version,
+                        "semanticVersion": version,
+                        "informationUri": DOCS_URL.rsplit("/blob/", 1)[0],
+                        "rules": rules,
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": "./"}},
+                "results": results,
+                "invocations": [
+                    {"executionSuccessful": not report.errors, "toolExecutionNotifications": notifications}
+                ],
+            }
+        ],
     }
     return json.dumps(document, indent=2) + "\n"

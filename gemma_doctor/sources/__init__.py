@@ -17,13 +17,31 @@ MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 # JSON files that Hugging Face model folders and datasets carry and that hold
 # no setting we judge; some are tens of megabytes.
 _IGNORED_NAMES = {
-    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",
-    "added_tokens.json", "preprocessor_config.json", "processor_config.json",
-    "chat_template.json", "trainer_state.json", "model.safetensors.index.json",
-    "package.json", "package-lock.json", "tsconfig.json", "composer.json",
-    ".pre-commit-config.yaml", ".pre-commit-hooks.yaml", "pnpm-lock.yaml",
-    "environment.yml", "environment.yaml", "mkdocs.yml", "docker-compose.yml",
-    "docker-compose.yaml", "codecov.yml", ".readthedocs.yaml", ".yamllint",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.json",
+    "added_tokens.json",
+    "preprocessor_config.json",
+    "processor_config.json",
+    "chat_template.json",
+    "trainer_state.json",
+    "model.safetensors.index.json",
+    "package.json",
+    "package-lock.json",
+    "tsconfig.json",
+    "composer.json",
+    ".pre-commit-config.yaml",
+    ".pre-commit-hooks.yaml",
+    "pnpm-lock.yaml",
+    "environment.yml",
+    "environment.yaml",
+    "mkdocs.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+    "codecov.yml",
+    ".readthedocs.yaml",
+    ".yamllint",
 }
 _CONFIGISH = ("config", "args", "train", "deepspeed", "ds_", "zero", "accelerate", "sft", "dpo", "grpo")
 

@@ -16,8 +16,15 @@ from gemma_doctor.facts import Fact, Location, SourceResult
 from gemma_doctor.sources import read_text
 
 ORIGIN = "launch"
-_LAUNCHERS = {("accelerate", "launch"), ("deepspeed",), ("torchrun",), ("python",), ("python3",),
-              ("python", "-m", "torch.distributed.run"), ("python", "-m", "accelerate.commands.launch")}
+_LAUNCHERS = {
+    ("accelerate", "launch"),
+    ("deepspeed",),
+    ("torchrun",),
+    ("python",),
+    ("python3",),
+    ("python", "-m", "torch.distributed.run"),
+    ("python", "-m", "accelerate.commands.launch"),
+}
 
 
 def logical_lines(text: str) -> list[tuple[int, str]]:
@@ -65,8 +72,12 @@ def parse_launch(line: str) -> dict | None:
             break
         if word.startswith("--"):
             key, _, value = word[2:].partition("=")
-            if not value and index + 1 < len(words) and not words[index + 1].startswith("-") and \
-                    not words[index + 1].endswith(".py"):
+            if (
+                not value
+                and index + 1 < len(words)
+                and not words[index + 1].startswith("-")
+                and not words[index + 1].endswith(".py")
+            ):
                 value = words[index + 1]
                 index += 1
             if key in ("config_file", "mixed_precision", "deepspeed_config_file", "num_processes"):
@@ -77,7 +88,7 @@ def parse_launch(line: str) -> dict | None:
     if script_index is None:
         return None
     launch["script"] = words[script_index]
-    rest = words[script_index + 1:]
+    rest = words[script_index + 1 :]
     for position, word in enumerate(rest):
         key, _, value = word.lstrip("-").partition("=")
         if word.startswith("--") and key in ("deepspeed", "fp16", "bf16", "model_name_or_path"):

@@ -30,8 +30,15 @@ def versions() -> list[VersionFact]:
         module = sys.modules.get(package)
         version = getattr(module, "__version__", None) if module is not None else None
         if isinstance(version, str):
-            found.append(VersionFact(package, version.split("+")[0], f"=={version.split('+')[0]}",
-                                     _where(f"{package}.__version__"), "runtime"))
+            found.append(
+                VersionFact(
+                    package,
+                    version.split("+")[0],
+                    f"=={version.split('+')[0]}",
+                    _where(f"{package}.__version__"),
+                    "runtime",
+                )
+            )
     return found
 
 
@@ -44,23 +51,41 @@ def model_facts(model) -> list[Fact]:
     facts.append(_fact("model_class", type(model).__name__, "type(model)", origin="runtime"))
     config = getattr(model, "config", None)
     if config is not None:
-        facts.append(_fact("model_type", getattr(config, "model_type", None), "model.config.model_type", origin="runtime"))
-        facts.append(_fact("config_use_cache", getattr(config, "use_cache", True), "model.config.use_cache",
-                           origin="runtime"))
+        facts.append(
+            _fact("model_type", getattr(config, "model_type", None), "model.config.model_type", origin="runtime")
+        )
+        facts.append(
+            _fact("config_use_cache", getattr(config, "use_cache", True), "model.config.use_cache", origin="runtime")
+        )
         text = getattr(config, "text_config", None)
         if text is not None:
-            facts.append(_fact("text_model_type", getattr(text, "model_type", None), "model.config.text_config.model_type",
-                               origin="runtime"))
-            facts.append(_fact("text_config_use_cache", getattr(text, "use_cache", True),
-                               "model.config.text_config.use_cache", origin="runtime"))
+            facts.append(
+                _fact(
+                    "text_model_type",
+                    getattr(text, "model_type", None),
+                    "model.config.text_config.model_type",
+                    origin="runtime",
+                )
+            )
+            facts.append(
+                _fact(
+                    "text_config_use_cache",
+                    getattr(text, "use_cache", True),
+                    "model.config.text_config.use_cache",
+                    origin="runtime",
+                )
+            )
         attention = getattr(config, "_attn_implementation", None)
         if attention:
-            facts.append(_fact("config_attn_implementation", attention, "model.config._attn_implementation",
-                               origin="runtime"))
+            facts.append(
+                _fact("config_attn_implementation", attention, "model.config._attn_implementation", origin="runtime")
+            )
         quantization = getattr(config, "quantization_config", None)
         compute = getattr(quantization, "bnb_4bit_compute_dtype", None) if quantization is not None else None
         if compute is not None:
-            facts.append(_fact("bnb_compute_dtype", str(compute), "model.config.quantization_config.bnb_4bit_compute_dtype"))
+            facts.append(
+                _fact("bnb_compute_dtype", str(compute), "model.config.quantization_config.bnb_4bit_compute_dtype")
+            )
         if getattr(model, "is_loaded_in_4bit", False):
             facts.append(_fact("load_in_4bit", True, "model.is_loaded_in_4bit"))
     counts: dict[str, int] = {}
@@ -72,8 +97,11 @@ def model_facts(model) -> list[Fact]:
         dtype = max(counts, key=counts.get)
         facts.append(_fact("load_dtype", dtype, "model parameters' dtype", raw_key="dtype"))
     # transformers 5 renamed the property (the old name warns); read whichever the class has.
-    attribute = "is_activation_checkpointing" if hasattr(type(model), "is_activation_checkpointing") \
+    attribute = (
+        "is_activation_checkpointing"
+        if hasattr(type(model), "is_activation_checkpointing")
         else "is_gradient_checkpointing"
+    )
     if getattr(model, attribute, False) is True:
         facts.append(_fact("code_gradient_checkpointing", True, "model.is_gradient_checkpointing"))
     return facts
@@ -84,15 +112,26 @@ def args_facts(args) -> list[Fact]:
     kind = type(args).__name__
     module = type(args).__module__.split(".")[0]
     facts.append(_fact("training_arguments_call", kind, f"type(args) = {kind}"))
-    facts.append(_fact("trainer_flavour", "trl" if module == "trl" or kind.endswith("Config") else "transformers",
-                       f"type(args) = {kind}"))
+    facts.append(
+        _fact(
+            "trainer_flavour",
+            "trl" if module == "trl" or kind.endswith("Config") else "transformers",
+            f"type(args) = {kind}",
+        )
+    )
     fields = getattr(args, "__dataclass_fields__", {})
     # transformers 5 renamed gradient_checkpointing to activation_checkpointing (the old name warns).
     checkpointing = "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
-    for attribute, name in (("fp16", "fp16"), ("bf16", "bf16"), ("fp16_full_eval", "fp16_full_eval"),
-                            ("bf16_full_eval", "bf16_full_eval"), ("do_eval", "do_eval"),
-                            ("load_best_model_at_end", "load_best_model_at_end"), ("use_cpu", "use_cpu"),
-                            (checkpointing, "gradient_checkpointing")):
+    for attribute, name in (
+        ("fp16", "fp16"),
+        ("bf16", "bf16"),
+        ("fp16_full_eval", "fp16_full_eval"),
+        ("bf16_full_eval", "bf16_full_eval"),
+        ("do_eval", "do_eval"),
+        ("load_best_model_at_end", "load_best_model_at_end"),
+        ("use_cpu", "use_cpu"),
+        (checkpointing, "gradient_checkpointing"),
+    ):
         if attribute in fields or hasattr(type(args), attribute):
             facts.append(_fact(name, bool(getattr(args, attribute)), f"args.{attribute}"))
     strategy = getattr(args, "eval_strategy", None)
@@ -100,7 +139,9 @@ def args_facts(args) -> list[Fact]:
         facts.append(_fact("eval_strategy", str(getattr(strategy, "value", strategy)), "args.eval_strategy"))
     kwargs = getattr(args, "gradient_checkpointing_kwargs", None) or {}
     if "use_reentrant" in kwargs:
-        facts.append(_fact("use_reentrant", kwargs["use_reentrant"], "args.gradient_checkpointing_kwargs.use_reentrant"))
+        facts.append(
+            _fact("use_reentrant", kwargs["use_reentrant"], "args.gradient_checkpointing_kwargs.use_reentrant")
+        )
     if getattr(args, "deepspeed", None):
         facts.append(_fact("deepspeed", str(args.deepspeed), "args.deepspeed"))
     if hasattr(args, "use_cache"):  # transformers 5 TrainingArguments: the Trainer sets the top-level switch
@@ -124,8 +165,10 @@ def accelerator_facts() -> list[Fact]:
         mixed = str(getattr(state, "mixed_precision", "") or "")
     except Exception:  # noqa: BLE001 - an uninitialised state tells nothing
         return []
-    facts = [_fact("distributed_type", distributed.rsplit(".", 1)[-1], "AcceleratorState().distributed_type"),
-             _fact("num_processes", processes, "AcceleratorState().num_processes")]
+    facts = [
+        _fact("distributed_type", distributed.rsplit(".", 1)[-1], "AcceleratorState().distributed_type"),
+        _fact("num_processes", processes, "AcceleratorState().num_processes"),
+    ]
     if mixed in ("fp16", "bf16", "no"):  # what accelerate will really autocast in (the env var's effect included)
         facts.append(_fact("env_mixed_precision", mixed, "AcceleratorState().mixed_precision", origin="environment"))
     return facts

@@ -33,7 +33,9 @@ class ConfigTree:
 
 def looks_like(value: dict) -> bool:
     model_type = value.get("model_type")
-    return isinstance(model_type, str) and ("architectures" in value or "hidden_size" in value or "text_config" in value)
+    return isinstance(model_type, str) and (
+        "architectures" in value or "hidden_size" in value or "text_config" in value
+    )
 
 
 def load(path: Path, display: str) -> SourceResult:
@@ -69,8 +71,13 @@ def facts_from(doc) -> SourceResult:
     facts = result.facts
     value = doc.value
     facts.append(Fact("model_config", ConfigTree(doc), doc.location(()), ORIGIN))
-    for key, name in (("model_type", "model_type"), ("architectures", "architectures"), ("use_cache", "config_use_cache"),
-                      ("attn_implementation", "config_attn_implementation"), ("_name_or_path", "model_id")):
+    for key, name in (
+        ("model_type", "model_type"),
+        ("architectures", "architectures"),
+        ("use_cache", "config_use_cache"),
+        ("attn_implementation", "config_attn_implementation"),
+        ("_name_or_path", "model_id"),
+    ):
         if key in value:
             facts.append(doc.fact(name, (key,), ORIGIN))
     for key in _DTYPE_KEYS:
@@ -92,7 +99,10 @@ def facts_from(doc) -> SourceResult:
 def _generation_facts(doc) -> SourceResult:
     result = SourceResult(kind="generation-config")
     if isinstance(doc.value, dict):
-        for key, name in (("cache_implementation", "generation_cache_implementation"), ("use_cache", "generation_use_cache")):
+        for key, name in (
+            ("cache_implementation", "generation_cache_implementation"),
+            ("use_cache", "generation_use_cache"),
+        ):
             if key in doc.value:
                 result.facts.append(doc.fact(name, (key,), "generation-config"))
     return result

@@ -19,8 +19,21 @@ from gemma_doctor.sources.python_recovery import parse_recovering
 from gemma_doctor.sources.versions import _TRACKED_SET, _fact, parse_requirement
 from gemma_doctor.suppressions import python_comment_columns, scan_hash_comments
 
-_NON_PYTHON_CELL_MAGICS = ("%%bash", "%%sh", "%%writefile", "%%html", "%%javascript", "%%js", "%%markdown",
-                           "%%latex", "%%script", "%%perl", "%%ruby", "%%svg", "%%file")
+_NON_PYTHON_CELL_MAGICS = (
+    "%%bash",
+    "%%sh",
+    "%%writefile",
+    "%%html",
+    "%%javascript",
+    "%%js",
+    "%%markdown",
+    "%%latex",
+    "%%script",
+    "%%perl",
+    "%%ruby",
+    "%%svg",
+    "%%file",
+)
 
 
 def cell_source(cell: dict) -> str:
@@ -126,8 +139,9 @@ def load(path: Path, display: str) -> SourceResult:
         analyzer.cell = index
         analyzer.run(tree)
         if "gemma-doctor" in source:
-            analyzer.result.suppressions.extend(scan_hash_comments(source, display, index, statement_ranges(tree),
-                                                                   python_comment_columns(code)))
+            analyzer.result.suppressions.extend(
+                scan_hash_comments(source, display, index, statement_ranges(tree), python_comment_columns(code))
+            )
     if problems:
         analyzer.result.error = "; ".join(problems)
     return analyzer.result

@@ -31,20 +31,46 @@ from gemma_doctor.sources.training_args import _COMMON
 
 ORIGIN = "python"
 ARGUMENT_CLASSES = {
-    "TrainingArguments": "transformers", "Seq2SeqTrainingArguments": "transformers", "SFTConfig": "trl",
-    "DPOConfig": "trl", "GRPOConfig": "trl", "ORPOConfig": "trl", "KTOConfig": "trl", "RewardConfig": "trl",
-    "CPOConfig": "trl", "RLOOConfig": "trl", "OnlineDPOConfig": "trl",
+    "TrainingArguments": "transformers",
+    "Seq2SeqTrainingArguments": "transformers",
+    "SFTConfig": "trl",
+    "DPOConfig": "trl",
+    "GRPOConfig": "trl",
+    "ORPOConfig": "trl",
+    "KTOConfig": "trl",
+    "RewardConfig": "trl",
+    "CPOConfig": "trl",
+    "RLOOConfig": "trl",
+    "OnlineDPOConfig": "trl",
 }
 TRAINER_CLASSES = {
-    "Trainer": "transformers", "Seq2SeqTrainer": "transformers", "SFTTrainer": "trl", "DPOTrainer": "trl",
-    "GRPOTrainer": "trl", "ORPOTrainer": "trl", "KTOTrainer": "trl", "RewardTrainer": "trl", "CPOTrainer": "trl",
-    "RLOOTrainer": "trl", "OnlineDPOTrainer": "trl",
+    "Trainer": "transformers",
+    "Seq2SeqTrainer": "transformers",
+    "SFTTrainer": "trl",
+    "DPOTrainer": "trl",
+    "GRPOTrainer": "trl",
+    "ORPOTrainer": "trl",
+    "KTOTrainer": "trl",
+    "RewardTrainer": "trl",
+    "CPOTrainer": "trl",
+    "RLOOTrainer": "trl",
+    "OnlineDPOTrainer": "trl",
 }
 MODEL_CLASSES = {
-    "AutoModelForCausalLM", "AutoModelForImageTextToText", "AutoModelForVision2Seq", "AutoModel",
-    "Gemma3ForConditionalGeneration", "Gemma3ForCausalLM", "Gemma2ForCausalLM", "Gemma3nForConditionalGeneration",
-    "Gemma3nForCausalLM", "PaliGemmaForConditionalGeneration", "AutoModelForSequenceClassification",
-    "GemmaForCausalLM", "AutoModelForSeq2SeqLM", "AutoPeftModelForCausalLM",
+    "AutoModelForCausalLM",
+    "AutoModelForImageTextToText",
+    "AutoModelForVision2Seq",
+    "AutoModel",
+    "Gemma3ForConditionalGeneration",
+    "Gemma3ForCausalLM",
+    "Gemma2ForCausalLM",
+    "Gemma3nForConditionalGeneration",
+    "Gemma3nForCausalLM",
+    "PaliGemmaForConditionalGeneration",
+    "AutoModelForSequenceClassification",
+    "GemmaForCausalLM",
+    "AutoModelForSeq2SeqLM",
+    "AutoPeftModelForCausalLM",
 }
 UNSLOTH_CLASSES = {"FastModel", "FastLanguageModel", "FastVisionModel"}
 
@@ -109,7 +135,7 @@ class Analyzer:
             inner = Scope(scope)
             arguments = statement.args
             positional = arguments.posonlyargs + arguments.args
-            for parameter, default in zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults):
+            for parameter, default in zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults):
                 inner.bind(parameter.arg, self.value(default, scope))
             for parameter, default in zip(arguments.kwonlyargs, arguments.kw_defaults):
                 if default is not None:
@@ -122,8 +148,11 @@ class Analyzer:
         if kind is ast.If:
             self._calls(statement.test, scope)
             test = self.value(statement.test, scope)
-            if test is True or test is False or (not isinstance(test, (Unknown, MachineValue)) and
-                                                 isinstance(test, (int, str, type(None)))):
+            if (
+                test is True
+                or test is False
+                or (not isinstance(test, (Unknown, MachineValue)) and isinstance(test, (int, str, type(None))))
+            ):
                 self._block(statement.body if test else statement.orelse, scope)
                 return
             self._branches(statement, test, scope)
@@ -160,8 +189,9 @@ class Analyzer:
             if in_body is _MISSING or in_else is _MISSING:
                 scope.names[name] = Unknown(name)
             else:
-                scope.names[name] = combine(text_of(statement.test), lambda t, b, o: b if t else o,
-                                            test, in_body, in_else)
+                scope.names[name] = combine(
+                    text_of(statement.test), lambda t, b, o: b if t else o, test, in_body, in_else
+                )
 
     def _calls(self, node: ast.AST, scope: Scope) -> None:
         """Every call in one statement (not in nested statements, functions or classes)."""
@@ -179,8 +209,9 @@ class Analyzer:
 
     def _bind(self, target: ast.AST, value_node: ast.AST, statement: ast.stmt, scope: Scope) -> None:
         if isinstance(target, ast.Name):
-            if isinstance(value_node, ast.Name) and self.aliases.get(value_node.id, value_node.id) in \
-                    MODEL_CLASSES | UNSLOTH_CLASSES | set(ARGUMENT_CLASSES) | set(TRAINER_CLASSES):
+            if isinstance(value_node, ast.Name) and self.aliases.get(
+                value_node.id, value_node.id
+            ) in MODEL_CLASSES | UNSLOTH_CLASSES | set(ARGUMENT_CLASSES) | set(TRAINER_CLASSES):
                 scope.bind(target.id, ClassRef(self.aliases.get(value_node.id, value_node.id)))
                 return
             value = self.value(value_node, scope)
@@ -211,8 +242,13 @@ class Analyzer:
         if chain is not None and len(chain) >= 2 and chain[-1] == "padding_side":
             self.add("padding_side", self.value(value_node, scope), statement, ".".join(chain))
             return
-        if chain is None or len(chain) < 3 or chain[-1] != "use_cache" or chain[-2] not in ("config", "text_config") \
-                or "config" not in chain[1:-1]:
+        if (
+            chain is None
+            or len(chain) < 3
+            or chain[-1] != "use_cache"
+            or chain[-2] not in ("config", "text_config")
+            or "config" not in chain[1:-1]
+        ):
             return
         value = self.value(value_node, scope)
         ref = f"{statement.lineno - self.line_offset}:{statement.col_offset}"
@@ -220,8 +256,10 @@ class Analyzer:
         self.add(name, value, statement, ".".join(chain[1:]), ("python", (f"assign@{ref}",)))
 
     def _model_variable(self, target: ast.Name, call: ast.Call, statement: ast.stmt, scope: Scope) -> None:
-        if self.evaluator.callee(call.func, scope) == "from_pretrained" and \
-                self.evaluator.owner(call.func, scope) in MODEL_CLASSES | UNSLOTH_CLASSES:
+        if (
+            self.evaluator.callee(call.func, scope) == "from_pretrained"
+            and self.evaluator.owner(call.func, scope) in MODEL_CLASSES | UNSLOTH_CLASSES
+        ):
             # where a fix can add `model.config...use_cache = False`
             ref = f"stmt@{statement.lineno - self.line_offset}:{statement.col_offset}"
             self.add("model_variable", target.id, statement, target.id, ("python", (ref,)))
@@ -250,11 +288,13 @@ class Analyzer:
                     if isinstance(model_id, str):
                         self.add("model_id", model_id, keyword.value, "model")
                         self.add("model_load", model_id, keyword.value, "trl-string")
-                if keyword.arg == "eval_dataset" and not (isinstance(keyword.value, ast.Constant)
-                                                          and keyword.value.value is None):
+                if keyword.arg == "eval_dataset" and not (
+                    isinstance(keyword.value, ast.Constant) and keyword.value.value is None
+                ):
                     self.add("eval_dataset", True, keyword, "eval_dataset")
-                if keyword.arg == "peft_config" and not (isinstance(keyword.value, ast.Constant)
-                                                         and keyword.value.value is None):
+                if keyword.arg == "peft_config" and not (
+                    isinstance(keyword.value, ast.Constant) and keyword.value.value is None
+                ):
                     self.add("peft", "peft_config", keyword, "peft_config")
         elif name == "from_pretrained" and isinstance(call.func, ast.Attribute):
             self._from_pretrained(call, scope)
@@ -279,15 +319,17 @@ class Analyzer:
 
     def _argument(self, parser: ArgumentParser, call: ast.Call, scope: Scope) -> None:
         flags = [arg.value for arg in call.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
-        dest = next((k.value.value for k in call.keywords if k.arg == "dest" and isinstance(k.value, ast.Constant)),
-                    None)
+        dest = next(
+            (k.value.value for k in call.keywords if k.arg == "dest" and isinstance(k.value, ast.Constant)), None
+        )
         if dest is None and flags:
             long_flags = [flag for flag in flags if flag.startswith("--")] or flags
             dest = long_flags[0].lstrip("-").replace("-", "_")
         if not dest:
             return
-        action = next((k.value.value for k in call.keywords if k.arg == "action" and isinstance(k.value, ast.Constant)),
-                      None)
+        action = next(
+            (k.value.value for k in call.keywords if k.arg == "action" and isinstance(k.value, ast.Constant)), None
+        )
         default_node = next((k.value for k in call.keywords if k.arg == "default"), None)
         if default_node is not None:
             parser.defaults[dest] = self.value(default_node, scope)
@@ -307,8 +349,11 @@ class Analyzer:
             if name is None:
                 if keyword == "model_init_kwargs" and isinstance(value, DictValue):
                     self._model_kwargs(value)
-                elif keyword == "gradient_checkpointing_kwargs" and isinstance(value, DictValue) and \
-                        "use_reentrant" in value.entries:
+                elif (
+                    keyword == "gradient_checkpointing_kwargs"
+                    and isinstance(value, DictValue)
+                    and "use_reentrant" in value.entries
+                ):
                     reentrant, reentrant_key, _node = value.entries["use_reentrant"]
                     self.add("use_reentrant", reentrant, reentrant_key, "use_reentrant")
                 continue
@@ -366,7 +411,9 @@ class Analyzer:
         for keyword, value, key_node, _value_node, direct in self._keywords(call, scope):
             if keyword == "bnb_4bit_compute_dtype":
                 if value is not None:
-                    self.add("bnb_compute_dtype", value, key_node, keyword, ("python", (ref, keyword)) if direct else None)
+                    self.add(
+                        "bnb_compute_dtype", value, key_node, keyword, ("python", (ref, keyword)) if direct else None
+                    )
             elif keyword in ("load_in_4bit", "load_in_8bit"):
                 self.add(keyword, value, key_node, keyword)
 
@@ -400,9 +447,23 @@ def parse(text: str, display: str, what: str = "") -> ast.Module:
 
 
 # A script that mentions none of these cannot hold a fact we read: skip parsing it.
-_RELEVANT = ("Arguments", "Config", "from_pretrained", "Trainer", "use_cache", "gradient_checkpointing", "unsloth",
-             "prepare_model_for_kbit_training", "padding_side", "peft",
-             "gemma", "Gemma", "evaluate", "predict", "gemma-doctor")
+_RELEVANT = (
+    "Arguments",
+    "Config",
+    "from_pretrained",
+    "Trainer",
+    "use_cache",
+    "gradient_checkpointing",
+    "unsloth",
+    "prepare_model_for_kbit_training",
+    "padding_side",
+    "peft",
+    "gemma",
+    "Gemma",
+    "evaluate",
+    "predict",
+    "gemma-doctor",
+)
 
 
 def load(path: Path, display: str) -> SourceResult:
@@ -419,6 +480,7 @@ def load(path: Path, display: str) -> SourceResult:
     if skipped:
         analyzer.result.error = "; ".join(skipped)
     if "gemma-doctor" in text:  # statement ranges cost a walk: only for files with suppression comments
-        analyzer.result.suppressions = scan_hash_comments(text, display, None, statement_ranges(tree),
-                                                          python_comment_columns(text))
+        analyzer.result.suppressions = scan_hash_comments(
+            text, display, None, statement_ranges(tree), python_comment_columns(text)
+        )
     return analyzer.result

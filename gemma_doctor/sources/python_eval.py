@@ -30,11 +30,26 @@ MACHINE_CALLS: dict[str, tuple[object, object]] = {
     "is_available": (True, True),
     "get_device_capability": ((8, 0), (7, 5)),
 }
-_DTYPE_ATTRS = {"float16": "float16", "bfloat16": "bfloat16", "float32": "float32", "half": "float16",
-                "float": "float32", "bfloat": "bfloat16"}
-_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-            ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
-            ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
+_DTYPE_ATTRS = {
+    "float16": "float16",
+    "bfloat16": "bfloat16",
+    "float32": "float32",
+    "half": "float16",
+    "float": "float32",
+    "bfloat": "bfloat16",
+}
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
 
 
 class ClassRef:
@@ -110,8 +125,10 @@ def combine(expression: str, function, *values: object) -> object:
     if any(isinstance(value, MachineValue) for value in values):
         sides = []
         for pick in (0, 1):
-            args = [(value.on_bf16_gpu, value.on_older_gpu)[pick] if isinstance(value, MachineValue) else value
-                    for value in values]
+            args = [
+                (value.on_bf16_gpu, value.on_older_gpu)[pick] if isinstance(value, MachineValue) else value
+                for value in values
+            ]
             sides.append(combine(expression, function, *args))
         return MachineValue(expression, sides[0], sides[1])
     try:
@@ -180,8 +197,11 @@ class Evaluator:
         return Unknown(text_of(node))
 
     def _attribute(self, node: ast.Attribute, scope: Scope) -> object:
-        if node.attr in _DTYPE_ATTRS and isinstance(node.value, ast.Name) and \
-                self.aliases.get(node.value.id, node.value.id) in ("torch", "th"):
+        if (
+            node.attr in _DTYPE_ATTRS
+            and isinstance(node.value, ast.Name)
+            and self.aliases.get(node.value.id, node.value.id) in ("torch", "th")
+        ):
             return _DTYPE_ATTRS[node.attr]
         if isinstance(node.value, ast.Name):
             owner = scope.lookup(node.value.id)
@@ -269,8 +289,9 @@ def _is_environ(func: ast.AST) -> bool:
     if func.attr == "getenv":
         return True
     owner = func.value
-    return (isinstance(owner, ast.Attribute) and owner.attr == "environ") or \
-        (isinstance(owner, ast.Name) and owner.id == "environ")
+    return (isinstance(owner, ast.Attribute) and owner.attr == "environ") or (
+        isinstance(owner, ast.Name) and owner.id == "environ"
+    )
 
 
 def _and(items: tuple) -> object:

@@ -42,14 +42,21 @@ def parse_recovering(text: str, display: str, what: str = "") -> tuple[ast.Modul
             start, end = span
             lines = current.split("\n")
             first = lines[start - 1].strip()
-            skipped.append(f"{what}syntax error: {exc.msg} at line {exc.lineno}; skipped the statement at line "
-                           f"{start} ({first[:40]!r}) and read the rest")
+            skipped.append(
+                f"{what}syntax error: {exc.msg} at line {exc.lineno}; skipped the statement at line "
+                f"{start} ({first[:40]!r}) and read the rest"
+            )
             current = "\n".join("" if start <= number <= end else line for number, line in enumerate(lines, 1))
         except UnicodeError:
             return None, [f"{what}cannot parse: it holds characters that are not valid Unicode (a lone surrogate)"]
         except (ValueError, RecursionError, MemoryError) as exc:
-            reason = "nested too deeply" if isinstance(exc, RecursionError) else \
-                "too large to parse in memory" if isinstance(exc, MemoryError) else str(exc).splitlines()[0]
+            reason = (
+                "nested too deeply"
+                if isinstance(exc, RecursionError)
+                else "too large to parse in memory"
+                if isinstance(exc, MemoryError)
+                else str(exc).splitlines()[0]
+            )
             return None, [f"{what}cannot parse: {reason}"]
     return None, skipped
 
@@ -93,12 +100,12 @@ def blank_fstrings(text: str) -> str:
             while prefix_start > 0 and text[prefix_start - 1] in "rRbBuUfF":
                 prefix_start -= 1
             is_f = "f" in text[prefix_start:index].lower()
-            quote = text[index:index + 3] if text[index:index + 3] in _TRIPLE else char
+            quote = text[index : index + 3] if text[index : index + 3] in _TRIPLE else char
             end = _string_end(text, index + len(quote), quote, is_f)
-            body = text[index + len(quote):end]
+            body = text[index + len(quote) : end]
             if is_f:
                 body = "".join(c if c == "\n" else " " for c in body)
-            out.append(quote + body + text[end:end + len(quote)])
+            out.append(quote + body + text[end : end + len(quote)])
             index = end + len(quote)
             continue
         out.append(char)
@@ -123,7 +130,7 @@ def _string_end(text: str, index: int, quote: str, is_f: bool) -> int:
         elif is_f and char == "}" and depth:
             depth -= 1
         elif depth and char in "'\"":  # a string inside a replacement field
-            inner = text[index:index + 3] if text[index:index + 3] in _TRIPLE else char
+            inner = text[index : index + 3] if text[index : index + 3] in _TRIPLE else char
             index = _string_end(text, index + len(inner), inner, False) + len(inner)
             continue
         elif not depth and text.startswith(quote, index):

@@ -34,7 +34,14 @@ class Document:
     def fact(self, name: str, key_path: tuple, origin: str, value: object = None) -> Fact:
         if value is None:
             value = self.get(key_path)
-        return Fact(name, value, self.location(key_path), origin, raw_key=str(key_path[-1]) if key_path else None, edit=(self.format, key_path))
+        return Fact(
+            name,
+            value,
+            self.location(key_path),
+            origin,
+            raw_key=str(key_path[-1]) if key_path else None,
+            edit=(self.format, key_path),
+        )
 
     def get(self, key_path: tuple, default=None):
         node = self.value
@@ -64,8 +71,9 @@ def parse_document(path: Path, display: str) -> Document:
     from gemma_doctor.yamlpos import parse_yaml
 
     if len(text) > MAX_YAML_CHARS:  # PyYAML needs ~120x a file's size in memory to compose it (fuzz D18)
-        raise InputError(f"YAML file too large to be a training config ({len(text):,} characters; the limit is "
-                         f"{MAX_YAML_CHARS:,})")
+        raise InputError(
+            f"YAML file too large to be a training config ({len(text):,} characters; the limit is {MAX_YAML_CHARS:,})"
+        )
 
     try:
         return Document(display, "yaml", text, parse_yaml(text))

@@ -54,17 +54,50 @@ _LLAMAFACTORY = {
     "quantization_bit": "quantization_bit",
 }
 _TRAINING_KEYS = {
-    "output_dir", "learning_rate", "per_device_train_batch_size", "num_train_epochs", "max_steps",
-    "gradient_accumulation_steps", "micro_batch_size", "lr_scheduler_type", "warmup_steps", "warmup_ratio",
-    "optim", "optimizer", "logging_steps", "save_strategy", "dataset_name", "datasets", "dataset",
-    "fp16", "bf16", "eval_strategy", "evaluation_strategy", "base_model", "stage", "finetuning_type",
+    "output_dir",
+    "learning_rate",
+    "per_device_train_batch_size",
+    "num_train_epochs",
+    "max_steps",
+    "gradient_accumulation_steps",
+    "micro_batch_size",
+    "lr_scheduler_type",
+    "warmup_steps",
+    "warmup_ratio",
+    "optim",
+    "optimizer",
+    "logging_steps",
+    "save_strategy",
+    "dataset_name",
+    "datasets",
+    "dataset",
+    "fp16",
+    "bf16",
+    "eval_strategy",
+    "evaluation_strategy",
+    "base_model",
+    "stage",
+    "finetuning_type",
 }
-_TRL_KEYS = {"dataset_text_field", "packing", "max_seq_length", "max_length", "completion_only_loss",
-             "assistant_only_loss", "dataset_name", "beta", "num_generations", "use_peft", "lora_r"}
+_TRL_KEYS = {
+    "dataset_text_field",
+    "packing",
+    "max_seq_length",
+    "max_length",
+    "completion_only_loss",
+    "assistant_only_loss",
+    "dataset_name",
+    "beta",
+    "num_generations",
+    "use_peft",
+    "lora_r",
+}
 
 
 def looks_like(value: dict) -> bool:
-    return len(_TRAINING_KEYS.intersection(value)) >= 2 or ("model_name_or_path" in value and ("fp16" in value or "bf16" in value))
+    return len(_TRAINING_KEYS.intersection(value)) >= 2 or (
+        "model_name_or_path" in value and ("fp16" in value or "bf16" in value)
+    )
 
 
 def flavour(value: dict) -> str:
@@ -101,8 +134,11 @@ def facts_from(doc) -> SourceResult:
                 facts.append(doc.fact("peft", (raw_key,), ORIGIN))
             continue
         if name == "llamafactory_flash_attn":
-            implementation = {"fa2": "flash_attention_2", "sdpa": "sdpa", "disabled": "eager"}.get(raw_value) \
-                if isinstance(raw_value, str) else None
+            implementation = (
+                {"fa2": "flash_attention_2", "sdpa": "sdpa", "disabled": "eager"}.get(raw_value)
+                if isinstance(raw_value, str)
+                else None
+            )
             if implementation:
                 facts.append(doc.fact("attn_implementation", (raw_key,), ORIGIN, value=implementation))
             continue

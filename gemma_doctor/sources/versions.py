@@ -14,8 +14,22 @@ from gemma_doctor.facts import InputError, Location, SourceResult, VersionFact
 from gemma_doctor.sources import read_text
 
 # The packages whose versions the rules judge.
-TRACKED = ("transformers", "accelerate", "trl", "peft", "unsloth", "unsloth_zoo", "torch", "deepspeed",
-           "bitsandbytes", "datasets", "axolotl", "llamafactory", "timm")
+TRACKED = (
+    "transformers",
+    "accelerate",
+    "trl",
+    "peft",
+    "unsloth",
+    "unsloth_zoo",
+    "torch",
+    "deepspeed",
+    "bitsandbytes",
+    "datasets",
+    "axolotl",
+    "llamafactory",
+    "timm",
+)
+
 
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
@@ -52,7 +66,7 @@ def parse_requirement(text: str) -> tuple[str, str] | None:
         close = rest.find("]")
         if close == -1:
             return None
-        rest = rest[close + 1:].lstrip()
+        rest = rest[close + 1 :].lstrip()
     if rest.startswith("@"):
         return _url_requirement(name, rest[1:].strip())
     for stop in (";", "#"):
@@ -264,8 +278,9 @@ def installed_versions(search_path: list[str] | None = None) -> list[VersionFact
                 # Unsloth declares the transformers/trl/unsloth_zoo it works with (GD302/GD303): read its
                 # METADATA here, in the source, so no rule opens a file.
                 requires = dict(requires_dist(dist_info)) if package == "unsloth" else None
-                found[package] = VersionFact(package, version, None, location, "installed", dist_info=dist_info,
-                                             requires=requires)
+                found[package] = VersionFact(
+                    package, version, None, location, "installed", dist_info=dist_info, requires=requires
+                )
     return list(found.values())
 
 

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from gemma_doctor.errors import UsageError
 
-INSTALL_HINT = ("gemma-doctor verify needs torch, transformers and accelerate: "
-                "pip install 'gemma-doctor[verify]' (install torch first for the build you want)")
+INSTALL_HINT = (
+    "gemma-doctor verify needs torch, transformers and accelerate: "
+    "pip install 'gemma-doctor[verify]' (install torch first for the build you want)"
+)
 
 
 def _missing() -> list[str]:
@@ -60,8 +62,14 @@ def run_verify(args) -> int:
     findings = []
     if result.status == "failed":
         findings.append(_finding(result, plan, static))
-    payload = {"status": result.status, "device": result.device, "versions": result.versions,
-               "settings": plan.settings(), "steps": result.steps, "eval_loss": result.eval_loss}
+    payload = {
+        "status": result.status,
+        "device": result.device,
+        "versions": result.versions,
+        "settings": plan.settings(),
+        "steps": result.steps,
+        "eval_loss": result.eval_loss,
+    }
     if result.status != "passed":
         payload["message"] = result.message
         payload["last_frame"] = result.frame
@@ -77,13 +85,20 @@ def _finding(result, plan, static) -> dict:
     doc = catalogue().get(rule) if rule else None
     source = static.get(rule) if rule else None
     location = source.location if source else None
-    return {"rule": rule, "name": doc.name if doc else None, "severity": "error",
-            "path": location.path if location else None, "line": location.line if location else None,
-            "column": location.column if location else None, "cell": location.cell if location else None,
-            "key": location.key if location else None,
-            "message": f"verify reproduced it: {result.message}" if rule else
-                       f"verify failed with an unknown error: {result.message} (at {result.frame})",
-            "fix": {"safety": source.fix.safety, "title": source.fix.title} if source and source.fix else None}
+    return {
+        "rule": rule,
+        "name": doc.name if doc else None,
+        "severity": "error",
+        "path": location.path if location else None,
+        "line": location.line if location else None,
+        "column": location.column if location else None,
+        "cell": location.cell if location else None,
+        "key": location.key if location else None,
+        "message": f"verify reproduced it: {result.message}"
+        if rule
+        else f"verify failed with an unknown error: {result.message} (at {result.frame})",
+        "fix": {"safety": source.fix.safety, "title": source.fix.title} if source and source.fix else None,
+    }
 
 
 def _emit(args, payload: dict, started: float, findings: list, static, result) -> int:
@@ -99,9 +114,11 @@ def _emit(args, payload: dict, started: float, findings: list, static, result) -
             lines.append("  stack: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
         settings = payload.get("settings") or {}
         if settings:
-            lines.append(f"  model: tiny {settings['model_class']} ({settings['weights_dtype']} weights), "
-                         f"precision {settings['precision']} ({settings['precision_source']}), "
-                         f"use_cache={settings['use_cache']} at {settings['use_cache_level']}")
+            lines.append(
+                f"  model: tiny {settings['model_class']} ({settings['weights_dtype']} weights), "
+                f"precision {settings['precision']} ({settings['precision_source']}), "
+                f"use_cache={settings['use_cache']} at {settings['use_cache_level']}"
+            )
             for note in settings.get("notes", []):
                 lines.append(f"  note: {note}")
         for index, step in enumerate(payload.get("steps") or [], 1):
@@ -151,8 +168,14 @@ def _run_launch(args, setup, plan, static, started) -> int:
     from gemma_doctor.verify.run import Result, progress
 
     gpus = torch.cuda.device_count()
-    config = next((f.location.path for f in setup.all("distributed_type") + setup.all("accelerate_mixed_precision")
-                   if f.location.path), None)
+    config = next(
+        (
+            f.location.path
+            for f in setup.all("distributed_type") + setup.all("accelerate_mixed_precision")
+            if f.location.path
+        ),
+        None,
+    )
     workdir = tempfile.mkdtemp(prefix="gemma-doctor-launch-")
     plan_path, result_path = os.path.join(workdir, "plan.json"), os.path.join(workdir, "result.json")
     with open(plan_path, "w", encoding="utf-8") as handle:
@@ -177,9 +200,14 @@ def _run_launch(args, setup, plan, static, started) -> int:
     else:
         tail = " ".join(process.stderr.strip().splitlines()[-3:])[-500:]
         result.status, result.message, world = "error", f"accelerate launch failed: {tail}", 0
-    payload = {"status": result.status, "device": result.device, "versions": result.versions,
-               "settings": dict(plan.settings(), launch={"processes": world, "config_file": config}),
-               "steps": result.steps, "eval_loss": result.eval_loss}
+    payload = {
+        "status": result.status,
+        "device": result.device,
+        "versions": result.versions,
+        "settings": dict(plan.settings(), launch={"processes": world, "config_file": config}),
+        "steps": result.steps,
+        "eval_loss": result.eval_loss,
+    }
     if result.status != "passed":
         payload["message"], payload["last_frame"] = result.message, result.frame
     findings = [_finding(result, plan, static)] if result.status == "failed" else []

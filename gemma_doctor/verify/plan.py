@@ -51,7 +51,9 @@ def make_plan(setup: Setup) -> VerifyPlan:
     else:
         notes = []
     if family not in MODEL_CLASSES:
-        raise PlanError(f"verify has no tiny model for the {family} family yet (supported: gemma3, gemma3_text, gemma2)")
+        raise PlanError(
+            f"verify has no tiny model for the {family} family yet (supported: gemma3, gemma3_text, gemma2)"
+        )
     config_fact = setup.first("model_config")
     config = dict(config_fact.value.value) if config_fact else {"model_type": family}
     precision = setup.precision
@@ -62,8 +64,12 @@ def make_plan(setup: Setup) -> VerifyPlan:
         accelerate_env = mode
     weights = setup.weights_dtype.dtype
     if weights in (None, "auto"):
-        weights = dtype_name((config.get("text_config") or {}).get("torch_dtype") or config.get("torch_dtype")
-                             or config.get("dtype")) or "bfloat16"
+        weights = (
+            dtype_name(
+                (config.get("text_config") or {}).get("torch_dtype") or config.get("torch_dtype") or config.get("dtype")
+            )
+            or "bfloat16"
+        )
         notes.append(f"the loading code does not say the weights' dtype: using the checkpoint's ({weights})")
     cache = setup.use_cache
     top = setup.first("code_use_cache") or setup.first("config_use_cache")
@@ -71,8 +77,10 @@ def make_plan(setup: Setup) -> VerifyPlan:
     attention = setup.first("attn_implementation") or setup.first("config_attn_implementation")
     flavour = setup.flavour or "transformers"
     if flavour in ("trl",):
-        notes.append("the project uses TRL: verify runs transformers' Trainer with TRL's batch layout "
-                     "(zero token_type_ids), not SFTTrainer itself")
+        notes.append(
+            "the project uses TRL: verify runs transformers' Trainer with TRL's batch layout "
+            "(zero token_type_ids), not SFTTrainer itself"
+        )
     return VerifyPlan(
         family=family,
         model_class=MODEL_CLASSES[family],

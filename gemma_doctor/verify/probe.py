@@ -17,9 +17,11 @@ from pathlib import Path
 from gemma_doctor.verify.run import progress
 
 FP16_MAX = 65504.0
-TEXT = ("The lighthouse keeper's log for the winter of 1893 records forty-one storms, three shipwrecks and a "
-        "single visitor, a botanist who came to study the lichens on the northern cliffs.\n"
-        "def mean(values):\n    return sum(values) / len(values)\n")
+TEXT = (
+    "The lighthouse keeper's log for the winter of 1893 records forty-one storms, three shipwrecks and a "
+    "single visitor, a botanist who came to study the lichens on the northern cliffs.\n"
+    "def mean(values):\n    return sum(values) / len(values)\n"
+)
 
 
 def _load(path: Path, gguf: Path | None, torch, transformers):
@@ -98,9 +100,15 @@ def probe(path: Path, gguf: Path | None, device: str = "auto") -> dict:
     maxima = reference["layer_max"]
     over = [index for index, value in enumerate(maxima) if value > FP16_MAX]
     peak_layer = max(range(len(maxima)), key=maxima.__getitem__)
-    rows = [{"layer": index, "max_abs_fp32": round(value, 1), "ratio_to_fp16_max": round(value / FP16_MAX, 3),
-             "fp16_finite": not (half["first_non_finite_layer"] is not None and index >= half["first_non_finite_layer"])}
-            for index, value in enumerate(maxima)]
+    rows = [
+        {
+            "layer": index,
+            "max_abs_fp32": round(value, 1),
+            "ratio_to_fp16_max": round(value / FP16_MAX, 3),
+            "fp16_finite": not (half["first_non_finite_layer"] is not None and index >= half["first_non_finite_layer"]),
+        }
+        for index, value in enumerate(maxima)
+    ]
     overflow = bool(over) or half["non_finite_logits"] > 0 or not math.isfinite(half["loss"])
     return {
         "status": "failed" if overflow else "passed",
@@ -108,13 +116,22 @@ def probe(path: Path, gguf: Path | None, device: str = "auto") -> dict:
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
         "tokens": int(ids.shape[1]),
         "layers": rows,
-        "peak": {"layer": peak_layer, "max_abs_fp32": round(maxima[peak_layer], 1),
-                 "ratio_to_fp16_max": round(maxima[peak_layer] / FP16_MAX, 3)},
+        "peak": {
+            "layer": peak_layer,
+            "max_abs_fp32": round(maxima[peak_layer], 1),
+            "ratio_to_fp16_max": round(maxima[peak_layer] / FP16_MAX, 3),
+        },
         "first_layer_over_fp16_max": over[0] if over else None,
-        "fp16": {"first_non_finite_layer": half["first_non_finite_layer"], "loss": _json_float(half["loss"]),
-                 "non_finite_logits": half["non_finite_logits"]},
-        "bf16": {"first_non_finite_layer": brain["first_non_finite_layer"], "loss": _json_float(brain["loss"]),
-                 "non_finite_logits": brain["non_finite_logits"]},
+        "fp16": {
+            "first_non_finite_layer": half["first_non_finite_layer"],
+            "loss": _json_float(half["loss"]),
+            "non_finite_logits": half["non_finite_logits"],
+        },
+        "bf16": {
+            "first_non_finite_layer": brain["first_non_finite_layer"],
+            "loss": _json_float(brain["loss"]),
+            "non_finite_logits": brain["non_finite_logits"],
+        },
         "fp32": {"loss": _json_float(reference["loss"])},
         "load_seconds": round(loaded - started, 2),
         "forward_seconds": round(time.perf_counter() - loaded, 2),
@@ -126,21 +143,31 @@ def _json_float(value: float):
 
 
 def render_text(result: dict) -> str:
-    lines = [f"fp16 overflow probe: {result['status'].upper()} on {result['device']} "
-             f"({result['tokens']} tokens; load {result['load_seconds']} s, forwards {result['forward_seconds']} s)",
-             "  layer  max|x| fp32  / 65504  fp16"]
+    lines = [
+        f"fp16 overflow probe: {result['status'].upper()} on {result['device']} "
+        f"({result['tokens']} tokens; load {result['load_seconds']} s, forwards {result['forward_seconds']} s)",
+        "  layer  max|x| fp32  / 65504  fp16",
+    ]
     for row in result["layers"]:
         mark = "ok" if row["fp16_finite"] else "inf/NaN"
         flag = "  <-- past fp16 max" if row["ratio_to_fp16_max"] > 1 else ""
-        lines.append(f"  {row['layer']:>5}  {row['max_abs_fp32']:>11,.1f}  {row['ratio_to_fp16_max']:>7.3f}  {mark}{flag}")
+        lines.append(
+            f"  {row['layer']:>5}  {row['max_abs_fp32']:>11,.1f}  {row['ratio_to_fp16_max']:>7.3f}  {mark}{flag}"
+        )
     fp16, bf16 = result["fp16"], result["bf16"]
-    lines.append(f"  peak {result['peak']['max_abs_fp32']:,.1f} at layer {result['peak']['layer']} "
-                 f"({result['peak']['ratio_to_fp16_max']}x fp16 max); first past 65504: layer "
-                 f"{result['first_layer_over_fp16_max']}")
-    lines.append(f"  fp16: loss {fp16['loss']}, non-finite logits {fp16['non_finite_logits']:.0%}, first inf/NaN at "
-                 f"layer {fp16['first_non_finite_layer']}")
-    lines.append(f"  bf16: loss {bf16['loss']}, non-finite logits {bf16['non_finite_logits']:.0%}; fp32 loss "
-                 f"{result['fp32']['loss']}")
+    lines.append(
+        f"  peak {result['peak']['max_abs_fp32']:,.1f} at layer {result['peak']['layer']} "
+        f"({result['peak']['ratio_to_fp16_max']}x fp16 max); first past 65504: layer "
+        f"{result['first_layer_over_fp16_max']}"
+    )
+    lines.append(
+        f"  fp16: loss {fp16['loss']}, non-finite logits {fp16['non_finite_logits']:.0%}, first inf/NaN at "
+        f"layer {fp16['first_non_finite_layer']}"
+    )
+    lines.append(
+        f"  bf16: loss {bf16['loss']}, non-finite logits {bf16['non_finite_logits']:.0%}; fp32 loss "
+        f"{result['fp32']['loss']}"
+    )
     if result["status"] == "failed":
         lines.append("  GD101: this model overflows fp16. Train and evaluate in bf16 (or fp32).")
     return "\n".join(lines) + "\n"

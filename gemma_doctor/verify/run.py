@@ -53,7 +53,9 @@ def run(plan, device: str = "auto", steps: int = 2) -> Result:
         result.versions["accelerate"] = accelerate.__version__
     except ImportError:
         pass
-    result.versions.update(torch=torch.__version__, transformers=transformers.__version__, python=sys.version.split()[0])
+    result.versions.update(
+        torch=torch.__version__, transformers=transformers.__version__, python=sys.version.split()[0]
+    )
     use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
     result.device = torch.cuda.get_device_name(0) if use_cuda else "cpu"
     progress(f"import took {time.perf_counter() - started:.1f} s; device {result.device}")
@@ -77,15 +79,25 @@ def run(plan, device: str = "auto", steps: int = 2) -> Result:
             if "eval_loss" in logs:
                 result.eval_loss = _number(logs["eval_loss"])
 
-    progress(f"{steps} train step(s) in {plan.precision} with {plan.weights_dtype} weights, then evaluation "
-             f"(use_cache={plan.use_cache} at {plan.use_cache_level})")
+    progress(
+        f"{steps} train step(s) in {plan.precision} with {plan.weights_dtype} weights, then evaluation "
+        f"(use_cache={plan.use_cache} at {plan.use_cache_level})"
+    )
     if plan.precision == "fp16" and not use_cuda:
-        plan.notes.append("fp16 is silently ignored on the CPU (no autocast, no scaler): this run did not exercise "
-                          "fp16; run verify on a GPU to see what fp16 does")
+        plan.notes.append(
+            "fp16 is silently ignored on the CPU (no autocast, no scaler): this run did not exercise "
+            "fp16; run verify on a GPU to see what fp16 does"
+        )
     try:
         with contextlib.redirect_stdout(sys.stderr):  # the Trainer prints its logs; stdout is for the report
-            trainer = transformers.Trainer(model=model, args=arguments, train_dataset=train_rows, eval_dataset=eval_rows,
-                                           data_collator=transformers.default_data_collator, callbacks=[Recorder()])
+            trainer = transformers.Trainer(
+                model=model,
+                args=arguments,
+                train_dataset=train_rows,
+                eval_dataset=eval_rows,
+                data_collator=transformers.default_data_collator,
+                callbacks=[Recorder()],
+            )
             trainer.train()
             if result.eval_loss is None:
                 metrics = trainer.evaluate()
@@ -101,7 +113,8 @@ def run(plan, device: str = "auto", steps: int = 2) -> Result:
         if plan.precision == "fp16" or plan.weights_dtype == "float16":
             result.rule = "GD102" if plan.weights_dtype == "float16" else "GD101"
         result.message = "non-finite loss or gradient norm: " + ", ".join(
-            f"step {i + 1}: loss {s['loss']}, grad_norm {s['grad_norm']}" for i, s in enumerate(result.steps))
+            f"step {i + 1}: loss {s['loss']}, grad_norm {s['grad_norm']}" for i, s in enumerate(result.steps)
+        )
         return result
     result.status = "passed"
     return result
@@ -109,11 +122,21 @@ def run(plan, device: str = "auto", steps: int = 2) -> Result:
 
 def _training_arguments(plan, transformers, use_cuda: bool, steps: int):
     parameters = inspect.signature(transformers.TrainingArguments.__init__).parameters
-    kwargs = dict(output_dir=tempfile.mkdtemp(prefix="gemma-doctor-verify-"), max_steps=steps,
-                  per_device_train_batch_size=2, per_device_eval_batch_size=2, logging_steps=1,
-                  report_to="none", save_strategy="no", disable_tqdm=True, dataloader_num_workers=0,
-                  fp16=plan.precision == "fp16", bf16=plan.precision == "bf16",
-                  gradient_checkpointing=plan.gradient_checkpointing, learning_rate=1e-3)
+    kwargs = dict(
+        output_dir=tempfile.mkdtemp(prefix="gemma-doctor-verify-"),
+        max_steps=steps,
+        per_device_train_batch_size=2,
+        per_device_eval_batch_size=2,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        fp16=plan.precision == "fp16",
+        bf16=plan.precision == "bf16",
+        gradient_checkpointing=plan.gradient_checkpointing,
+        learning_rate=1e-3,
+    )
     strategy_key = "eval_strategy" if "eval_strategy" in parameters else "evaluation_strategy"
     kwargs[strategy_key] = "steps"
     kwargs["eval_steps"] = steps

@@ -11,14 +11,42 @@ from __future__ import annotations
 
 VOCAB = 256
 SEQUENCE = 16
-_DROP = {"architectures", "transformers_version", "_name_or_path", "quantization_config", "torch_dtype", "dtype",
-         "auto_map", "_attn_implementation_autoset", "_commit_hash"}
-_TEXT_SIZES = dict(vocab_size=VOCAB, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                   num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256, sliding_window=8,
-                   sliding_window_pattern=2, _sliding_window_pattern=2,
-                   layer_types=["sliding_attention", "full_attention"], pad_token_id=0, bos_token_id=2, eos_token_id=1)
-_VISION = dict(model_type="siglip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-               num_attention_heads=2, image_size=32, patch_size=8)
+_DROP = {
+    "architectures",
+    "transformers_version",
+    "_name_or_path",
+    "quantization_config",
+    "torch_dtype",
+    "dtype",
+    "auto_map",
+    "_attn_implementation_autoset",
+    "_commit_hash",
+}
+_TEXT_SIZES = dict(
+    vocab_size=VOCAB,
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    num_key_value_heads=1,
+    max_position_embeddings=256,
+    sliding_window=8,
+    sliding_window_pattern=2,
+    _sliding_window_pattern=2,
+    layer_types=["sliding_attention", "full_attention"],
+    pad_token_id=0,
+    bos_token_id=2,
+    eos_token_id=1,
+)
+_VISION = dict(
+    model_type="siglip_vision_model",
+    hidden_size=32,
+    intermediate_size=64,
+    num_hidden_layers=1,
+    num_attention_heads=2,
+    image_size=32,
+    patch_size=8,
+)
 
 
 def shrink_text(config: dict) -> dict:
@@ -34,9 +62,18 @@ def tiny_config_dict(plan) -> dict:
     if plan.family == "gemma3":
         top = {k: v for k, v in config.items() if k not in _DROP and k not in ("text_config", "vision_config")}
         text = shrink_text(dict(config.get("text_config") or {}, model_type="gemma3_text"))
-        top.update(model_type="gemma3", text_config=text, vision_config=dict(_VISION), mm_tokens_per_image=4,
-                   image_token_index=VOCAB - 1, boi_token_index=VOCAB - 3, eoi_token_index=VOCAB - 2,
-                   eos_token_id=1, pad_token_id=0, bos_token_id=2)
+        top.update(
+            model_type="gemma3",
+            text_config=text,
+            vision_config=dict(_VISION),
+            mm_tokens_per_image=4,
+            image_token_index=VOCAB - 1,
+            boi_token_index=VOCAB - 3,
+            eoi_token_index=VOCAB - 2,
+            eos_token_id=1,
+            pad_token_id=0,
+            bos_token_id=2,
+        )
         return top
     return dict(shrink_text(config), model_type=plan.family)
 
@@ -51,7 +88,9 @@ def build(plan, torch, transformers):
         if getattr(config, sub, None) is not None:
             getattr(config, sub)._attn_implementation = plan.attn_implementation
     if plan.family == "gemma3":
-        config.text_config.use_cache = plan.use_cache if plan.use_cache_level == "text_config" else config.text_config.use_cache
+        config.text_config.use_cache = (
+            plan.use_cache if plan.use_cache_level == "text_config" else config.text_config.use_cache
+        )
         if plan.top_level_use_cache is not None:
             config.use_cache = plan.top_level_use_cache
     else:

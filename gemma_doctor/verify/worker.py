@@ -20,10 +20,20 @@ def main(plan_path: str, result_path: str, steps: str) -> int:
     rank = int(os.environ.get("RANK", "0"))
     if rank == 0:
         with open(result_path, "w", encoding="utf-8") as handle:
-            json.dump({"status": result.status, "device": result.device, "versions": result.versions,
-                       "steps": result.steps, "eval_loss": result.eval_loss, "rule": result.rule,
-                       "message": result.message, "frame": result.frame,
-                       "world_size": int(os.environ.get("WORLD_SIZE", "1"))}, handle)
+            json.dump(
+                {
+                    "status": result.status,
+                    "device": result.device,
+                    "versions": result.versions,
+                    "steps": result.steps,
+                    "eval_loss": result.eval_loss,
+                    "rule": result.rule,
+                    "message": result.message,
+                    "frame": result.frame,
+                    "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+                },
+                handle,
+            )
     return 0 if result.status == "passed" else 1
 
 

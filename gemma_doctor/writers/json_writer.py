@@ -39,7 +39,7 @@ def _apply_one(text: str, edit) -> str:
     if span is not None:
         if _get(doc.value, path) == edit.value:
             return text
-        return text[: span.value_start] + render(edit.value) + text[span.value_end:]
+        return text[: span.value_start] + render(edit.value) + text[span.value_end :]
     return _insert(text, doc, path, edit.value)
 
 
@@ -70,7 +70,7 @@ def _insert(text: str, doc, path: tuple, value) -> str:
     keys = [k for k, _ in members]
     sorted_keys = keys == sorted(keys)
     indent = _line_indent(text, members[0][1].key_start)
-    same_line = "\n" not in text[open_brace: members[0][1].key_start]
+    same_line = "\n" not in text[open_brace : members[0][1].key_start]
     separator = " " if same_line else "\n" + indent
     new_member = f"{render(key)}: {render(value)}"
     if sorted_keys:

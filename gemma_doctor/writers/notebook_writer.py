@@ -58,7 +58,7 @@ def _regroup(old_items: list[str], region: str) -> list[str]:
         if index == len(counts) - 1:
             items.append("\n".join(lines[start:]))
         else:
-            items.append("\n".join(lines[start:start + count]) + "\n")
+            items.append("\n".join(lines[start : start + count]) + "\n")
             start += count
     return [item for item in items if item] or split_source(region)
 
@@ -82,8 +82,9 @@ def _changed_items(items: list[str], old: str, new: str) -> tuple[int, int, str]
     first = last = None
     for index, (start, item) in enumerate(zip(starts, items)):
         end = start + len(item)
-        touches = start < change_end and end > change_start if change_end > change_start else \
-            start <= change_start <= end
+        touches = (
+            start < change_end and end > change_start if change_end > change_start else start <= change_start <= end
+        )
         if touches:
             first = index if first is None else first
             last = index
@@ -91,7 +92,7 @@ def _changed_items(items: list[str], old: str, new: str) -> tuple[int, int, str]
         first = last = len(items) - 1
     region_start = starts[first]
     region_end = starts[last] + len(items[last])
-    return first, last, new[region_start: len(new) - (len(old) - region_end)]
+    return first, last, new[region_start : len(new) - (len(old) - region_end)]
 
 
 def replace_cell_source(text: str, cell_number: int, new: str) -> str:
@@ -112,21 +113,24 @@ def replace_cell_source(text: str, cell_number: int, new: str) -> str:
         return json.dumps(item, ensure_ascii=ensure_ascii)
 
     if isinstance(source, str) or not source:
-        result = text[: span.value_start] + (dump(new) if isinstance(source, str) else dump_list(
-            text, span, [], split_source(new), dump)) + text[span.value_end:]
+        result = (
+            text[: span.value_start]
+            + (dump(new) if isinstance(source, str) else dump_list(text, span, [], split_source(new), dump))
+            + text[span.value_end :]
+        )
     else:
         first, last, region = _changed_items(source, old, new)
-        replacement = _regroup(source[first:last + 1], region)
-        items = source[:first] + replacement + source[last + 1:]
+        replacement = _regroup(source[first : last + 1], region)
+        items = source[:first] + replacement + source[last + 1 :]
         if len(replacement) == last - first + 1:
             result = text
             for number in reversed(range(first, last + 1)):
                 if source[number] != items[number]:
                     item = doc.spans[path + (number,)]
-                    result = result[: item.value_start] + dump(items[number]) + result[item.value_end:]
+                    result = result[: item.value_start] + dump(items[number]) + result[item.value_end :]
         else:
             spans = [doc.spans[path + (number,)] for number in range(len(source))]
-            result = text[: span.value_start] + dump_list(text, span, spans, items, dump) + text[span.value_end:]
+            result = text[: span.value_start] + dump_list(text, span, spans, items, dump) + text[span.value_end :]
     _verify(doc.value, result, index, new)
     return result
 
@@ -134,15 +138,15 @@ def replace_cell_source(text: str, cell_number: int, new: str) -> str:
 def dump_list(text: str, span, item_spans: list, items: list[str], dump) -> str:
     """A JSON list of ``items`` in the layout of the one at ``span`` (indented or compact)."""
     if len(item_spans) >= 2:
-        separator = text[item_spans[0].value_end: item_spans[1].value_start]
+        separator = text[item_spans[0].value_end : item_spans[1].value_start]
     elif item_spans:
-        opening = text[span.value_start + 1: item_spans[0].value_start]
+        opening = text[span.value_start + 1 : item_spans[0].value_start]
         separator = "," + opening if "\n" in opening else ", "
     else:
         separator = ", "
     if item_spans:
-        opening = text[span.value_start + 1: item_spans[0].value_start]
-        closing = text[item_spans[-1].value_end: span.value_end - 1]
+        opening = text[span.value_start + 1 : item_spans[0].value_start]
+        closing = text[item_spans[-1].value_end : span.value_end - 1]
     else:
         opening = closing = ""
     return "[" + opening + separator.join(dump(item) for item in items) + closing + "]"

@@ -89,19 +89,19 @@ def _apply_one(text: str, edit, parse_text: str | None) -> str:
     lines = _Lines(text)
     ref = edit.key_path[0]
     if ref.startswith("stmt@"):  # add a statement after this one, at its indentation
-        line, column = map(int, ref[len("stmt@"):].split(":"))
+        line, column = map(int, ref[len("stmt@") :].split(":"))
         node = _find(tree, ast.stmt, line, column)
         end = lines.offset(node.end_lineno, node.end_col_offset)
         newline = text.find("\n", end)
         newline = len(text) if newline == -1 else newline
-        before = text[lines.starts[node.lineno - 1]:lines.offset(node.lineno, node.col_offset)]
+        before = text[lines.starts[node.lineno - 1] : lines.offset(node.lineno, node.col_offset)]
         indent = before[: len(before) - len(before.lstrip())]
         if before.strip() and not before.rstrip().endswith(";"):
             # `if x: model = ...`: a new line at the line's indentation would run unconditionally.
             raise WriteError(f"the statement at line {node.lineno} shares its line with a compound statement")
         return text[:newline] + "\n" + indent + str(edit.value) + text[newline:]
     if ref.startswith("assign@"):
-        line, column = map(int, ref[len("assign@"):].split(":"))
+        line, column = map(int, ref[len("assign@") :].split(":"))
         node = _find(tree, ast.Assign, line, column)
         if edit.op == "retarget":
             target = node.targets[0]
@@ -120,7 +120,7 @@ def _apply_one(text: str, edit, parse_text: str | None) -> str:
         if keyword is None:
             raise WriteError(f"no keyword {name}")
         start = lines.offset(keyword.lineno, keyword.col_offset)
-        return text[:start] + str(edit.value) + text[start + len(name):]
+        return text[:start] + str(edit.value) + text[start + len(name) :]
     if keyword is not None:
         value = keyword.value
         start, end = lines.offset(value.lineno, value.col_offset), lines.offset(value.end_lineno, value.end_col_offset)
@@ -141,7 +141,7 @@ def _insert_keyword(text: str, source: str, lines: _Lines, call: ast.Call, name:
         return text[:last_end] + ", " + new + text[last_end:]
     # One argument per line: add a line at the same indentation, keeping the trailing-comma style.
     last_line_start = lines.starts[last.lineno - 1]
-    indent = text[last_line_start:lines.offset(last.lineno, last.col_offset)]
+    indent = text[last_line_start : lines.offset(last.lineno, last.col_offset)]
     indent = indent[: len(indent) - len(indent.lstrip())]
     after = text[last_end:]
     if after.lstrip(" \t").startswith(","):

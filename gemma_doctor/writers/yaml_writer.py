@@ -37,8 +37,14 @@ def render(value, old_token: str | None = None) -> str:
     if not (old_token and old_token[0] in "'\""):
         import yaml
 
-        plain = bool(text) and text.isprintable() and text.strip() == text and ": " not in text and \
-            " #" not in text and not text.startswith(("#", "!", "&", "*", "%", "@", "`", "'", '"', "{", "[", "|", ">"))
+        plain = (
+            bool(text)
+            and text.isprintable()
+            and text.strip() == text
+            and ": " not in text
+            and " #" not in text
+            and not text.startswith(("#", "!", "&", "*", "%", "@", "`", "'", '"', "{", "[", "|", ">"))
+        )
         try:
             if plain and yaml.safe_load(text) == text:
                 return text
@@ -58,8 +64,9 @@ def double_quoted(text: str) -> str:
         code = ord(char)
         if char in _ESCAPES:
             out.append(_ESCAPES[char])
-        elif (0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
-              or 0x10000 <= code <= 0x10FFFF) and code not in (0x2028, 0x2029):  # YAML line breaks are escaped
+        elif (
+            0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
+        ) and code not in (0x2028, 0x2029):  # YAML line breaks are escaped
             out.append(char)
         elif code <= 0xFFFF:
             out.append(f"\\u{code:04x}")
@@ -107,12 +114,13 @@ def _apply_one(text: str, edit) -> str:
         if edit.op == "rename":
             if key_node is None:
                 raise WriteError(f"no key {'.'.join(map(str, edit.key_path))} to rename")
-            return text[: key_node.start_mark.index] + str(edit.value) + text[key_node.end_mark.index:]
+            return text[: key_node.start_mark.index] + str(edit.value) + text[key_node.end_mark.index :]
         if value_node is not None:
             if value_node.id != "scalar":
                 raise WriteError("only scalar values are edited")
             if loader.construct_object(value_node, deep=True) == edit.value and type(edit.value) is type(
-                    loader.construct_object(value_node, deep=True)):
+                loader.construct_object(value_node, deep=True)
+            ):
                 return text
             start, end = value_node.start_mark.index, value_node.end_mark.index
             token = text[start:end]
