@@ -107,7 +107,7 @@ def _python(text: str, lines: dict, reason: str | None, cell: int | None = None)
     except (SyntaxError, ValueError):
         return text, 0
     original = ast.dump(tree)
-    starts = {}
+    starts: dict[int, int] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt) and node.end_lineno is not None:
             for line in range(node.lineno, node.end_lineno + 1):
@@ -162,7 +162,10 @@ def _notebook(text: str, lines: dict, reason: str | None) -> tuple[str, int]:
 
     total = 0
     for cell in sorted({cell for cell, _ in lines}):
-        source = cell_source(parse_json(text).value["cells"][cell - 1])
+        notebook = parse_json(text).value
+        if not isinstance(notebook, dict):
+            return text, total
+        source = cell_source(notebook["cells"][cell - 1])
         new_source, count = _python(source, lines, reason, cell)
         total += count
         text = replace_cell_source(text, cell, new_source)

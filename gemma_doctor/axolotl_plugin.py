@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover - exercised where Axolotl is installed
     _Base = object
 
 
-class GemmaDoctorPlugin(_Base):  # type: ignore[misc, valid-type]
+class GemmaDoctorPlugin(_Base):
     def add_callbacks_pre_trainer(self, cfg, model):
         return []
 

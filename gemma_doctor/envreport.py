@@ -47,11 +47,11 @@ def build(env: str, report=None) -> list[dict]:
                 hit = False
             if hit and note["text"] not in notes:
                 notes.append(note["text"])
-                verdict = max(verdict, note["level"], key=_RANK.get)
+                verdict = max(verdict, note["level"], key=lambda level: _RANK[level])
         for finding in findings:
             if finding.location.key == package or (finding.location == fact.location):
                 notes.append(f"{finding.rule}: {finding.message}")
-                verdict = max(verdict, finding.severity, key=_RANK.get)
+                verdict = max(verdict, finding.severity, key=lambda level: _RANK[level])
         entries.append(
             {
                 "package": package,

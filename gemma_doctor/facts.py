@@ -48,7 +48,7 @@ class Fact:
     location: Location
     origin: str
     raw_key: str | None = None
-    edit: object = None
+    edit: tuple | None = None  # (writer format, key path)
 
 
 @record(slots=True)
@@ -123,6 +123,17 @@ class MachineValue:
 
     def __repr__(self) -> str:
         return self.expression
+
+
+class ConfigTree:
+    """A whole model config.json as one fact's value, for rules that validate its shape (GD401)."""
+
+    def __init__(self, doc) -> None:
+        self.value: dict = doc.value
+        self._doc = doc
+
+    def locate(self, key_path: tuple) -> Location:
+        return self._doc.location(key_path)
 
 
 class Unknown:

@@ -25,7 +25,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from gemma_doctor.engine import check
+from gemma_doctor.engine import Report, check
 from gemma_doctor.filetext import (
     FileText,
     WriteRefused,
@@ -101,8 +101,9 @@ class FixPlan:
                 if key in claimed:  # two rules editing one value: the first (sorted) wins
                     continue
                 claimed.add(key)
-                self.by_path[edit.path].append(edit)
-            for path in {edit.path for edit in fix.edits}:
+                if edit.path is not None:
+                    self.by_path[edit.path].append(edit)
+            for path in {edit.path for edit in fix.edits if edit.path is not None}:
                 self.findings_by_path[path].append(finding)
 
 
@@ -213,8 +214,8 @@ def pip_line(findings: list[Finding]) -> str | None:
     """One `pip install` line that satisfies every display-only version fix together."""
     clauses: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for finding in findings:
-        for edit in finding.fix.edits:
-            if edit.format == "pip":
+        for edit in finding.fix.edits if finding.fix else ():
+            if edit.format == "pip" and isinstance(edit.value, str):
                 clauses[edit.key_path[0]].extend(parse_specifier(edit.value))
     if not clauses:
         return None
@@ -235,7 +236,7 @@ def pip_line(findings: list[Finding]) -> str | None:
     return "pip install " + " ".join(requirements)
 
 
-def fix(paths: list[Path], options, unsafe: bool, write: bool) -> tuple[FixResult, object]:
+def fix(paths: list[Path], options, unsafe: bool, write: bool) -> tuple[FixResult, Report]:
     """Plan, verify and (with ``write``) apply the fixes. Returns the result and the final check."""
     cwd = Path.cwd()
     writable = Writability(paths, cwd)
@@ -255,7 +256,6 @@ def fix(paths: list[Path], options, unsafe: bool, write: bool) -> tuple[FixResul
     seen_states: dict[str, set[str]] = defaultdict(set)
     directories = {(cwd / p).parent if not (cwd / p).is_dir() else cwd / p for p in paths}
     remove_stale_temporaries(directories)
-    report = None
     for _pass in range(MAX_PASSES):
         report = check(paths, options)
         plan = FixPlan(report.findings, unsafe, writable)

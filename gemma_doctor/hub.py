@@ -80,4 +80,6 @@ def _download(repo_id: str, revision: str | None) -> Path:
             if name == "config.json":
                 reason = " ".join(str(exc).split())[:200]
                 raise UsageError(f"{repo_id}: could not fetch config.json ({type(exc).__name__}: {reason})") from None
+    if folder is None:
+        raise UsageError(f"{repo_id}: could not fetch config.json")
     return folder

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # C scanner, public in practice
 
 from gemma_doctor.records import record
 
@@ -68,12 +68,18 @@ def load_value(text: str):
         raise ValueError("invalid JSON: nested too deeply") from None
 
 
+def _skip(text: str, index: int) -> int:
+    """Past the JSON whitespace at ``index`` (the pattern always matches, maybe empty)."""
+    match = _WS.match(text, index)
+    return match.end() if match else index
+
+
 def parse_json(text: str) -> JsonDocument:
     """Parse JSON text with positions; raises ValueError with a one-line reason."""
     value = load_value(text)
     spans: dict[tuple, Span] = {}
     try:
-        _scan(text, _WS.match(text, 0).end(), (), spans)
+        _scan(text, _skip(text, 0), (), spans)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
     return JsonDocument(text, value, spans)
@@ -84,7 +90,7 @@ def _scan(text: str, i: int, path: tuple, spans: dict[tuple, Span], key_start: i
     start = i
     char = text[i]
     if char == "{":
-        i = _WS.match(text, i + 1).end()
+        i = _skip(text, i + 1)
         if text[i] == "}":
             end = i + 1
         else:
@@ -96,16 +102,16 @@ def _scan(text: str, i: int, path: tuple, spans: dict[tuple, Span], key_start: i
                     break
                 member_key_start = i
                 key, i = scanstring(text, i + 1)
-                i = _WS.match(text, i).end() + 1  # past ':'
-                i = _WS.match(text, i).end()
+                i = _skip(text, i) + 1  # past ':'
+                i = _skip(text, i)
                 i = _scan(text, i, path + (key,), spans, member_key_start)
-                i = _WS.match(text, i).end()
+                i = _skip(text, i)
                 if text[i] == "}":
                     end = i + 1
                     break
-                i = _WS.match(text, i + 1).end()  # past ','
+                i = _skip(text, i + 1)  # past ','
     elif char == "[":
-        i = _WS.match(text, i + 1).end()
+        i = _skip(text, i + 1)
         index = 0
         if text[i] == "]":
             end = i + 1
@@ -116,14 +122,15 @@ def _scan(text: str, i: int, path: tuple, spans: dict[tuple, Span], key_start: i
                     break
                 i = _scan(text, i, path + (index,), spans)
                 index += 1
-                i = _WS.match(text, i).end()
+                i = _skip(text, i)
                 if text[i] == "]":
                     end = i + 1
                     break
-                i = _WS.match(text, i + 1).end()
+                i = _skip(text, i + 1)
     elif char == '"':
         _, end = scanstring(text, i + 1)
     else:
-        end = _SCALAR.match(text, i).end()
+        scalar = _SCALAR.match(text, i)  # json.loads already accepted the text: a scalar is here
+        end = scalar.end() if scalar else i + 1
     spans[path] = Span(key_start, start, end)
     return end

@@ -175,7 +175,8 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
                         run.files.append(named.display)
                         break
         names_config = any(
-            fact.value.get("config_file") for _loaded, fact in _launches_of(entry, launches, launched, files)
+            isinstance(fact.value, dict) and fact.value.get("config_file")
+            for _loaded, fact in _launches_of(entry, launches, launched, files)
         )
         for folder in [] if names_config else chain:
             accelerate = [f.display for f in by_dir.get(folder, []) if f.result.kind == "accelerate-config"]
@@ -189,8 +190,8 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
                 if pins:
                     run.files.extend(pins)
                     break
-        for loaded, fact in _launches_of(entry, launches, launched, files):
-            _apply_launch(run, loaded, fact, load_path)
+        for launcher, fact in _launches_of(entry, launches, launched, files):
+            _apply_launch(run, launcher, fact, load_path)
         run.files = list(dict.fromkeys(run.files))
         used.update(run.files)
         runs.append(run)
@@ -219,6 +220,8 @@ def _launches(files: dict[str, LoadedFile]) -> dict[Path, list[tuple[LoadedFile,
         if loaded.result.kind != "launch":
             continue
         for fact in loaded.result.facts:
+            if not isinstance(fact.value, dict):
+                continue
             script = fact.value["script"]
             for base in (loaded.path.parent, Path.cwd()):
                 candidate = absolute(base / script)
@@ -243,6 +246,8 @@ def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path) ->
     if loaded is None:
         return
     launch = fact.value
+    if not isinstance(launch, dict):
+        return
     location = fact.location
     run.files.append(loaded.display)
     for key in ("config_file", "deepspeed_config_file", "script_deepspeed"):

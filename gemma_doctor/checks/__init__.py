@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from gemma_doctor.findings import Diagnostic
+from gemma_doctor.setup import Setup  # the engine has imported it already: no cost
 
-RuleFunction = Callable[["Setup"], Iterable[Diagnostic]]  # noqa: F821
+RuleFunction = Callable[["Setup"], Iterable[Diagnostic]]
 RULES: dict[str, RuleFunction] = {}
 
 

@@ -24,8 +24,7 @@ def cache_fix(setup: Setup, title_reason: str) -> Fix | None:
     elif setting.config_target is not None:
         path, key_path = setting.config_target
         edits.append(Edit(path, "json", key_path, False))
-    elif setup.first("model_variable") is not None:  # no config.json: switch it off in code, after loading
-        loaded = setup.first("model_variable")
+    elif (loaded := setup.first("model_variable")) is not None and loaded.edit:  # no config.json: switch it off in code
         level = ".text_config" if setup.multimodal else ""
         edits.append(
             Edit(
@@ -189,7 +188,7 @@ def eager_attention_gemma2(setup: Setup):
         return  # Unsloth applies Gemma 2's soft-cap in its own attention (audit, GD501)
     if value is None and setup.known("transformers", "gemma2_default_sdpa") is not True:
         return  # 4.45-4.47 default to eager, >= 5.21 too; an unknown version: nothing to claim
-    if value == "sdpa" and setup.known("transformers", "gemma2_sdpa_refused"):
+    if fact is not None and value == "sdpa" and setup.known("transformers", "gemma2_sdpa_refused"):
         message = (
             f"transformers {setup.exact_version('transformers')} refuses sdpa for Gemma 2 (it cannot soft-cap "
             "the attention logits): from_pretrained raises `ValueError: Gemma2ForCausalLM does not support an "
@@ -264,11 +263,8 @@ def token_type_ids_required(setup: Setup):
     model_class = setup.first("model_class")
     if model_class is not None and "CausalLM" in str(model_class.value) and "Auto" not in str(model_class.value):
         return
-    location = (
-        (model_class or setup.first("trainer_call") or setup.first("model_config")).location
-        if (model_class or setup.first("trainer_call") or setup.first("model_config"))
-        else Location(None)
-    )
+    anchor = model_class or setup.first("trainer_call") or setup.first("model_config")
+    location = anchor.location if anchor is not None else Location(None)
     yield Diagnostic(
         location,
         "transformers 5.0-5.5 Gemma3ForConditionalGeneration requires token_type_ids when training: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
+from gemma_doctor.facts import ConfigTree
 from gemma_doctor.findings import Diagnostic, Edit, Fix
 from gemma_doctor.setup import Setup
 
@@ -31,7 +32,7 @@ def _problems(tree) -> list[tuple[tuple, str]]:
         isinstance(config["architectures"], list) and all(isinstance(a, str) for a in config["architectures"])
     ):
         problems.append((("architectures",), "must be a list of class names"))
-    scopes = [((), config)]
+    scopes: list[tuple[tuple, dict]] = [((), config)]
     if model_type in ("gemma3", "paligemma", "gemma3n"):
         text = config.get("text_config")
         if text is None and model_type == "gemma3":
@@ -89,7 +90,7 @@ def invalid_model_config(setup: Setup):
         )
     for fact in setup.all("model_config"):
         tree = fact.value
-        if str(tree.value.get("model_type")) not in _GEMMA_TYPES:
+        if not isinstance(tree, ConfigTree) or str(tree.value.get("model_type")) not in _GEMMA_TYPES:
             continue
         for key_path, problem in _problems(tree):
             location = tree.locate(key_path)
@@ -110,6 +111,8 @@ def dtype_key_version(setup: Setup):
                 continue
             siblings = [f for f in setup.all(name) if f.raw_key == "torch_dtype"]
             if siblings:
+                continue
+            if not fact.edit:
                 continue
             fmt, key_path = fact.edit
             yield Diagnostic(

@@ -102,7 +102,7 @@ def _bf16_advice(setup: Setup) -> tuple[str, str]:
 def _switch_edits(setup: Setup, fact) -> list[Edit]:
     """Edits that turn an fp16 request into bf16 (or fp32 on a GPU without bf16)."""
     use_bf16 = setup.gpu is None or setup.gpu.supports_bf16
-    edits: list[Edit] = []
+    edits: list[Edit | None] = []
     name = fact.name
     if name in ("fp16", "fp16_full_eval"):
         edits.append(set_value(fact, False))

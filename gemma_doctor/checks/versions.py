@@ -135,7 +135,6 @@ def unsloth_zoo_mismatch(setup: Setup):
         return
     minimum = constraints["unsloth_zoo"]
     zoo = setup.version("unsloth_zoo")
-    unsloth = setup.version("unsloth")
     if zoo is None or zoo.version is None:
         return
     try:
@@ -146,7 +145,7 @@ def unsloth_zoo_mismatch(setup: Setup):
         yield Diagnostic(
             zoo.location,
             f"unsloth_zoo {zoo.version} ({_where(zoo)}) is older than the {minimum} that "
-            f"Unsloth {unsloth.version} needs ({constraints['evidence']}); the two are released together "
+            f"Unsloth {constraints['unsloth']} needs ({constraints['evidence']}); the two are released together "
             "and patch each other.",
             None,
             Fix(

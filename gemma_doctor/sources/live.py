@@ -94,7 +94,7 @@ def model_facts(model) -> list[Fact]:
             name = str(parameter.dtype).removeprefix("torch.")
             counts[name] = counts.get(name, 0) + parameter.numel()
     if counts:  # the dtype most weights are in: the one the precision matrix turns on
-        dtype = max(counts, key=counts.get)
+        dtype = max(counts, key=lambda name: counts[name])
         facts.append(_fact("load_dtype", dtype, "model parameters' dtype", raw_key="dtype"))
     # transformers 5 renamed the property (the old name warns); read whichever the class has.
     attribute = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gemma_doctor.facts import Fact, InputError, Location, SourceResult
+from gemma_doctor.facts import ConfigTree, Fact, InputError, Location, SourceResult
 
 ORIGIN = "model-config"
 _DTYPE_KEYS = ("torch_dtype", "dtype")
@@ -18,17 +18,6 @@ _DTYPE_KEYS = ("torch_dtype", "dtype")
 
 class LfsPointer(InputError):
     """A Git LFS pointer saved where the file should be: one error that says so, not a schema finding."""
-
-
-class ConfigTree:
-    """The whole config, for rules that validate its shape (GD401)."""
-
-    def __init__(self, doc) -> None:
-        self.value = doc.value
-        self._doc = doc
-
-    def locate(self, key_path: tuple) -> Location:
-        return self._doc.location(key_path)
 
 
 def looks_like(value: dict) -> bool:

@@ -96,7 +96,8 @@ class Analyzer:
 
     # --- locations ------------------------------------------------------------
     def location(self, node: ast.AST, key: str | None = None) -> Location:
-        return Location(self.display, node.lineno - self.line_offset, node.col_offset + 1, key, self.cell)
+        line, column = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)  # every node we locate has both
+        return Location(self.display, line - self.line_offset, column + 1, key, self.cell)
 
     def add(self, name: str, value, node: ast.AST, raw_key: str | None = None, edit=None) -> None:
         self.result.facts.append(Fact(name, value, self.location(node, raw_key), ORIGIN, raw_key, edit))
@@ -116,36 +117,35 @@ class Analyzer:
             self._statement(statement, scope)
 
     def _statement(self, statement: ast.stmt, scope: Scope) -> None:
-        kind = type(statement)
-        if kind is ast.Import:
+        if isinstance(statement, ast.Import):
             for alias in statement.names:
                 if alias.name.split(".")[0] == "unsloth":
                     self.add("unsloth_import", True, statement, "unsloth")
                 if alias.asname:
                     self.aliases[alias.asname] = alias.name.split(".")[-1]
             return
-        if kind is ast.ImportFrom:
+        if isinstance(statement, ast.ImportFrom):
             if (statement.module or "").split(".")[0] == "unsloth":
                 self.add("unsloth_import", True, statement, "unsloth")
             for alias in statement.names:
                 if alias.asname:
                     self.aliases[alias.asname] = alias.name
             return
-        if kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             inner = Scope(scope)
             arguments = statement.args
             positional = arguments.posonlyargs + arguments.args
             for parameter, default in zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults):
                 inner.bind(parameter.arg, self.value(default, scope))
-            for parameter, default in zip(arguments.kwonlyargs, arguments.kw_defaults):
-                if default is not None:
-                    inner.bind(parameter.arg, self.value(default, scope))
+            for parameter, keyword_default in zip(arguments.kwonlyargs, arguments.kw_defaults):
+                if keyword_default is not None:
+                    inner.bind(parameter.arg, self.value(keyword_default, scope))
             self._block(statement.body, inner)
             return
-        if kind is ast.ClassDef:
+        if isinstance(statement, ast.ClassDef):
             self._block(statement.body, Scope(scope))
             return
-        if kind is ast.If:
+        if isinstance(statement, ast.If):
             self._calls(statement.test, scope)
             test = self.value(statement.test, scope)
             if (
@@ -159,10 +159,10 @@ class Analyzer:
             return
         # Calls first (their facts), then the bindings the statement makes.
         self._calls(statement, scope)
-        if kind is ast.Assign:
+        if isinstance(statement, ast.Assign):
             for target in statement.targets:
                 self._bind(target, statement.value, statement, scope)
-        elif kind is ast.AnnAssign and statement.value is not None:
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
             self._bind(statement.target, statement.value, statement, scope)
         for field in ("body", "orelse", "finalbody"):
             block = getattr(statement, field, None)
@@ -320,7 +320,12 @@ class Analyzer:
     def _argument(self, parser: ArgumentParser, call: ast.Call, scope: Scope) -> None:
         flags = [arg.value for arg in call.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
         dest = next(
-            (k.value.value for k in call.keywords if k.arg == "dest" and isinstance(k.value, ast.Constant)), None
+            (
+                str(k.value.value)
+                for k in call.keywords
+                if k.arg == "dest" and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)
+            ),
+            None,
         )
         if dest is None and flags:
             long_flags = [flag for flag in flags if flag.startswith("--")] or flags
@@ -430,7 +435,7 @@ def _attribute_chain(node: ast.AST) -> list[str] | None:
 
 
 def statement_ranges(tree: ast.Module, offset: int = 0) -> dict[int, int]:
-    ranges = {}
+    ranges: dict[int, int] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt) and node.end_lineno is not None:
             start = node.lineno - offset

@@ -159,41 +159,38 @@ class Evaluator:
         return None
 
     def value(self, node: ast.AST, scope: Scope) -> object:
-        kind = type(node)
-        if kind is ast.Constant:
+        if isinstance(node, ast.Constant):
             return node.value
-        if kind is ast.Name:
+        if isinstance(node, ast.Name):
             bound = scope.lookup(node.id)
             if bound is not _MISSING:
                 return bound
             return Unknown(node.id)
-        if kind is ast.Attribute:
+        if isinstance(node, ast.Attribute):
             return self._attribute(node, scope)
-        if kind is ast.Call:
+        if isinstance(node, ast.Call):
             return self._call(node, scope)
-        if kind is ast.UnaryOp and isinstance(node.op, ast.Not):
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return combine(text_of(node), lambda a: not a, self.value(node.operand, scope))
-        if kind is ast.UnaryOp and isinstance(node.op, ast.USub):
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return combine(text_of(node), operator.neg, self.value(node.operand, scope))
-        if kind is ast.BoolOp:
+        if isinstance(node, ast.BoolOp):
             return self._boolean(node, scope)
-        if kind is ast.Compare:
+        if isinstance(node, ast.Compare):
             return self._compare(node, scope)
-        if kind is ast.IfExp:
+        if isinstance(node, ast.IfExp):
             test = self.value(node.test, scope)
             body, orelse = self.value(node.body, scope), self.value(node.orelse, scope)
             return combine(text_of(node), lambda t, b, o: b if t else o, test, body, orelse)
-        if kind is ast.Subscript:
+        if isinstance(node, ast.Subscript):
             return self._subscript(node, scope)
-        if kind in (ast.List, ast.Tuple):
+        if isinstance(node, (ast.List, ast.Tuple)):
             items = [self.value(item, scope) for item in node.elts]
             if any(isinstance(item, (Unknown, MachineValue)) for item in items):
                 return Unknown(text_of(node))
-            return items if kind is ast.List else tuple(items)
-        if kind is ast.Dict:
+            return items if isinstance(node, ast.List) else tuple(items)
+        if isinstance(node, ast.Dict):
             return self.dict_literal(node, scope)
-        if kind is ast.JoinedStr:
-            return Unknown(text_of(node))
         return Unknown(text_of(node))
 
     def _attribute(self, node: ast.Attribute, scope: Scope) -> object:

@@ -164,7 +164,7 @@ def _toml(path: Path) -> tuple[str, dict]:
         raise InputError(f"invalid TOML: {exc}") from None
 
 
-_TOML_TYPES = {dict: "a table", list: "an array", str: "a string"}
+_TOML_TYPES: dict[type, str] = {dict: "a table", list: "an array", str: "a string"}
 
 
 def _typed(container: object, key: str, expected: type, where: str, problems: list[str]):
@@ -192,7 +192,9 @@ def load_pyproject(path: Path, display: str) -> SourceResult:
     for group in groups:
         requirements.extend(_typed(groups, group, list, "dependency-groups.", problems))
     for requirement in requirements:
-        parsed = parse_requirement(requirement) if isinstance(requirement, str) else None
+        if not isinstance(requirement, str):
+            continue
+        parsed = parse_requirement(requirement)
         if parsed and parsed[0] in _TRACKED_SET:
             where = _line_of(text, re.compile(re.escape(requirement)))
             line, column = where or (None, None)

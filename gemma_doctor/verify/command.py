@@ -28,6 +28,8 @@ def installed_setup(path: Path, options):
     project = Project(walk(path) if path.is_dir() else [path])
     load_project(project, options, Report())
     setup = project.setup
+    if setup is None:
+        raise UsageError(f"{path}: nothing gemma-doctor reads here")
     setup.versions = [v for v in setup.versions if v.origin == "installed"]
     return setup
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from gemma_doctor.facts import ConfigTree
 from gemma_doctor.setup import Setup, dtype_name, is_true
 
 MODEL_CLASSES = {
@@ -55,7 +56,8 @@ def make_plan(setup: Setup) -> VerifyPlan:
             f"verify has no tiny model for the {family} family yet (supported: gemma3, gemma3_text, gemma2)"
         )
     config_fact = setup.first("model_config")
-    config = dict(config_fact.value.value) if config_fact else {"model_type": family}
+    tree = config_fact.value if config_fact else None
+    config: dict = dict(tree.value) if isinstance(tree, ConfigTree) else {"model_type": family}
     precision = setup.precision
     mode = precision.mode if precision.mode in ("fp16", "bf16", "no") else "bf16"
     why = precision.why if precision.mode else "the project sets no precision: verify's default is bf16"
@@ -88,7 +90,7 @@ def make_plan(setup: Setup) -> VerifyPlan:
         precision=mode,
         precision_source=why,
         accelerate_env=accelerate_env,
-        use_cache=cache.value,
+        use_cache=cache.value is not False,  # unknown: the library default, on
         use_cache_level="text_config" if setup.multimodal else "root",
         top_level_use_cache=is_true(top.value) if (top is not None and setup.multimodal) else None,
         gradient_checkpointing=checkpointing,

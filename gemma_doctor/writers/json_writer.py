@@ -85,7 +85,7 @@ def _insert(text: str, doc, path: tuple, value) -> str:
 def _line_indent(text: str, offset: int) -> str:
     line_start = text.rfind("\n", 0, offset) + 1
     match = re.match(r"[ \t]*", text[line_start:])
-    return match.group(0)
+    return match.group(0) if match else ""
 
 
 def _indent_unit(text: str) -> str:

@@ -27,7 +27,7 @@ def apply(text: str, edits: list) -> str:
 
 
 def _edit_cell(text: str, cell_number: int, edits: list) -> str:
-    old = cell_source(parse_json(text).value["cells"][cell_number - 1])
+    old = cell_source(_cells(parse_json(text).value)[cell_number - 1])
     if "\r" in old.replace("\r\n", ""):
         # Python reads a lone carriage return as a line break; the cell's line numbers would not
         # be the writer's. Refuse rather than guess.
@@ -79,7 +79,8 @@ def _changed_items(items: list[str], old: str, new: str) -> tuple[int, int, str]
     for item in items:
         starts.append(offset)
         offset += len(item)
-    first = last = None
+    first: int | None = None
+    last = len(items) - 1
     for index, (start, item) in enumerate(zip(starts, items)):
         end = start + len(item)
         touches = (
@@ -99,7 +100,7 @@ def replace_cell_source(text: str, cell_number: int, new: str) -> str:
     """The notebook text with one cell's source replaced, changing only the items that differ."""
     doc = parse_json(text)
     index = cell_number - 1
-    cells = doc.value["cells"]
+    cells = _cells(doc.value)
     cell = cells[index]
     source = cell["source"]
     old = cell_source(cell)
@@ -131,7 +132,7 @@ def replace_cell_source(text: str, cell_number: int, new: str) -> str:
         else:
             spans = [doc.spans[path + (number,)] for number in range(len(source))]
             result = text[: span.value_start] + dump_list(text, span, spans, items, dump) + text[span.value_end :]
-    _verify(doc.value, result, index, new)
+    _verify(_notebook(doc.value), result, index, new)
     return result
 
 
@@ -152,9 +153,19 @@ def dump_list(text: str, span, item_spans: list, items: list[str], dump) -> str:
     return "[" + opening + separator.join(dump(item) for item in items) + closing + "]"
 
 
+def _notebook(value: object) -> dict:
+    if not isinstance(value, dict) or not isinstance(value.get("cells"), list):
+        raise WriteError("not a notebook")
+    return value
+
+
+def _cells(value: object) -> list:
+    return _notebook(value)["cells"]
+
+
 def _verify(before: dict, result: str, index: int, new: str) -> None:
     """Re-read the notebook: the cell says ``new``, and nothing else in it changed."""
-    after = parse_json(result).value
+    after = _notebook(parse_json(result).value)
     if cell_source(after["cells"][index]) != new:
         raise WriteError("the cell does not read back as intended; not changed")
     expected = dict(before)

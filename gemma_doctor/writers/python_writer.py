@@ -22,7 +22,9 @@ class _Lines:
             if char == "\n":
                 self.starts.append(index + 1)
 
-    def offset(self, line: int, column: int) -> int:
+    def offset(self, line: int | None, column: int | None) -> int:
+        """The text offset of an ast (line, UTF-8 column); every node we splice has both."""
+        line, column = line or 1, column or 0
         # ast columns are UTF-8 byte offsets; convert within the line.
         start = self.starts[line - 1]
         end = self.starts[line] if line < len(self.starts) else len(self.text)
@@ -134,7 +136,7 @@ def _insert_keyword(text: str, source: str, lines: _Lines, call: ast.Call, name:
     if not arguments:
         close = lines.offset(call.end_lineno, call.end_col_offset) - 1
         return text[:close] + new + text[close:]
-    last = max(arguments, key=lambda n: (n.end_lineno, n.end_col_offset))
+    last = max(arguments, key=lambda n: (n.end_lineno or 0, n.end_col_offset or 0))
     last_end = lines.offset(last.end_lineno, last.end_col_offset)
     first = min(arguments, key=lambda n: (n.lineno, n.col_offset))
     if first.lineno == call.lineno and last.end_lineno == call.end_lineno:

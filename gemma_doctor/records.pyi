@@ -1,0 +1,13 @@
+# Type stub for records.py: @record behaves like @dataclass, so tell type checkers (PEP 681).
+from collections.abc import Callable
+from typing import Any, TypeVar, dataclass_transform, overload
+
+_T = TypeVar("_T")
+
+def field(*, default: Any = ..., default_factory: Callable[[], Any] = ..., compare: bool = ...) -> Any: ...
+@overload
+@dataclass_transform(field_specifiers=(field,))
+def record(cls: type[_T], /) -> type[_T]: ...
+@overload
+def record(*, frozen: bool = ..., slots: bool = ...) -> Callable[[type[_T]], type[_T]]: ...
+def replace(obj: _T, **changes: Any) -> _T: ...
