@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from gemma_doctor.filekinds import COMMENTABLE
 from gemma_doctor.fingerprints import assign
 
 BASELINE_VERSION = 1
@@ -47,7 +48,7 @@ def add_ignore_comments(report, reason: str | None) -> int:
     by_file: dict[str, dict[tuple, set[str]]] = defaultdict(lambda: defaultdict(set))
     for finding in report.findings:
         loc = finding.location
-        if loc.path and loc.line and loc.path.endswith((".yaml", ".yml", ".py", ".ipynb")):
+        if loc.path and loc.line and loc.path.endswith(COMMENTABLE):
             by_file[loc.path][(loc.cell, loc.line)].add(finding.rule)
     written = 0
     for path_text, lines in by_file.items():

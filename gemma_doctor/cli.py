@@ -13,6 +13,8 @@ import sys
 
 from gemma_doctor import __version__
 from gemma_doctor.errors import UsageError
+from gemma_doctor.findings import SEVERITIES
+from gemma_doctor.reporters import FORMATS
 
 EXIT_USAGE = 2
 __all__ = ["UsageError", "build_parser", "main"]
@@ -48,9 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "paths", nargs="*", default=[], metavar="PATH", help="files, directories or Hugging Face model ids (default: .)"
     )
-    check.add_argument("--format", choices=("text", "json", "sarif", "github", "junit"))
+    check.add_argument("--format", choices=FORMATS, help="report format (default: text; github inside GitHub Actions)")
     check.add_argument("--output-file", "-o", metavar="FILE", help="write the report here instead of stdout")
-    check.add_argument("--fail-on", choices=("error", "warning", "info"))
+    check.add_argument(
+        "--fail-on", choices=SEVERITIES[::-1], help="the lowest severity that fails the run (default: error)"
+    )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings fail the run")
     check.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit")
     check.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE (written if missing)")

@@ -14,9 +14,10 @@ import re
 from pathlib import Path
 
 from gemma_doctor.errors import UsageError
+from gemma_doctor.filekinds import FILE_SUFFIXES as _FILE_SUFFIXES
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
-_FILE_SUFFIXES = (".json", ".yaml", ".yml", ".py", ".ipynb", ".txt", ".toml", ".lock", ".cfg")
+
 ONLINE_FILES = ("config.json", "generation_config.json")
 
 

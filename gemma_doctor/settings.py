@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gemma_doctor.engine import Options
 from gemma_doctor.errors import UsageError
+from gemma_doctor.findings import SEVERITIES
 from gemma_doctor.knowledge import catalogue, find_gpu, gpu_from_capability, gpu_names
 from gemma_doctor.records import field, record
 
@@ -148,7 +149,7 @@ def resolve(args, paths: list[Path]) -> Settings:
             raise UsageError(f'{where}: severity must be a table of RULE = "error|warning|info"')
         for rule_id, level in table["severity"].items():
             _rule_ids([rule_id], f"{where}: severity")
-            if level not in ("error", "warning", "info"):
+            if level not in SEVERITIES:
                 raise UsageError(f"{where}: severity.{rule_id} must be error, warning or info, not {level!r}")
             options.severity[rule_id.upper()] = level
         origins["severity"] = where
@@ -175,7 +176,7 @@ def resolve(args, paths: list[Path]) -> Settings:
         options.env = table["env"]
         origins["env"] = where
     if "fail-on" in table:
-        if table["fail-on"] not in ("error", "warning", "info"):
+        if table["fail-on"] not in SEVERITIES:
             raise UsageError(f"{where}: fail-on must be error, warning or info")
         settings.fail_on = table["fail-on"]
         origins["fail-on"] = where

@@ -5,6 +5,7 @@ from __future__ import annotations
 from gemma_doctor import frameworks
 from gemma_doctor.checks import rule
 from gemma_doctor.facts import MachineValue, Unknown
+from gemma_doctor.filekinds import YAML
 from gemma_doctor.findings import Diagnostic, Edit, Fix, set_value, sibling_edit
 from gemma_doctor.setup import Setup, dtype_name, is_true
 
@@ -368,7 +369,7 @@ def bf16_unsupported_gpu(setup: Setup):
             edits = tuple(
                 e
                 for e in [Edit(fact.location.path, "yaml", ("bf16",), False)]
-                if fact.location.path and fact.location.path.endswith((".yaml", ".yml"))
+                if fact.location.path and fact.location.path.endswith(YAML)
             )
             yield Diagnostic(fact.location, message, None, Fix("Set bf16 to false explicitly", "unsafe", edits))
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gemma_doctor.findings import SEVERITIES
 from gemma_doctor.reporters import printable
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
@@ -33,7 +34,7 @@ def render(report, color: bool = False) -> str:
     for problem in report.errors:
         lines.append(f"{printable(problem.path or '<input>')}: error: {printable(problem.message)}")
     counts = report.counts()
-    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in ("error", "warning", "info") if counts[s]]
+    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in reversed(SEVERITIES) if counts[s]]
     summary = ", ".join(parts) if parts else "no problems"
     fixable = sum(1 for f in report.findings if f.fix and f.fix.safety == "safe" and f.fix.edits)
     files = f"{report.files} file{'s' if report.files != 1 else ''}"

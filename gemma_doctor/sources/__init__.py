@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from gemma_doctor.facts import InputError, SourceResult
+from gemma_doctor.filekinds import BY_NAME, BY_SUFFIX, is_requirements
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
@@ -72,46 +73,22 @@ def _os_reason(exc: OSError) -> str:
 
 
 def is_candidate(path: Path) -> bool:
-    """Cheap test on the name alone: could this file hold anything we read?"""
+    """Cheap test on the name alone: could this file hold anything we read? (filekinds.py)"""
     name = path.name
     if name in _IGNORED_NAMES:
         return False
-    suffix = path.suffix.lower()
-    if suffix in (".json", ".yaml", ".yml", ".py", ".ipynb", ".sh"):
-        return True
-    if name in ("pyproject.toml", "uv.lock", "poetry.lock"):
-        return True
-    return (suffix == ".txt" and "requirements" in name.lower()) or name in ("constraints.txt",)
+    return path.suffix.lower() in BY_SUFFIX or name in BY_NAME or is_requirements(name)
 
 
 def load_file(path: Path, display: str) -> SourceResult:
-    """Recognise ``path`` and read it. Raises InputError for unreadable input."""
+    """Recognise ``path`` and read it with its source (filekinds.py). Raises InputError for unreadable input."""
+    import importlib
+
     name = path.name
     suffix = path.suffix.lower()
-    if suffix == ".py":
-        from gemma_doctor.sources import python_code
-
-        return python_code.load(path, display)
-    if suffix == ".ipynb":
-        from gemma_doctor.sources import notebook
-
-        return notebook.load(path, display)
-    if suffix == ".sh":
-        from gemma_doctor.sources import launch
-
-        return launch.load(path, display)
-    if suffix == ".txt":
-        from gemma_doctor.sources import versions
-
-        return versions.load_requirements(path, display)
-    if name == "pyproject.toml":
-        from gemma_doctor.sources import versions
-
-        return versions.load_pyproject(path, display)
-    if name in ("uv.lock", "poetry.lock"):
-        from gemma_doctor.sources import versions
-
-        return versions.load_lock(path, display)
+    if name in BY_NAME or is_requirements(name):
+        module, loader = BY_NAME.get(name, ("versions", "load_requirements"))
+        return getattr(importlib.import_module(f"gemma_doctor.sources.{module}"), loader)(path, display)
     if suffix == ".json" and name not in ("config.json", "generation_config.json"):
         # Datasets are often big JSON files; only config-like names are worth reading whole.
         try:
@@ -120,9 +97,7 @@ def load_file(path: Path, display: str) -> SourceResult:
             raise InputError(_os_reason(exc)) from None
         if size > MAX_CONFIG_BYTES and not any(part in name.lower() for part in _CONFIGISH):
             return SourceResult()
-    from gemma_doctor.sources import structured
-
-    return structured.load(path, display)
+    return importlib.import_module(f"gemma_doctor.sources.{BY_SUFFIX[suffix]}").load(path, display)
 
 
 def display_path(path: Path, cwd: Path) -> str:
