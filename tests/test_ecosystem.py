@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
 from conftest import EXAMPLES, FIXTURES, ROOT, run_cli, run_console
 
 BROKEN = EXAMPLES / "gemma3-broken"
@@ -162,10 +163,17 @@ def test_rule_docs_are_generated_and_current(tmp_path):
     assert len(pages) == len(list((ROOT / "rules").glob("GD*.yaml"))) + 1
 
 
-def test_online_fetch_fails_clearly_when_offline(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    result = run_cli("check", "google/gemma-3-4b-it", "--online", cwd=tmp_path)
+def test_online_fetch_fails_clearly_when_offline(tmp_path):
+    """In a fresh process: huggingface_hub reads HF_HUB_OFFLINE when it is first imported, so an
+    in-process run after another test imported it would really try the network."""
+    pytest.importorskip("huggingface_hub")
+    result = run_console(
+        "check",
+        "google/gemma-3-4b-it",
+        "--online",
+        cwd=tmp_path,
+        env={"HF_HUB_CACHE": str(tmp_path / "empty-cache"), "HF_HUB_OFFLINE": "1"},
+    )
     assert result.code == 2 and "google/gemma-3-4b-it: could not fetch config.json" in result.err
     assert "Traceback" not in result.err
 
