@@ -3,6 +3,7 @@ expected.txt for that rule; each pass-* directory produces none of that rule."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -15,7 +16,7 @@ CASES = sorted(p for p in FIXTURES.glob("GD*/*") if p.is_dir() and not p.name.en
 def rule_findings(directory, rule_id, tmp_path):
     # The fixture without its expectation (expected.txt): exactly what a user would have.
     project = tmp_path / directory.name
-    shutil.copytree(directory, project, ignore=shutil.ignore_patterns("expected.txt"))
+    shutil.copytree(directory, project, ignore=shutil.ignore_patterns("expected.txt", "messages.txt"))
     result = run_cli("check", ".", "--format", "json", "--env", "none", "--exit-zero", cwd=project)
     assert result.code == 0, result.err
     report = result.json()
@@ -34,6 +35,16 @@ def test_fixture(directory, tmp_path):
     if directory.name.startswith("fail"):
         expected = set((directory / "expected.txt").read_text().split("\n")) - {""}
         assert found == expected, report
+        # The messages themselves, pinned: GEMMA_DOCTOR_UPDATE_SNAPSHOTS=1 rewrites messages.txt.
+        messages = "".join(
+            sorted(f"{f['line']}:{f['column']} {f['rule']} [{f['severity']}] {f['message']}\n"
+                   for f in report["findings"] if f["rule"] == rule_id)
+        )
+        snapshot = directory / "messages.txt"
+        if os.environ.get("GEMMA_DOCTOR_UPDATE_SNAPSHOTS") == "1":
+            snapshot.write_text(messages)
+        assert snapshot.is_file(), f"{snapshot} is missing: run with GEMMA_DOCTOR_UPDATE_SNAPSHOTS=1"
+        assert messages == snapshot.read_text()
     else:
         assert found == set(), report
         assert report["errors"] == []
