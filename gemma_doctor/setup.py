@@ -15,7 +15,7 @@ from gemma_doctor import frameworks
 from gemma_doctor.facts import Fact, Location, MachineValue, Unknown, VersionFact
 from gemma_doctor.knowledge import Gpu, version_fact
 from gemma_doctor.modelids import family_of_model_id, family_of_model_type
-from gemma_doctor.pep440 import in_range, satisfies
+from gemma_doctor.pep440 import satisfies
 from gemma_doctor.records import field, record, replace
 
 GEMMA3_FAMILY = ("gemma3", "gemma3_text", "gemma3n")
@@ -280,15 +280,6 @@ class Setup:
     def exact_version(self, package: str) -> str | None:
         fact = self.version(package)
         return fact.version if fact else None
-
-    def version_in(self, package: str, low: str | None = None, high: str | None = None) -> bool | None:
-        version = self.exact_version(package)
-        if version is None:
-            return None
-        try:
-            return in_range(version, low, high)
-        except ValueError:
-            return None
 
     def known(self, package: str, name: str) -> bool | None:
         """Is the version fact ``name`` (rules/data/versions.json) true of this run's ``package``?"""
