@@ -45,7 +45,11 @@ def seeds() -> list[Path]:
 
 
 def files_of(project: Path) -> list[Path]:
-    return sorted(p for p in project.rglob("*") if p.is_file() and ".git" not in p.parts and p.name != "expected.txt")
+    return sorted(
+        p
+        for p in project.rglob("*")
+        if p.is_file() and ".git" not in p.parts and p.name not in ("expected.txt", "messages.txt")
+    )
 
 
 # --- mutations ---------------------------------------------------------------------------------
@@ -103,7 +107,7 @@ def mutate(text: str, rng: random.Random) -> str:
 
 
 def mutated_project(seed: Path, target: Path, rng: random.Random) -> Path:
-    shutil.copytree(seed, target, ignore=shutil.ignore_patterns("expected.txt"))
+    shutil.copytree(seed, target, ignore=shutil.ignore_patterns("expected.txt", "messages.txt"))
     candidates = files_of(target)
     for path in rng.sample(candidates, k=min(len(candidates), rng.randrange(1, 3))):
         try:
@@ -117,7 +121,7 @@ def mutated_project(seed: Path, target: Path, rng: random.Random) -> Path:
 
 def transformed_project(seed: Path, target: Path, transform: str) -> Path:
     """A copy of ``seed`` with every file in CRLF line endings ("crlf") or with a BOM ("bom")."""
-    shutil.copytree(seed, target, ignore=shutil.ignore_patterns("expected.txt"))
+    shutil.copytree(seed, target, ignore=shutil.ignore_patterns("expected.txt", "messages.txt"))
     for path in files_of(target):
         data = path.read_bytes()
         if transform == "crlf" and b"\r" not in data:
@@ -239,7 +243,7 @@ def kill_case(seed: Path, work: Path, rng: random.Random, fixed_reference: dict[
     """SIGKILL ``fix --write`` at a random moment; every file must be original or fixed."""
     project = work / "kill"
     shutil.rmtree(project, ignore_errors=True)
-    shutil.copytree(seed, project, ignore=shutil.ignore_patterns("expected.txt"))
+    shutil.copytree(seed, project, ignore=shutil.ignore_patterns("expected.txt", "messages.txt"))
     original = {str(p.relative_to(project)): p.read_bytes() for p in files_of(project)}
     exe = Path(sys.executable).parent / "gemma-doctor"
     process = subprocess.Popen(
@@ -271,7 +275,7 @@ def kill_case(seed: Path, work: Path, rng: random.Random, fixed_reference: dict[
 def reference_fix(seed: Path, work: Path) -> dict[str, bytes]:
     project = work / "reference"
     shutil.rmtree(project, ignore_errors=True)
-    shutil.copytree(seed, project, ignore=shutil.ignore_patterns("expected.txt"))
+    shutil.copytree(seed, project, ignore=shutil.ignore_patterns("expected.txt", "messages.txt"))
     run(["fix", ".", "--write", "--env", "none", "--unsafe-fixes", "--gpu", "A100"], project)
     return {str(p.relative_to(project)): p.read_bytes() for p in files_of(project)}
 

@@ -114,7 +114,9 @@ def test_unsloth_pattern_on_t4_is_a_warning_without_a_fix(tmp_path):
 
 def test_notebook_locations_and_pins_beat_installed(tmp_path):
     shutil.copytree(
-        FIXTURES / "GD202/fail-unsloth-colab-notebook", tmp_path / "nb", ignore=shutil.ignore_patterns("expected.txt")
+        FIXTURES / "GD202/fail-unsloth-colab-notebook",
+        tmp_path / "nb",
+        ignore=shutil.ignore_patterns("expected.txt", "messages.txt"),
     )
     freeze = tmp_path / "freeze.txt"
     freeze.write_text("transformers==4.57.1\n")  # installed is fine, but the notebook installs 4.50.0
@@ -202,7 +204,9 @@ def test_syntax_error_cell_is_one_error_and_other_cells_still_count(tmp_path):
 
 def test_python_fix_inserts_keyword_in_the_calls_own_style(tmp_path):
     shutil.copytree(
-        FIXTURES / "GD101/fail-trl-sft-script", tmp_path / "p", ignore=shutil.ignore_patterns("expected.txt")
+        FIXTURES / "GD101/fail-trl-sft-script",
+        tmp_path / "p",
+        ignore=shutil.ignore_patterns("expected.txt", "messages.txt"),
     )
     run_cli("fix", ".", "--write", "--unsafe-fixes", "--env", "none", "--gpu", "A100", cwd=tmp_path / "p")
     text = (tmp_path / "p" / "sft.py").read_text()

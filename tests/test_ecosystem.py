@@ -192,7 +192,9 @@ def test_notebook_findings_name_the_cell_in_ci_formats():
 def test_add_ignore_in_a_notebook_keeps_outputs(tmp_path):
     project = tmp_path / "nb"
     shutil.copytree(
-        FIXTURES / "GD202/fail-unsloth-colab-notebook", project, ignore=shutil.ignore_patterns("expected.txt")
+        FIXTURES / "GD202/fail-unsloth-colab-notebook",
+        project,
+        ignore=shutil.ignore_patterns("expected.txt", "messages.txt"),
     )
     path = project / "Gemma3_(4B).ipynb"
     before = json.loads(path.read_text())

@@ -17,7 +17,7 @@ FIXABLE = sorted(p for p in FIXTURES.glob("GD*/fail-*") if p.with_name(p.name + 
 
 def _copy(source: Path, tmp_path: Path) -> Path:
     target = tmp_path / source.name
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("expected.txt"))
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("expected.txt", "messages.txt"))
     return target
 
 

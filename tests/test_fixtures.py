@@ -37,8 +37,11 @@ def test_fixture(directory, tmp_path):
         assert found == expected, report
         # The messages themselves, pinned: GEMMA_DOCTOR_UPDATE_SNAPSHOTS=1 rewrites messages.txt.
         messages = "".join(
-            sorted(f"{f['line']}:{f['column']} {f['rule']} [{f['severity']}] {f['message']}\n"
-                   for f in report["findings"] if f["rule"] == rule_id)
+            sorted(
+                f"{f['line']}:{f['column']} {f['rule']} [{f['severity']}] {f['message']}\n"
+                for f in report["findings"]
+                if f["rule"] == rule_id
+            )
         )
         snapshot = directory / "messages.txt"
         if os.environ.get("GEMMA_DOCTOR_UPDATE_SNAPSHOTS") == "1":
