@@ -239,3 +239,33 @@ def test_launch_line_of_an_argument_parser_recipe_is_its_own_run(tmp_path):
     report = check(tmp_path, {"sft.py": recipe, "train.sh": launch})
     gd101 = rules(report)["GD101"][0]
     assert gd101["run"].endswith("/train.sh:1") and gd101["path"].endswith("/train.sh") and gd101["line"] == 1
+
+
+DDP_LORA_SCRIPT = (
+    "import torch\nfrom peft import LoraConfig, get_peft_model\n"
+    "from transformers import AutoModelForCausalLM, Trainer, TrainingArguments\n"
+    'model = AutoModelForCausalLM.from_pretrained("google/gemma-3-1b-it", torch_dtype=torch.bfloat16)\n'
+    "model = get_peft_model(model, LoraConfig(r=16))\n"
+    'args = TrainingArguments(output_dir="out", bf16=True, {checkpointing})\n'
+    "trainer = Trainer(model=model, args=args, train_dataset=dataset)\ntrainer.train()\n"
+)
+DDP_ACCELERATE = "distributed_type: MULTI_GPU\nmixed_precision: bf16\nnum_machines: 1\nnum_processes: 4\n"
+
+
+@pytest.mark.parametrize(
+    "checkpointing, reentrant",
+    [
+        ('activation_checkpointing=True, activation_checkpointing_kwargs={"use_reentrant": True}', True),
+        ('activation_checkpointing=True, activation_checkpointing_kwargs={"use_reentrant": False}', False),
+        ("activation_checkpointing=True", False),  # 5.x defaults use_reentrant to False
+        ('activation_checkpointing=False, activation_checkpointing_kwargs={"use_reentrant": True}', False),
+    ],
+)
+def test_transformers_5_activation_checkpointing_name_is_read(tmp_path, checkpointing, reentrant):
+    # transformers 5.24 renamed gradient_checkpointing(_kwargs) to activation_checkpointing(_kwargs).
+    files = {
+        "train.py": DDP_LORA_SCRIPT.format(checkpointing=checkpointing),
+        "accelerate.yaml": DDP_ACCELERATE,
+        "requirements.txt": "transformers==5.24.0\npeft==0.18.0\n",
+    }
+    assert ("GD701" in rules(check(tmp_path, files))) is reentrant

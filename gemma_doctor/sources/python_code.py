@@ -27,7 +27,7 @@ from gemma_doctor.sources.python_eval import (
     text_of,
 )
 from gemma_doctor.sources.python_recovery import parse_recovering
-from gemma_doctor.sources.training_args import _COMMON
+from gemma_doctor.sources.training_args import _COMMON, CHECKPOINTING_KWARGS
 
 ORIGIN = "python"
 ARGUMENT_CLASSES = {
@@ -355,7 +355,7 @@ class Analyzer:
                 if keyword == "model_init_kwargs" and isinstance(value, DictValue):
                     self._model_kwargs(value)
                 elif (
-                    keyword == "gradient_checkpointing_kwargs"
+                    keyword in CHECKPOINTING_KWARGS
                     and isinstance(value, DictValue)
                     and "use_reentrant" in value.entries
                 ):
@@ -459,6 +459,7 @@ _RELEVANT = (
     "Trainer",
     "use_cache",
     "gradient_checkpointing",
+    "activation_checkpointing",
     "unsloth",
     "prepare_model_for_kbit_training",
     "padding_side",

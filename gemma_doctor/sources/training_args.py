@@ -23,6 +23,8 @@ _COMMON = {
     "do_eval": "do_eval",
     "load_best_model_at_end": "load_best_model_at_end",
     "gradient_checkpointing": "gradient_checkpointing",
+    # The new name in transformers 5.24 (read in its training_args.py); the old one stays a mirrored alias.
+    "activation_checkpointing": "gradient_checkpointing",
     "use_cache": "use_cache",
     "attn_implementation": "attn_implementation",
     "torch_dtype": "load_dtype",
@@ -37,6 +39,7 @@ _COMMON = {
     "no_cuda": "use_cpu",
     "tf32": "tf32",
 }
+CHECKPOINTING_KWARGS = ("gradient_checkpointing_kwargs", "activation_checkpointing_kwargs")
 _AXOLOTL = {
     "val_set_size": "eval_split",
     "adapter": "peft",
@@ -144,9 +147,10 @@ def facts_from(doc) -> SourceResult:
             continue
         if raw_value is not None:
             facts.append(doc.fact(name, (raw_key,), ORIGIN))
-    checkpointing_kwargs = value.get("gradient_checkpointing_kwargs")
-    if isinstance(checkpointing_kwargs, dict) and "use_reentrant" in checkpointing_kwargs:
-        facts.append(doc.fact("use_reentrant", ("gradient_checkpointing_kwargs", "use_reentrant"), ORIGIN))
+    for kwargs_key in CHECKPOINTING_KWARGS:
+        checkpointing_kwargs = value.get(kwargs_key)
+        if isinstance(checkpointing_kwargs, dict) and "use_reentrant" in checkpointing_kwargs:
+            facts.append(doc.fact("use_reentrant", (kwargs_key, "use_reentrant"), ORIGIN))
     if isinstance(value.get("use_peft"), bool) and value["use_peft"]:  # TRL CLI recipes
         facts.append(doc.fact("peft", ("use_peft",), ORIGIN))
     model_kwargs = value.get("model_init_kwargs")
