@@ -16,19 +16,9 @@ def main() -> None:
     import transformers
 
     from gemma_doctor.preflight import GemmaDoctorCallback
+    from gemma_doctor.verify.tiny_model import text_model
 
-    config = transformers.Gemma3TextConfig(
-        vocab_size=256,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=32,
-        sliding_window=8,
-        layer_types=["sliding_attention", "full_attention"],
-    )
-    model = transformers.Gemma3ForCausalLM(config)
+    model = text_model(torch, transformers, torch.float32)
     rows = [{"input_ids": (ids := torch.randint(3, 250, (16,))), "labels": ids.clone()} for _ in range(4)]
     with tempfile.TemporaryDirectory() as out:
         args = transformers.TrainingArguments(

@@ -16,23 +16,11 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from gemma_doctor.preflight import GemmaDoctorCallback, GemmaDoctorError, check, check_model  # noqa: E402
+from gemma_doctor.verify.tiny_model import text_model  # noqa: E402
 
 
 def tiny_text_model(dtype):
-    config = transformers.Gemma3TextConfig(
-        vocab_size=256,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=32,
-        sliding_window=8,
-        layer_types=["sliding_attention", "full_attention"],
-        pad_token_id=0,
-    )
-    torch.manual_seed(0)
-    return transformers.Gemma3ForCausalLM(config).to(dtype)
+    return text_model(torch, transformers, dtype)
 
 
 def rows(count=4):

@@ -49,6 +49,14 @@ _VISION = dict(
 )
 
 
+def text_model(torch, transformers, dtype, seed: int = 0):
+    """A tiny Gemma 3 text model with no project config behind it (the preflight tests and
+    benchmark): the same shrunk sizes, with head_dim 32 where a real config would bring its own."""
+    config = transformers.Gemma3TextConfig(**_TEXT_SIZES, head_dim=32)
+    torch.manual_seed(seed)
+    return transformers.Gemma3ForCausalLM(config).to(dtype)
+
+
 def shrink_text(config: dict) -> dict:
     text = {k: v for k, v in config.items() if k not in _DROP}
     text.update(_TEXT_SIZES)
