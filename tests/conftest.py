@@ -15,6 +15,22 @@ FIXTURES = ROOT / "fixtures"
 EXAMPLES = ROOT / "examples"
 
 
+def notebook(*cells: list[str], indent: int | None = 1) -> str:
+    """A notebook's text: one code cell per source list (``indent=None`` for the compact layout)."""
+    return json.dumps(
+        {
+            "cells": [
+                {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": list(source)}
+                for source in cells
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        },
+        indent=indent,
+    )
+
+
 class Run:
     def __init__(self, code: int, out: str, err: str) -> None:
         self.code, self.out, self.err = code, out, err

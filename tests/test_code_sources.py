@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from conftest import FIXTURES, run_cli, run_console
+from conftest import FIXTURES, notebook, run_cli, run_console
 
 CONFIG_1B = (FIXTURES / "GD102/pass-config-bfloat16/config.json").read_text()
 
@@ -30,25 +30,8 @@ def test_nothing_in_the_users_code_runs(tmp_path):
         "model_id = 'google/gemma-3-1b-it'\n"
         "exec(\"open('x', 'w')\")\n"
     )
-    notebook = tmp_path / "nb.ipynb"
-    notebook.write_text(
-        json.dumps(
-            {
-                "cells": [
-                    {
-                        "cell_type": "code",
-                        "source": [f"open({str(marker)!r}, 'w')\n"],
-                        "metadata": {},
-                        "outputs": [],
-                        "execution_count": None,
-                    }
-                ],
-                "metadata": {},
-                "nbformat": 4,
-                "nbformat_minor": 5,
-            }
-        )
-    )
+    notebook_path = tmp_path / "nb.ipynb"
+    notebook_path.write_text(notebook([f"open({str(marker)!r}, 'w')\n"], indent=None))
     result = run_console("check", ".", "--env", "none", cwd=tmp_path)
     assert result.code == 1 and "GD101" in result.out
     assert not marker.exists() and not (tmp_path / "ran-too").exists() and not (tmp_path / "x").exists()
@@ -142,25 +125,15 @@ def test_suppressions_in_python_yaml_and_notebooks(tmp_path):
         "model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n"
         "fp16: true  # gemma-doctor: ignore[GD101]\n"
     )
-    nb = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "metadata": {},
-                "outputs": [],
-                "execution_count": None,
-                "source": [
-                    "from transformers import TrainingArguments\n",
-                    "t = TrainingArguments(output_dir='o', fp16=True)  # gemma-doctor: ignore[GD1]\n",
-                    "u = TrainingArguments(output_dir='o', fp16=True)\n",
-                ],
-            }
+    nb = notebook(
+        [
+            "from transformers import TrainingArguments\n",
+            "t = TrainingArguments(output_dir='o', fp16=True)  # gemma-doctor: ignore[GD1]\n",
+            "u = TrainingArguments(output_dir='o', fp16=True)\n",
         ],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (tmp_path / "nb.ipynb").write_text(json.dumps(nb))
+        indent=None,
+    )
+    (tmp_path / "nb.ipynb").write_text(nb)
     found, _ = findings(tmp_path)
     assert sorted(f for f in found if f[0] in ("GD101", "GD901")) == [
         ("GD101", "nb.ipynb", 1, 3, 39),
@@ -169,26 +142,16 @@ def test_suppressions_in_python_yaml_and_notebooks(tmp_path):
 
 
 def test_syntax_error_cell_is_one_error_and_other_cells_still_count(tmp_path):
-    nb = {
-        "cells": [
-            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": ["def broken(:\n"]},
-            {
-                "cell_type": "code",
-                "metadata": {},
-                "outputs": [],
-                "execution_count": None,
-                "source": [
-                    "from transformers import TrainingArguments\n",
-                    "args = TrainingArguments(output_dir='o', fp16=True, report_to='none')\n",
-                    "BASE = 'google/gemma-3-1b-it'\n",
-                ],
-            },
+    nb = notebook(
+        ["def broken(:\n"],
+        [
+            "from transformers import TrainingArguments\n",
+            "args = TrainingArguments(output_dir='o', fp16=True, report_to='none')\n",
+            "BASE = 'google/gemma-3-1b-it'\n",
         ],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (tmp_path / "nb.ipynb").write_text(json.dumps(nb))
+        indent=None,
+    )
+    (tmp_path / "nb.ipynb").write_text(nb)
     (tmp_path / "train.yaml").write_text(
         "model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 1.0e-4\n"
     )

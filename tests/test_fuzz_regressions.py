@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
-from conftest import EXAMPLES, FIXTURES, run_cli
+from conftest import EXAMPLES, FIXTURES, notebook, run_cli
 
 GEMMA3_TEXT = (FIXTURES / "GD101/fail-trl-yaml/config.json").read_text()
 
@@ -30,21 +30,6 @@ def project(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
             path.write_text(content)
     (root / ".git").mkdir(exist_ok=True)
     return root
-
-
-def notebook(*cells: list[str]) -> str:
-    return json.dumps(
-        {
-            "cells": [
-                {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": list(source)}
-                for source in cells
-            ],
-            "metadata": {},
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        },
-        indent=1,
-    )
 
 
 def console(args: list[str], cwd: Path, timeout: int = 30, stdin=None) -> subprocess.CompletedProcess:

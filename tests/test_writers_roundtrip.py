@@ -7,6 +7,7 @@ import ast
 import json
 
 import yaml
+from conftest import notebook
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,15 +60,7 @@ def test_notebook_writer_round_trips(value):
         "from transformers import TrainingArguments\n",
         "args = TrainingArguments(output_dir='o', run_name='x')\n",
     ]
-    text = json.dumps(
-        {
-            "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": source}],
-            "metadata": {},
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        },
-        indent=1,
-    )
+    text = notebook(source)
     out = apply_edits("notebook", text, [Edit("n.ipynb", "python", ("2:7", "run_name"), value, cell=1)])
     cell = "".join(json.loads(out)["cells"][0]["source"])
     keyword = next(k for k in ast.parse(cell).body[1].value.keywords if k.arg == "run_name")
