@@ -156,8 +156,10 @@ class Unknown:
         return self.expression
 
 
-def is_unknown(value: object) -> bool:
-    return isinstance(value, Unknown)
+def is_resolved(value: object) -> bool:
+    """A value known for the run: neither Unknown nor GPU-dependent (a MachineValue). Rules
+    claim nothing from an unresolved value (issue 9, "unknown is not False")."""
+    return not isinstance(value, (Unknown, MachineValue))
 
 
 class InputError(Exception):

@@ -12,7 +12,7 @@ from collections import defaultdict
 from functools import cached_property
 
 from gemma_doctor import frameworks
-from gemma_doctor.facts import Fact, Location, MachineValue, Unknown, VersionFact
+from gemma_doctor.facts import Fact, Location, MachineValue, VersionFact, is_resolved
 from gemma_doctor.knowledge import Gpu, version_fact
 from gemma_doctor.modelids import family_of_model_id, family_of_model_type
 from gemma_doctor.pep440 import satisfies
@@ -294,7 +294,7 @@ class Setup:
                 if name == "bf16" and self.flavour == "axolotl":
                     return fact, None  # Axolotl: is_torch_bf16_gpu_available(), True on any current GPU
                 continue
-            if isinstance(fact.value, (Unknown, MachineValue)):
+            if not is_resolved(fact.value):
                 unresolved = unresolved or fact
                 continue
             if is_true(fact.value):
@@ -427,7 +427,7 @@ class Setup:
             return None
         if self.flavour != "trl":
             return None
-        if any(isinstance(f.value, (Unknown, MachineValue)) for f in self.all("fp16")):
+        if not all(is_resolved(f.value) for f in self.all("fp16")):
             return None
         if frameworks.applies("trl", "bf16_default", self.exact_version("trl")) is False:
             return None
@@ -492,13 +492,13 @@ class Setup:
                 continue  # the top-level switch is not what the language model reads (GD203)
             fact = self.first(name)
             if fact is not None:
-                if isinstance(fact.value, (Unknown, MachineValue)):
+                if not is_resolved(fact.value):
                     return CacheSetting(None, fact, "set in code to a value that cannot be resolved", target)
                 return CacheSetting(is_true(fact.value), fact, "set in code", target)
         if not multimodal:
             for fact in self.all("use_cache"):
                 if fact.origin in ("training-args", "python"):
-                    if isinstance(fact.value, (Unknown, MachineValue)):
+                    if not is_resolved(fact.value):
                         return CacheSetting(None, fact, "set to a value that cannot be resolved", target)
                     return CacheSetting(is_true(fact.value), fact, "set in the training arguments", target)
             if self.is_training and self.known("transformers", "major_5"):
@@ -558,7 +558,7 @@ class Setup:
             )
         explicit = next((f for f in self.all("load_dtype")), None)
         if explicit is not None:
-            if isinstance(explicit.value, (Unknown, MachineValue)):
+            if not is_resolved(explicit.value):
                 return WeightsDtype(None, explicit, f"loaded with {explicit.raw_key or 'dtype'}={explicit.value!r}")
             dtype = dtype_name(explicit.value)
             if dtype == "auto":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gemma_doctor import frameworks
 from gemma_doctor.checks import rule
-from gemma_doctor.facts import MachineValue, Unknown
+from gemma_doctor.facts import is_resolved
 from gemma_doctor.filekinds import YAML
 from gemma_doctor.findings import Diagnostic, Edit, Fix, set_value, sibling_edit
 from gemma_doctor.setup import Setup, dtype_name, is_true
@@ -253,7 +253,7 @@ def _deepspeed_mismatch(setup: Setup):
     if not setup.is_training or (setup.flavour in ("axolotl", "llamafactory") and not setup.all("fp16")):
         return
     if any(
-        isinstance(f.value, (Unknown, MachineValue))
+        not is_resolved(f.value)
         for name in ("fp16", "bf16", "fp16_full_eval", "bf16_full_eval")
         for f in setup.all(name)
     ):

@@ -8,13 +8,9 @@ from __future__ import annotations
 from gemma_doctor import frameworks
 from gemma_doctor.checks import rule
 from gemma_doctor.checks.cache import training_location
-from gemma_doctor.facts import MachineValue, Unknown
+from gemma_doctor.facts import is_resolved
 from gemma_doctor.findings import Diagnostic, Fix, set_value
 from gemma_doctor.setup import HYBRID_CACHE_FAMILY, Setup, is_true
-
-
-def _known(value) -> bool:
-    return not isinstance(value, (Unknown, MachineValue))
 
 
 def _quantized(setup: Setup) -> bool:
@@ -107,7 +103,7 @@ def left_padding_in_training(setup: Setup):
         return
     if setup.trl_trainer is not None or setup.flavour in ("axolotl", "llamafactory"):
         return  # their collators pad on the right whatever the tokenizer says (trl#4497)
-    fact = next((f for f in setup.all("padding_side") if _known(f.value) and str(f.value) == "left"), None)
+    fact = next((f for f in setup.all("padding_side") if is_resolved(f.value) and str(f.value) == "left"), None)
     if fact is None:
         return
     message = (
@@ -158,7 +154,7 @@ def reentrant_checkpointing_ddp(setup: Setup):
         checkpointing = setup.first("trainer_call") or setup.first("training_arguments_call")
     if checkpointing is None:
         return
-    explicit = next((f for f in setup.all("use_reentrant") if _known(f.value)), None)
+    explicit = next((f for f in setup.all("use_reentrant") if is_resolved(f.value)), None)
     if explicit is not None:
         if not is_true(explicit.value):
             return

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from gemma_doctor.facts import Fact, InputError, Location, MachineValue, SourceResult, Unknown
+from gemma_doctor.facts import Fact, InputError, Location, SourceResult, Unknown, is_resolved
 from gemma_doctor.modelids import family_of_model_id
 from gemma_doctor.sources import read_text
 from gemma_doctor.sources.python_eval import (
@@ -148,11 +148,7 @@ class Analyzer:
         if isinstance(statement, ast.If):
             self._calls(statement.test, scope)
             test = self.value(statement.test, scope)
-            if (
-                test is True
-                or test is False
-                or (not isinstance(test, (Unknown, MachineValue)) and isinstance(test, (int, str, type(None))))
-            ):
+            if test is True or test is False or (is_resolved(test) and isinstance(test, (int, str, type(None)))):
                 self._block(statement.body if test else statement.orelse, scope)
                 return
             self._branches(statement, test, scope)
