@@ -79,10 +79,3 @@ def exact_pin(spec: str) -> str | None:
         if op in ("==", "===") and not target.endswith(".*"):
             return target
     return None
-
-
-def in_range(version: str, low: str | None = None, high: str | None = None) -> bool:
-    """low <= version < high; ``None`` leaves that side open."""
-    if low is not None and compare(version, low) < 0:
-        return False
-    return high is None or compare(version, high) < 0
