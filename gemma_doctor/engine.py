@@ -375,7 +375,7 @@ def check(paths: list[Path], options: Options) -> Report:
                 key = (finding.rule, finding.location, finding.message)
                 if key not in seen:  # a file shared by two runs reports once
                     seen.add(key)
-                    finding.run = run.label
+                    finding.run = run.entry
                     report.findings.append(finding)
         report.projects.append(project)
     report.findings.sort(key=Finding.sort_key)

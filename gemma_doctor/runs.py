@@ -57,10 +57,6 @@ class Run:
     notes: list[str] = field(default_factory=list)  # how the run was assembled ("layout inferred", ...)
     extra: list[Fact] = field(default_factory=list)  # what its launch line adds (--mixed_precision, ...)
 
-    @property
-    def label(self) -> str | None:
-        return self.entry
-
 
 def is_entry(loaded: LoadedFile) -> bool:
     result = loaded.result
