@@ -70,38 +70,60 @@ def build_parser() -> argparse.ArgumentParser:
     _add_selection(check)
 
     fix = commands.add_parser("fix", help="repair configs (prints a diff; --write applies it)")
-    fix.add_argument("paths", nargs="*", default=[], metavar="PATH")
+    fix.add_argument("paths", nargs="*", default=[], metavar="PATH", help="files or folders to repair (default: .)")
     fix.add_argument("--write", action="store_true", help="apply the fixes")
     fix.add_argument("--diff", action="store_true", help="print the diff only; exit 1 if there is one")
     fix.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that change numerics or speed")
     _add_selection(fix)
 
     rules = commands.add_parser("rules", help="list every rule")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
     rule = commands.add_parser("rule", help="show one rule's documentation")
-    rule.add_argument("rule_id", metavar="ID")
-    rule.add_argument("--format", choices=("text", "json"), default="text")
+    rule.add_argument("rule_id", metavar="ID", help="a rule id (GD202) or name (hybridcache-float-crash)")
+    rule.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
 
     env = commands.add_parser("env", help="detected library versions, each with its verdict")
     env.add_argument("paths", nargs="*", default=[], metavar="PATH", help="project pins to include")
-    env.add_argument("--format", choices=("text", "json"), default="text")
+    env.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     env.add_argument("--env", default="auto", help="auto (installed), none, or a `pip freeze` file")
 
-    verify = commands.add_parser("verify", help="run a short bf16 train + eval step on a tiny model")
-    verify.add_argument("path", nargs="?", default=".", metavar="PATH")
-    verify.add_argument("--format", choices=("text", "json"), default="text")
-    verify.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    verify.add_argument("--steps", type=int, default=2)
-    verify.add_argument("--weights", action="store_true", help="probe the real weights for fp16 overflow")
+    verify = commands.add_parser(
+        "verify",
+        help="run the static check, then a short train + eval step on a tiny model of the project's own class, "
+        "and say which findings the run confirmed, refuted or left unexercised",
+    )
+    verify.add_argument("path", nargs="?", default=".", metavar="PATH", help="the project (default: .)")
+    verify.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    verify.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to run (default: cuda when present)"
+    )
+    verify.add_argument("--steps", type=int, default=2, help="training steps before the evaluation (default: 2)")
+    verify.add_argument(
+        "--stack",
+        choices=("installed", "pinned"),
+        default="installed",
+        help="installed: the packages in this environment; pinned: build (once, cached) an environment with "
+        "the project's pins of torch, transformers, accelerate, trl, peft, bitsandbytes and unsloth, and run there",
+    )
+    verify.add_argument(
+        "--weights",
+        action="store_true",
+        help="probe the real weights for fp16 overflow: PATH's *.safetensors, else the project's checkpoint "
+        "in the Hugging Face cache, else --gguf",
+    )
     verify.add_argument("--gguf", metavar="FILE", help="with --weights: a GGUF file to dequantise")
     verify.add_argument(
         "--launch", action="store_true", help="run through `accelerate launch` with the project's config"
     )
     verify.add_argument("--verbose", "-v", action="store_true", help="full tracebacks for unknown failures")
-    verify.add_argument("--env", default="auto")
-    verify.add_argument("--gpu")
-    verify.add_argument("--compute-capability", metavar="X.Y")
+    verify.add_argument(
+        "--env", default="auto", help="versions for the static check: auto (installed), none, or a pip freeze file"
+    )
+    verify.add_argument("--gpu", help="the GPU the project trains on, for the static check (e.g. T4, A100)")
+    verify.add_argument(
+        "--compute-capability", metavar="X.Y", help="the training GPU's compute capability, for the static check"
+    )
     return parser
 
 

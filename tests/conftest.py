@@ -70,3 +70,16 @@ def run_console(*args: str, cwd: Path | None = None, env: dict | None = None) ->
 @pytest.fixture
 def cli():
     return run_cli
+
+
+# verify --stack pinned's environments, shared by the suite and kept across runs (.gitignore).
+STACK_CACHE = Path(os.environ.get("GEMMA_DOCTOR_CACHE") or ROOT / ".stack-cache")
+OLD_STACK = ["accelerate==1.5.2", "transformers==4.50.0"]  # the HybridCache crash (knowledge/repro.md §2)
+
+
+def pinned_python(pins: list[str]) -> Path:
+    """The Python of verify's pinned environment for ``pins``, built through verify's own code."""
+    from gemma_doctor.verify import stack
+
+    os.environ["GEMMA_DOCTOR_CACHE"] = str(STACK_CACHE)
+    return stack.build(pins, lambda text: None)

@@ -3,14 +3,13 @@ Real Trainer runs on tiny Gemma 3 models built in code, on the CPU."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
 import warnings
 
 import pytest
-from conftest import ROOT
+from conftest import OLD_STACK, pinned_python
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -115,13 +114,7 @@ def test_axolotl_plugin_installs_the_callback(tmp_path):
         run.train()
 
 
-OLD_PYTHON = ROOT / os.environ.get("GEMMA_DOCTOR_OLD_VENV", ".venv-450") / "bin" / "python"
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not OLD_PYTHON.exists(), reason="the transformers 4.50.0 environment is not built (scripts/old-stack.sh)"
-)
 @pytest.mark.parametrize("text_cache, outcome", [(True, "GD202"), (False, "TRAINED")])
 def test_hybridcache_crash_is_stopped_before_training_on_4_50(tmp_path, text_cache, outcome):
     script = textwrap.dedent(f"""
@@ -148,7 +141,8 @@ def test_hybridcache_crash_is_stopped_before_training_on_4_50(tmp_path, text_cac
         except GemmaDoctorError as error:
             print(" ".join(f.rule for f in error.findings))
     """)
-    out = subprocess.run([str(OLD_PYTHON), "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    old_python = pinned_python(OLD_STACK)  # verify --stack pinned's environment for 4.50.0
+    out = subprocess.run([str(old_python), "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert outcome in out.stdout.split(), out.stdout + out.stderr[-2000:]
 
 

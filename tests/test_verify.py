@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import EXAMPLES, FIXTURES, ROOT, run_cli
@@ -26,21 +29,156 @@ def verify(path, *extra, python=sys.executable):
     return proc.returncode, json.loads(proc.stdout), proc.stderr
 
 
-def test_clean_project_passes_with_the_json_contract():
-    code, result, stderr = verify(EXAMPLES / "gemma3-clean")
-    assert code == 0 and result["status"] == "passed", result
+def _unpinned(tmp_path, example):
+    """The example without its requirements.txt: the run then uses the project's own (installed) stack."""
+    project = tmp_path / example
+    shutil.copytree(EXAMPLES / example, project)
+    (project / "requirements.txt").unlink(missing_ok=True)
+    return project
+
+
+def test_clean_project_passes_with_the_json_contract(tmp_path):
+    code, result, stderr = verify(_unpinned(tmp_path, "gemma3-clean"))
+    assert code == 0 and result["status"] == "passed" and result["run_status"] == "passed", result
     assert (
         set(result)
-        >= {"version", "status", "device", "versions", "settings", "steps", "eval_loss", "findings", "seconds"}
-        and result["version"] == 1
+        >= {
+            "version",
+            "status",
+            "run_status",
+            "device",
+            "versions",
+            "stack",
+            "settings",
+            "exercised",
+            "not_exercised",
+            "steps",
+            "eval_loss",
+            "findings",
+            "seconds",
+        }
+        and result["version"] == 2
     )
     assert result["versions"]["transformers"] == transformers.__version__
+    assert result["stack"] == {"mode": "installed", "differences": []}
     assert result["settings"]["model_class"] == "Gemma3ForConditionalGeneration"
     assert result["settings"]["precision"] == "bf16" and result["settings"]["weights_dtype"] == "bfloat16"
     assert len(result["steps"]) == 2 and all(step["loss"] > 0 and step["grad_norm"] > 0 for step in result["steps"])
     assert result["eval_loss"] > 0 and result["findings"] == []
-    assert "train step(s) in bf16" in stderr  # progress goes to stderr
+    assert "train step(s) with trl.SFTTrainer in bf16" in stderr  # progress goes to stderr; the recipe is TRL's
     assert result["seconds"] < 60
+
+
+def test_pins_that_differ_make_the_verdict_inconclusive():
+    """The issue's first case: 4.50.0 pinned, another installed. The pass on this stack proves nothing
+    about GD202, so the verdict is not `passed`, and the difference is said first."""
+    code, result, stderr = verify(EXAMPLES / "verify-hybridcache")
+    assert code == 3 and result["status"] == "inconclusive", result
+    assert result["run_status"] == "passed"
+    assert result["stack"]["differences"][0] == (
+        "the project pins transformers 4.50.0 (examples/verify-hybridcache/requirements.txt:1) "
+        f"but {transformers.__version__} is installed"
+    )
+    assert stderr.splitlines()[0].endswith(result["stack"]["differences"][0])
+    gd202 = next(f for f in result["findings"] if f["rule"] == "GD202")
+    assert gd202["state"] == "not exercised" and "--stack pinned" in gd202["reason"]
+    assert gd202["path"] == "examples/verify-hybridcache/model/config.json"
+
+
+def test_fp16_on_cpu_is_not_exercised_and_not_passed(tmp_path):
+    code, result, _ = verify(_unpinned(tmp_path, "gemma3-broken"), "--device", "cpu")
+    assert result["settings"]["precision"] == "fp16"
+    assert code == 3 and result["status"] == "inconclusive", result
+    assert result["not_exercised"]["precision"].startswith("fp16 AMP is not available on the CPU")
+    gd101 = next(f for f in result["findings"] if f["rule"] == "GD101")
+    assert gd101["state"] == "not exercised" and gd101["reason"].startswith("fp16 AMP is not available")
+    assert result["next"].endswith("--weights")
+
+
+def test_qlora_exercises_peft_but_not_4bit_on_cpu_and_points_to_weights():
+    code, result, _stderr = verify(EXAMPLES / "verify-qlora", "--device", "cpu")
+    assert code == 3 and result["status"] == "inconclusive", result
+    assert result["settings"]["four_bit"] is True and result["settings"]["bnb_compute_dtype"] == "float16"
+    assert result["settings"]["weights_dtype"] == "float32"  # prepare_model_for_kbit_training upcasts
+    assert any(
+        item.startswith("PEFT ") and "r=8" in item and "target_modules=['q_proj', 'v_proj']" in item
+        for item in result["exercised"]
+    ), result["exercised"]
+    assert result["not_exercised"]["four_bit"] == "bitsandbytes needs CUDA: 4-bit loading was not exercised on the CPU"
+    assert (
+        result["next"]
+        == "hf download google/gemma-3-1b-it && gemma-doctor verify " + str(EXAMPLES / "verify-qlora") + " --weights"
+    )
+    states = {f["rule"]: f["state"] for f in result["findings"]}
+    assert states == {"GD101": "not exercised", "GD102": "not exercised"}
+
+
+def test_sft_project_runs_trls_own_trainer():
+    trl = pytest.importorskip("trl")
+    code, result, stderr = verify(EXAMPLES / "verify-sft", "--device", "cpu")
+    assert code == 0 and result["status"] == "passed", result
+    assert result["settings"]["trainer"] == "trl.SFTTrainer" and result["versions"]["trl"] == trl.__version__
+    assert "trl.SFTTrainer with the project's SFTConfig values: gradient_checkpointing=True" in result["exercised"]
+    assert any("r=16" in item and "'all-linear'" in item for item in result["exercised"])
+    assert "Building labels for train dataset" in stderr  # TRL's own dataset preparation ran
+
+
+def ours(folder):
+    return [path.name for path in folder.iterdir() if path.name.startswith("gemma-doctor-")]
+
+
+def test_verify_leaves_no_temporary_folder(tmp_path):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "gemma_doctor", "verify", str(EXAMPLES / "verify-sft"), "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env=dict(os.environ, TMPDIR=str(temp)),
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert ours(temp) == []  # torch may leave its own torchinductor_<user> cache there
+
+
+def test_ctrl_c_removes_the_temporary_folder(tmp_path):
+    """SIGINT once the run has started: the CLI exits 130 and the run's folder is gone."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gemma_doctor", "verify", str(EXAMPLES / "verify-sft"), "--steps", "400"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ, TMPDIR=str(temp)),
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "train step(s)" in line:
+            break
+    time.sleep(3)  # inside the training loop
+    assert ours(temp)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 130
+    assert ours(temp) == []
+
+
+def test_every_option_has_help_text():
+    import argparse
+
+    from gemma_doctor.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [
+        f"{name} {'/'.join(action.option_strings) or action.dest}"
+        for name, command in sub.choices.items()
+        for action in command._actions
+        if not isinstance(action, argparse._HelpAction) and not action.help
+    ]
+    assert missing == []
 
 
 def test_text_model_with_gradient_checkpointing(tmp_path):
@@ -57,19 +195,13 @@ def test_text_model_with_gradient_checkpointing(tmp_path):
     assert result["settings"]["gradient_checkpointing"] is True and len(result["steps"]) == 3
 
 
-def test_fp16_on_cpu_is_reported_as_not_exercised():
-    _code, result, _ = verify(EXAMPLES / "gemma3-broken")
-    assert result["settings"]["precision"] == "fp16"
-    assert any("fp16 is silently ignored on the CPU" in note for note in result["settings"]["notes"])
-
-
 def test_missing_extra_is_a_clean_usage_error(monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
     result = run_cli("verify", str(EXAMPLES / "gemma3-clean"))
-    assert result.code == 2 and "pip install 'gemma-doctor[verify]'" in result.err and "Traceback" not in result.err
+    assert result.code == 2 and "pip install '.[verify]'" in result.err and "Traceback" not in result.err
 
 
 def test_failure_messages_map_to_rules():
@@ -89,6 +221,29 @@ def test_failure_messages_map_to_rules():
         == "GD103"
     )  # seen on 2x H200, docs/verify.md
     assert classify("RuntimeError: something else") is None
+
+
+def test_verdict_states_per_rule():
+    from gemma_doctor.verify.verdict import judge
+
+    error = {"rule": "GD202", "severity": "error", "message": "m"}
+    covered = {"stack": None, "precision": None, "evaluation": None, "unsloth": None}
+    assert judge([error], covered, "passed", None) == (
+        "passed",
+        [dict(error, state="refuted", reason="exercised, and the run passed")],
+    )
+    assert judge([error], covered, "failed", "GD202")[0] == "failed"
+    assert judge([error], covered, "failed", "GD202")[1][0]["state"] == "confirmed"
+    other_stack = dict(covered, stack="the run used another stack")
+    assert judge([error], other_stack, "passed", None)[0] == "inconclusive"
+    assert judge([], other_stack, "passed", None)[0] == "inconclusive"  # a pass on another stack proves little
+    static = {"rule": "GD401", "severity": "error", "message": "m"}
+    verdict, judged = judge([static], covered, "passed", None)
+    assert verdict == "inconclusive" and judged[0]["state"] == "not exercised"
+    warning = {"rule": "GD201", "severity": "warning", "message": "m"}
+    assert judge([warning], covered, "passed", None)[0] == "passed"  # warnings never block the verdict
+    verdict, judged = judge([], covered, "failed", "GD601")
+    assert verdict == "failed" and judged[0]["rule"] == "GD601" and judged[0]["state"] == "confirmed"
 
 
 def test_launch_runs_through_accelerate_launch():

@@ -308,6 +308,10 @@ class Analyzer:
             self.add("peft", name, call, name)
         elif name in ("get_peft_model", "LoraConfig"):
             self.add("peft", name, call, name)
+            if name == "LoraConfig":  # verify wraps its tiny model with the same adapter
+                for keyword, value, key_node, _value_node, _direct in self._keywords(call, scope):
+                    if keyword in LORA_KEYS and value is not None:
+                        self.add("lora_setting", value, key_node, keyword)
         elif name == "add_argument" and isinstance(call.func, ast.Attribute):
             parser = self.value(call.func.value, scope)
             if isinstance(parser, ArgumentParser):
@@ -417,6 +421,10 @@ class Analyzer:
                     )
             elif keyword in ("load_in_4bit", "load_in_8bit"):
                 self.add(keyword, value, key_node, keyword)
+
+
+# The LoraConfig arguments that change what trains; verify passes them to its own LoraConfig.
+LORA_KEYS = ("r", "lora_alpha", "lora_dropout", "target_modules", "bias", "use_rslora", "use_dora")
 
 
 def _attribute_chain(node: ast.AST) -> list[str] | None:

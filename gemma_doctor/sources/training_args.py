@@ -40,6 +40,8 @@ _COMMON = {
     "tf32": "tf32",
 }
 CHECKPOINTING_KWARGS = ("gradient_checkpointing_kwargs", "activation_checkpointing_kwargs")
+# Adapter keys of the YAML flavours (TRL CLI, Axolotl, LLaMA-Factory): verify builds its LoraConfig from them.
+_LORA = ("lora_r", "lora_rank", "lora_alpha", "lora_dropout", "lora_target_modules", "lora_target")
 _AXOLOTL = {
     "val_set_size": "eval_split",
     "adapter": "peft",
@@ -125,6 +127,8 @@ def facts_from(doc) -> SourceResult:
     facts = result.facts
     facts.append(Fact("trainer_flavour", kind, doc.location(()), ORIGIN))
     for raw_key, raw_value in value.items():
+        if raw_key in _LORA and raw_value is not None:
+            facts.append(doc.fact("lora_setting", (raw_key,), ORIGIN))
         name = mapping.get(raw_key)
         if name is None:
             continue

@@ -1,27 +1,33 @@
-"""``gemma-doctor verify [PATH]``: plan from the project's Setup, run, report."""
+"""``gemma-doctor verify [PATH]``: the static check, the tiny run on the project's stack and
+settings, and one verdict that says which findings the run confirmed, refuted or left
+unexercised (verify/verdict.py). Exit codes: 0 passed, 1 failed, 2 error, 3 inconclusive."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 from gemma_doctor.errors import UsageError
+from gemma_doctor.verify.verdict import ERROR, EXIT_CODES, judge
 
 INSTALL_HINT = (
     "gemma-doctor verify needs torch, transformers and accelerate: "
-    "pip install 'gemma-doctor[verify]' (install torch first for the build you want)"
+    "pip install '.[verify]' from a clone of gemma-doctor (install torch first for the build you want)"
 )
+CONTRACT = 2  # the JSON report's version (docs/verify.md)
 
 
 def _missing() -> list[str]:
     return [name for name in ("torch", "transformers", "accelerate") if importlib.util.find_spec(name) is None]
 
 
-def installed_setup(path: Path, options):
-    """The project's Setup, judged against the stack that runs here: installed versions, not the pins."""
+def project_setup(path: Path, options):
+    """The project's Setup with its pins and the installed versions, as ``check`` builds it."""
     from gemma_doctor.discovery import walk
     from gemma_doctor.engine import Project, Report, load_project
 
@@ -30,123 +36,218 @@ def installed_setup(path: Path, options):
     setup = project.setup
     if setup is None:
         raise UsageError(f"{path}: nothing gemma-doctor reads here")
-    setup.versions = [v for v in setup.versions if v.origin == "installed"]
     return setup
 
 
 def run_verify(args) -> int:
-    from gemma_doctor.engine import run_rules
     from gemma_doctor.settings import resolve
-    from gemma_doctor.verify.plan import PlanError, make_plan
+    from gemma_doctor.verify import stack
 
     started = time.perf_counter()
+    path = Path(args.path)
+    if not path.exists():
+        raise UsageError(f"{args.path}: no such file or directory")
+    settings = resolve(args, [path])
+    if args.weights:
+        return _run_probe(args, path, settings.options)
+    setup = project_setup(path, settings.options)
+    differences = stack.differences(setup)
+    if args.stack == "pinned" and stack.requirements(setup):
+        return _run_pinned(args, path, setup, started)
     missing = _missing()
     if missing:
         sys.stderr.write(f"gemma-doctor: error: {INSTALL_HINT} (missing: {', '.join(missing)})\n")
         return 2
-    path = Path(args.path)
-    if not path.exists():
-        raise UsageError(f"{args.path}: no such file or directory")
-    if args.weights:
-        return _run_probe(args, path)
-    settings = resolve(args, [path])
-    setup = installed_setup(path, settings.options)
-    static = {f.rule: f for f in run_rules(setup, settings.options)}
+    from gemma_doctor.engine import run_rules
+    from gemma_doctor.verify.plan import PlanError, make_plan
+    from gemma_doctor.verify.run import progress
+
+    if args.stack == "pinned":
+        progress("the project pins none of " + ", ".join(stack.STACK_PACKAGES) + ": running on the installed stack")
+    for difference in differences:  # first, each on a line of its own: a proof on another stack proves little
+        progress(f"stack: {difference.describe()}")
+    static = run_rules(setup, settings.options)
     try:
         plan = make_plan(setup)
     except PlanError as exc:
-        return _emit(args, {"status": "error", "message": str(exc)}, started, [], {}, None)
+        return _emit(args, {"status": ERROR, "message": str(exc)}, started)
     if args.launch:
-        return _run_launch(args, setup, plan, static, started)
-    from gemma_doctor.verify.run import run
+        result, launch = _run_launch(args, setup, plan)
+    else:
+        from gemma_doctor.verify.run import run
 
-    result = run(plan, args.device, args.steps)
-    findings = []
-    if result.status == "failed":
-        findings.append(_finding(result, plan, static))
+        result, launch = run(plan, args.device, args.steps), None
+    coverage = dict(result.coverage)
+    coverage["stack"] = (
+        "the run used another stack (" + "; ".join(d.short() for d in differences) + "): "
+        "run `gemma-doctor verify --stack pinned`"
+        if differences
+        else None
+    )
+    weights = weights_command(args.path, plan)
+    coverage["real_weights"] = (
+        f"fp16 overflow comes from the trained weights, which a tiny random model does not have: run `{weights}`"
+    )
+    status, findings = judge([_static(f) for f in static], coverage, result.status, result.rule)
+    settings_shown = plan.settings()
+    if launch is not None:
+        settings_shown["launch"] = launch
     payload = {
-        "status": result.status,
+        "status": status,
+        "run_status": result.status,
         "device": result.device,
         "versions": result.versions,
-        "settings": plan.settings(),
+        "stack": {
+            "mode": "installed",
+            "differences": [d.describe() for d in differences],
+        },
+        "settings": settings_shown,
+        "exercised": result.exercised,
+        "not_exercised": {k: v for k, v in sorted(coverage.items()) if v is not None},
         "steps": result.steps,
         "eval_loss": result.eval_loss,
+        "findings": findings,
     }
+    if plan.weights_dtype == "float16" or plan.bnb_compute_dtype == "float16" or plan.precision == "fp16":
+        payload["next"] = weights
     if result.status != "passed":
         payload["message"] = result.message
         payload["last_frame"] = result.frame
         if args.verbose and result.traceback:
             payload["traceback"] = result.traceback
-    return _emit(args, payload, started, findings, static, result)
+    return _emit(args, payload, started)
 
 
-def _finding(result, plan, static) -> dict:
-    from gemma_doctor.knowledge import catalogue
-
-    rule = result.rule
-    doc = catalogue().get(rule) if rule else None
-    source = static.get(rule) if rule else None
-    location = source.location if source else None
+def _static(finding) -> dict:
+    location = finding.location
     return {
-        "rule": rule,
-        "name": doc.name if doc else None,
-        "severity": "error",
-        "path": location.path if location else None,
-        "line": location.line if location else None,
-        "column": location.column if location else None,
-        "cell": location.cell if location else None,
-        "key": location.key if location else None,
-        "message": f"verify reproduced it: {result.message}"
-        if rule
-        else f"verify failed with an unknown error: {result.message} (at {result.frame})",
-        "fix": {"safety": source.fix.safety, "title": source.fix.title} if source and source.fix else None,
+        "rule": finding.rule,
+        "name": finding.name,
+        "severity": finding.severity,
+        "path": location.path,
+        "line": location.line,
+        "column": location.column,
+        "cell": location.cell,
+        "key": location.key,
+        "message": finding.message,
+        "fix": {"safety": finding.fix.safety, "title": finding.fix.title} if finding.fix else None,
     }
 
 
-def _emit(args, payload: dict, started: float, findings: list, static, result) -> int:
-    payload = {"version": 1, **payload, "findings": findings, "seconds": round(time.perf_counter() - started, 2)}
+def weights_command(project: str, plan) -> str:
+    """The exact ``verify --weights`` command for the checkpoint the project names."""
+    from gemma_doctor import hub
+
+    command = f"gemma-doctor verify {project} --weights"
+    model = plan.model_id
+    if model and not os.path.isdir(model) and hub.looks_like_repo_id(model):
+        snapshot = hub.snapshot_path(model)
+        if snapshot is None or not any(snapshot.glob("*.safetensors")):
+            return f"hf download {model} && {command}"
+    return command
+
+
+def _run_pinned(args, path: Path, setup, started: float) -> int:
+    """Build (or reuse) an environment with the project's pins and run verify there."""
+    from gemma_doctor.verify import stack
+    from gemma_doctor.verify.run import progress
+
+    pins = stack.requirements(setup)
+    for difference in stack.differences(setup):
+        progress(f"stack: {difference.describe()}")
+    python = stack.build(pins, progress)
+    command = [str(python), "-m", "gemma_doctor", "verify", str(path), "--stack", "installed", "--format", "json"]
+    command += ["--device", args.device, "--steps", str(args.steps)]
+    for flag in ("launch", "verbose"):
+        if getattr(args, flag):
+            command.append(f"--{flag}")
+    for option in ("gpu", "compute_capability", "config"):
+        value = getattr(args, option, None)
+        if value:
+            command += [f"--{option.replace('_', '-')}", value]
+    progress(f"running verify in the pinned stack ({python})")
+    child = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    try:
+        payload = json.loads(child.stdout)
+    except json.JSONDecodeError:
+        tail = child.stdout.strip().splitlines()[-1:] or ["no output"]
+        raise UsageError(f"verify in the pinned stack ended with exit code {child.returncode}: {tail[0]}") from None
+    payload["stack"] = {"mode": "pinned", "requirements": pins, "python": str(python), "differences": []}
+    payload.pop("seconds", None)
+    return _emit(args, payload, started)
+
+
+def _emit(args, payload: dict, started: float) -> int:
+    payload = {"version": CONTRACT, **payload, "seconds": round(time.perf_counter() - started, 2)}
     payload.setdefault("device", None)
-    status = payload["status"]
+    payload.setdefault("findings", [])
     if args.format == "json":
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     else:
-        lines = [f"verify: {status.upper()} on {payload.get('device') or '-'} in {payload['seconds']} s"]
-        versions = payload.get("versions") or {}
-        if versions:
-            lines.append("  stack: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
-        settings = payload.get("settings") or {}
-        if settings:
-            lines.append(
-                f"  model: tiny {settings['model_class']} ({settings['weights_dtype']} weights), "
-                f"precision {settings['precision']} ({settings['precision_source']}), "
-                f"use_cache={settings['use_cache']} at {settings['use_cache_level']}"
-            )
-            for note in settings.get("notes", []):
-                lines.append(f"  note: {note}")
-        for index, step in enumerate(payload.get("steps") or [], 1):
-            lines.append(f"  step {index}: loss {step['loss']}, grad_norm {step['grad_norm']}")
-        if payload.get("eval_loss") is not None:
-            lines.append(f"  eval_loss {payload['eval_loss']}")
-        for finding in findings:
-            lines.append(f"  {finding['rule'] or 'unknown'}: {finding['message']}")
-        if status == "error" and payload.get("message"):
-            lines.append(f"  error: {payload['message']}")
-        if getattr(args, "verbose", False) and payload.get("traceback"):
-            lines.append(payload["traceback"])
-        sys.stdout.write("\n".join(lines) + "\n")
-    return {"passed": 0, "failed": 1}.get(status, 2)
+        sys.stdout.write(render_text(payload, getattr(args, "verbose", False)))
+    return EXIT_CODES.get(payload["status"], 2)
 
 
-def _run_probe(args, path: Path) -> int:
+def render_text(payload: dict, verbose: bool = False) -> str:
+    status = payload["status"]
+    lines = []
+    stack = payload.get("stack") or {}
+    for difference in stack.get("differences") or []:
+        lines.append(f"stack: {difference}")
+    lines.append(f"verify: {status.upper()} on {payload.get('device') or '-'} in {payload['seconds']} s")
+    if stack.get("mode") == "pinned":
+        lines.append("  pinned stack: " + ", ".join(stack["requirements"]))
+    versions = payload.get("versions") or {}
+    if versions:
+        lines.append("  stack: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
+    settings = payload.get("settings") or {}
+    if settings:
+        lines.append(
+            f"  model: tiny {settings['model_class']} ({settings['weights_dtype']} weights), "
+            f"precision {settings['precision']} ({settings['precision_source']}), "
+            f"use_cache={settings['use_cache']} at {settings['use_cache_level']}"
+        )
+        for note in settings.get("notes", []):
+            lines.append(f"  note: {note}")
+    for item in payload.get("exercised") or []:
+        lines.append(f"  exercised: {item}")
+    for capability, reason in (payload.get("not_exercised") or {}).items():
+        if capability not in ("gpu", "launch", "real_weights", "stack"):  # those are said where they matter
+            lines.append(f"  not exercised: {reason}")
+    for index, step in enumerate(payload.get("steps") or [], 1):
+        lines.append(f"  step {index}: loss {step['loss']}, grad_norm {step['grad_norm']}")
+    if payload.get("eval_loss") is not None:
+        lines.append(f"  eval_loss {payload['eval_loss']}")
+    if payload.get("run_status") not in (None, "passed") and payload.get("message"):
+        lines.append(f"  the run {payload['run_status']}: {payload['message']}")
+    for finding in payload["findings"]:
+        where = f"{finding['path']}:{finding['line']}: " if finding.get("path") and finding.get("line") else ""
+        reason = f" ({finding['reason']})" if finding.get("reason") else ""
+        lines.append(f"  {where}{finding['rule']} [{finding['severity']}] {finding['state']}{reason}")
+    if payload.get("next"):
+        lines.append(f"  next: {payload['next']}")
+    if status == ERROR and payload.get("message"):
+        lines.append(f"  error: {payload['message']}")
+    if verbose and payload.get("traceback"):
+        lines.append(payload["traceback"])
+    return "\n".join(lines) + "\n"
+
+
+def _run_probe(args, path: Path, options) -> int:
     from gemma_doctor.verify.probe import probe, render_text
 
+    missing = _missing()
+    if missing:
+        sys.stderr.write(f"gemma-doctor: error: {INSTALL_HINT} (missing: {', '.join(missing)})\n")
+        return 2
     gguf = Path(args.gguf) if args.gguf else None
     if gguf is not None and not gguf.is_file():
         raise UsageError(f"--gguf {args.gguf}: no such file")
-    if gguf is None and not any(path.glob("*.safetensors")):
-        raise UsageError(f"{path}: no *.safetensors weights here; pass --gguf FILE for a GGUF model")
+    weights = path if path.is_dir() else path.parent
+    if gguf is None and not any(weights.glob("*.safetensors")):
+        weights = _cached_checkpoint(path, options)
     try:
-        result = probe(path, gguf, args.device)
+        result = probe(weights, gguf, args.device)
     except Exception as exc:  # noqa: BLE001 - loading real weights can fail in many ways; one line, exit 2
         sys.stderr.write(f"gemma-doctor: error: the probe could not run: {type(exc).__name__}: {exc}\n")
         return 2
@@ -157,12 +258,28 @@ def _run_probe(args, path: Path) -> int:
     return 1 if result["status"] == "failed" else 0
 
 
-def _run_launch(args, setup, plan, static, started) -> int:
+def _cached_checkpoint(path: Path, options) -> Path:
+    """The safetensors checkpoint the project names, from the local Hugging Face cache."""
+    from gemma_doctor import hub
+
+    setup = project_setup(path, options) if path.is_dir() else None
+    model_ids = [str(f.value) for f in setup.all("model_id") if isinstance(f.value, str)] if setup else []
+    for model_id in model_ids:
+        if hub.looks_like_repo_id(model_id):
+            snapshot = hub.snapshot_path(model_id)
+            if snapshot is not None and any(snapshot.glob("*.safetensors")):
+                return snapshot
+    named = f" (the project names {', '.join(dict.fromkeys(model_ids))})" if model_ids else ""
+    raise UsageError(
+        f"{path}: no *.safetensors weights here or in the Hugging Face cache at {hub.cache_dir()}{named}; "
+        "download the checkpoint, or pass --gguf FILE for a GGUF model"
+    )
+
+
+def _run_launch(args, setup, plan):
     """The same tiny step through `accelerate launch` with the project's accelerate config, one process per GPU:
-    DDP/FSDP/DeepSpeed then run their own precision checks. Its own verdict."""
+    DDP/FSDP/DeepSpeed then run their own precision checks."""
     import dataclasses
-    import os
-    import subprocess
     import tempfile
 
     import torch
@@ -178,39 +295,29 @@ def _run_launch(args, setup, plan, static, started) -> int:
         ),
         None,
     )
-    workdir = tempfile.mkdtemp(prefix="gemma-doctor-launch-")
-    plan_path, result_path = os.path.join(workdir, "plan.json"), os.path.join(workdir, "result.json")
-    with open(plan_path, "w", encoding="utf-8") as handle:
-        json.dump(dataclasses.asdict(plan), handle)
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(max(gpus, 1))]
-    if config:
-        command += ["--config_file", config]
-    elif gpus > 1:
-        command += ["--multi_gpu"]
-    if gpus == 0:
-        command += ["--cpu"]
-    command += ["-m", "gemma_doctor.verify.worker", plan_path, result_path, str(args.steps)]
-    progress(f"accelerate launch on {max(gpus, 1)} process(es)" + (f" with {config}" if config else ""))
-    process = subprocess.run(command, capture_output=True, text=True)
     result = Result()
-    if os.path.exists(result_path):
-        with open(result_path, encoding="utf-8") as handle:
-            data = json.load(handle)
-        for key in ("status", "device", "versions", "steps", "eval_loss", "rule", "message", "frame"):
-            setattr(result, key, data[key])
-        world = data["world_size"]
-    else:
-        tail = " ".join(process.stderr.strip().splitlines()[-3:])[-500:]
-        result.status, result.message, world = "error", f"accelerate launch failed: {tail}", 0
-    payload = {
-        "status": result.status,
-        "device": result.device,
-        "versions": result.versions,
-        "settings": dict(plan.settings(), launch={"processes": world, "config_file": config}),
-        "steps": result.steps,
-        "eval_loss": result.eval_loss,
-    }
-    if result.status != "passed":
-        payload["message"], payload["last_frame"] = result.message, result.frame
-    findings = [_finding(result, plan, static)] if result.status == "failed" else []
-    return _emit(args, payload, started, findings, static, result)
+    with tempfile.TemporaryDirectory(prefix="gemma-doctor-launch-") as workdir:
+        plan_path, result_path = os.path.join(workdir, "plan.json"), os.path.join(workdir, "result.json")
+        with open(plan_path, "w", encoding="utf-8") as handle:
+            json.dump(dataclasses.asdict(plan), handle)
+        command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(max(gpus, 1))]
+        if config:
+            command += ["--config_file", config]
+        elif gpus > 1:
+            command += ["--multi_gpu"]
+        if gpus == 0:
+            command += ["--cpu"]
+        command += ["-m", "gemma_doctor.verify.worker", plan_path, result_path, str(args.steps)]
+        progress(f"accelerate launch on {max(gpus, 1)} process(es)" + (f" with {config}" if config else ""))
+        process = subprocess.run(command, capture_output=True, text=True)
+        if os.path.exists(result_path):
+            with open(result_path, encoding="utf-8") as handle:
+                data = json.load(handle)
+            for key in ("status", "device", "versions", "steps", "eval_loss", "rule", "message", "frame"):
+                setattr(result, key, data[key])
+            result.coverage, result.exercised = data["coverage"], data["exercised"]
+            world = data["world_size"]
+        else:
+            tail = " ".join(process.stderr.strip().splitlines()[-3:])[-500:]
+            result.status, result.message, world = "error", f"accelerate launch failed: {tail}", 0
+    return result, {"processes": world, "config_file": config}

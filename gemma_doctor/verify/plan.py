@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from gemma_doctor.facts import ConfigTree
+from gemma_doctor.facts import ConfigTree, is_resolved
 from gemma_doctor.setup import Setup, dtype_name, is_true
 
 MODEL_CLASSES = {
@@ -30,7 +30,15 @@ class VerifyPlan:
     attn_implementation: str
     evaluation: bool
     token_type_ids: bool  # whether batches carry them (TRL/Unsloth collators add zeros)
-    trainer: str
+    trainer: str  # "trl.SFTTrainer" or "transformers.Trainer": the class verify runs
+    project_trainer: str | None = None  # the class the project runs, where verify runs another
+    arguments: dict = field(default_factory=dict)  # the project's own training-argument values
+    lora: dict | None = None  # LoraConfig values; None when the project trains no adapter
+    four_bit: bool = False
+    bnb_compute_dtype: str | None = None
+    kbit_prepare: bool = False
+    unsloth: bool = False
+    model_id: str | None = None
     config: dict = field(default_factory=dict, repr=False)
     notes: list[str] = field(default_factory=list)
 
@@ -78,11 +86,10 @@ def make_plan(setup: Setup) -> VerifyPlan:
     checkpointing = bool(setup.truthy("gradient_checkpointing") or setup.first("code_gradient_checkpointing"))
     attention = setup.first("attn_implementation") or setup.first("config_attn_implementation")
     flavour = setup.flavour or "transformers"
-    if flavour in ("trl",):
-        notes.append(
-            "the project uses TRL: verify runs transformers' Trainer with TRL's batch layout "
-            "(zero token_type_ids), not SFTTrainer itself"
-        )
+    project_trainer = setup.trl_trainer
+    trainer = "trl.SFTTrainer" if project_trainer == "SFTTrainer" else "transformers.Trainer"
+    compute = setup.first("bnb_compute_dtype")
+    model_id = setup.first("model_id")
     return VerifyPlan(
         family=family,
         model_class=MODEL_CLASSES[family],
@@ -97,7 +104,57 @@ def make_plan(setup: Setup) -> VerifyPlan:
         attn_implementation=str(attention.value) if attention is not None else "eager",
         evaluation=True,
         token_type_ids=flavour != "transformers" or bool(setup.uses_unsloth),
-        trainer="transformers.Trainer",
+        trainer=trainer,
+        project_trainer=project_trainer if project_trainer not in (None, "SFTTrainer") else None,
+        arguments=_arguments(setup),
+        lora=_lora(setup),
+        four_bit=bool(setup.truthy("load_in_4bit") or setup.truthy("quantization_bit")),
+        bnb_compute_dtype=dtype_name(compute.value) if compute is not None and is_resolved(compute.value) else None,
+        kbit_prepare=setup.first("peft_kbit_prepare") is not None,
+        unsloth=setup.uses_unsloth is not None,
+        model_id=str(model_id.value) if model_id is not None and isinstance(model_id.value, str) else None,
         config=config,
         notes=notes,
     )
+
+
+# Training-argument values of the project that verify passes on as written; the rest (output,
+# steps, batch sizes, evaluation schedule, precision) verify sets itself. Values that need a
+# particular machine (tf32, use_cpu, deepspeed) are left out: the tiny step runs where it is.
+_PASSED_ON = ("gradient_checkpointing", "use_cache", "fp16_full_eval", "bf16_full_eval")
+# YAML adapter keys (TRL CLI, Axolotl, LLaMA-Factory) -> LoraConfig arguments.
+_LORA_NAMES = {
+    "lora_r": "r",
+    "lora_rank": "r",
+    "lora_target_modules": "target_modules",
+    "lora_target": "target_modules",
+}
+
+
+def _arguments(setup: Setup) -> dict:
+    values: dict = {}
+    for name in _PASSED_ON:
+        for fact in setup.all(name):
+            scalar = isinstance(fact.value, (bool, int, float, str)) and is_resolved(fact.value)
+            if fact.origin in ("training-args", "python") and fact.raw_key and scalar:
+                values.setdefault(fact.raw_key, fact.value)
+    reentrant = setup.first("use_reentrant")
+    if reentrant is not None and isinstance(reentrant.value, bool):
+        values["gradient_checkpointing_kwargs"] = {"use_reentrant": reentrant.value}
+    return values
+
+
+def _lora(setup: Setup) -> dict | None:
+    if setup.first("peft") is None:
+        return None
+    values: dict = {}
+    for fact in setup.all("lora_setting"):
+        if not is_resolved(fact.value) or fact.raw_key is None:
+            continue
+        name = _LORA_NAMES.get(fact.raw_key, fact.raw_key)
+        value = fact.value
+        if name == "target_modules" and isinstance(value, str) and value != "all-linear":
+            # LLaMA-Factory writes "all" or "q_proj,v_proj"
+            value = "all-linear" if value == "all" else [part.strip() for part in value.split(",") if part.strip()]
+        values.setdefault(name, value)
+    return values

@@ -1,8 +1,14 @@
-"""Run the tiny model through the real Hugging Face Trainer with the project's settings."""
+"""Run the tiny model through the project's own trainer with the project's settings.
+
+The step uses what the project uses (TRL's SFTTrainer, a PEFT adapter with the project's
+LoraConfig values, 4-bit loading, the weights dtype the loader really gives) and records in
+``Result.coverage`` what it could not use, and why: those findings stay "not exercised".
+"""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import inspect
 import math
 import os
@@ -27,6 +33,9 @@ class Result:
         self.traceback: str | None = None
         self.device: str | None = None
         self.versions: dict[str, str] = {}
+        # capability -> None (exercised, or nothing to exercise) or why it was not (verify/verdict.py)
+        self.coverage: dict[str, str | None] = {}
+        self.exercised: list[str] = []
 
 
 def progress(text: str) -> None:
@@ -34,8 +43,16 @@ def progress(text: str) -> None:
     sys.stderr.flush()
 
 
-def run(plan, device: str = "auto", steps: int = 2) -> Result:
+def run(plan, device: str = "auto", steps: int = 2, launched: bool = False) -> Result:
+    """One short train + eval. Every file it writes lives in one temporary folder, removed on
+    success, failure and Ctrl-C alike."""
     result = Result()
+    with tempfile.TemporaryDirectory(prefix="gemma-doctor-verify-") as workdir:
+        _run(plan, device, steps, launched, result, workdir)
+    return result
+
+
+def _run(plan, device: str, steps: int, launched: bool, result: Result, workdir: str) -> None:
     started = time.perf_counter()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -47,29 +64,27 @@ def run(plan, device: str = "auto", steps: int = 2) -> Result:
     import torch
     import transformers
 
-    try:
-        import accelerate
-
-        result.versions["accelerate"] = accelerate.__version__
-    except ImportError:
-        pass
+    for name in ("accelerate", "trl", "peft", "bitsandbytes"):
+        try:
+            result.versions[name] = __import__(name).__version__
+        except Exception:  # noqa: BLE001 - an optional package that is missing or broken is simply not used
+            pass
     result.versions.update(
         torch=torch.__version__, transformers=transformers.__version__, python=sys.version.split()[0]
     )
     use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
     result.device = torch.cuda.get_device_name(0) if use_cuda else "cpu"
+    result.coverage = _coverage(plan, use_cuda, torch, result, launched)
     progress(f"import took {time.perf_counter() - started:.1f} s; device {result.device}")
     try:
-        model, _ = tiny_model.build(plan, torch, transformers)
-        if use_cuda:
-            model = model.to("cuda")
+        model = _model(plan, torch, transformers, use_cuda, result, workdir)
+        trainer_class, arguments = _trainer(plan, transformers, use_cuda, steps, workdir, result)
         train_rows = tiny_model.dataset(plan, torch, max(2 * steps, 4))
         eval_rows = tiny_model.dataset(plan, torch, 2)
-        arguments = _training_arguments(plan, transformers, use_cuda, steps)
     except Exception as exc:  # noqa: BLE001 - building the step failed: "failed" when it is a known setup error, else "error"
         _record(result, exc, plan)
         result.status = "failed" if result.rule else "error"
-        return result
+        return
 
     class Recorder(transformers.TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
@@ -80,23 +95,13 @@ def run(plan, device: str = "auto", steps: int = 2) -> Result:
                 result.eval_loss = _number(logs["eval_loss"])
 
     progress(
-        f"{steps} train step(s) in {plan.precision} with {plan.weights_dtype} weights, then evaluation "
-        f"(use_cache={plan.use_cache} at {plan.use_cache_level})"
+        f"{steps} train step(s) with {plan.trainer} in {plan.precision} with {plan.weights_dtype} weights, then "
+        f"evaluation (use_cache={plan.use_cache} at {plan.use_cache_level})"
     )
-    if plan.precision == "fp16" and not use_cuda:
-        plan.notes.append(
-            "fp16 is silently ignored on the CPU (no autocast, no scaler): this run did not exercise "
-            "fp16; run verify on a GPU to see what fp16 does"
-        )
     try:
         with contextlib.redirect_stdout(sys.stderr):  # the Trainer prints its logs; stdout is for the report
-            trainer = transformers.Trainer(
-                model=model,
-                args=arguments,
-                train_dataset=train_rows,
-                eval_dataset=eval_rows,
-                data_collator=transformers.default_data_collator,
-                callbacks=[Recorder()],
+            trainer = _make_trainer(
+                plan, trainer_class, model, arguments, train_rows, eval_rows, Recorder(), transformers, result
             )
             trainer.train()
             if result.eval_loss is None:
@@ -105,7 +110,7 @@ def run(plan, device: str = "auto", steps: int = 2) -> Result:
     except Exception as exc:  # noqa: BLE001 - any failure of the run is its result
         _record(result, exc, plan)
         result.status = "failed"
-        return result
+        return
     values = [s["loss"] for s in result.steps] + [s["grad_norm"] for s in result.steps if s["grad_norm"] is not None]
     values.append(result.eval_loss)
     if len(result.steps) < 1 or any(v is None or not math.isfinite(v) for v in values):
@@ -115,15 +120,121 @@ def run(plan, device: str = "auto", steps: int = 2) -> Result:
         result.message = "non-finite loss or gradient norm: " + ", ".join(
             f"step {i + 1}: loss {s['loss']}, grad_norm {s['grad_norm']}" for i, s in enumerate(result.steps)
         )
-        return result
+        return
     result.status = "passed"
-    return result
 
 
-def _training_arguments(plan, transformers, use_cuda: bool, steps: int):
-    parameters = inspect.signature(transformers.TrainingArguments.__init__).parameters
-    kwargs = dict(
-        output_dir=tempfile.mkdtemp(prefix="gemma-doctor-verify-"),
+def _coverage(plan, use_cuda: bool, torch, result: Result, launched: bool) -> dict[str, str | None]:
+    """What this run can exercise on this machine; the model and trainer steps fill in the rest."""
+    coverage: dict[str, str | None] = {"evaluation": None}
+    coverage["precision"] = (
+        "fp16 AMP is not available on the CPU (the Trainer silently trains in float32 there): run verify on a GPU"
+        if plan.precision == "fp16" and not use_cuda
+        else None
+    )
+    coverage["gpu"] = (
+        None
+        if use_cuda and not torch.cuda.is_bf16_supported()
+        else f"bf16 support depends on the GPU that trains; this run used {result.device}"
+    )
+    coverage["launch"] = (
+        None
+        if launched
+        else "verify ran one process: `gemma-doctor verify --launch` runs the project's own accelerate launch"
+    )
+    coverage["trainer"] = (
+        f"the project trains with TRL's {plan.project_trainer}; verify ran {plan.trainer} in its place"
+        if plan.project_trainer
+        else None
+    )
+    coverage["peft"] = None
+    coverage["four_bit"] = None
+    if plan.four_bit:
+        if not use_cuda:
+            coverage["four_bit"] = "bitsandbytes needs CUDA: 4-bit loading was not exercised on the CPU"
+        elif "bitsandbytes" not in result.versions:
+            coverage["four_bit"] = "bitsandbytes is not installed: 4-bit loading was not exercised"
+    coverage["unsloth"] = None
+    if plan.unsloth:
+        if importlib.util.find_spec("unsloth") is None:
+            coverage["unsloth"] = "Unsloth not installed: its precision override was not exercised"
+        else:
+            coverage["unsloth"] = (
+                "Unsloth is installed, but verify does not run FastModel yet: its precision override was not exercised"
+            )
+    return coverage
+
+
+_DTYPES = {"bfloat16": "bfloat16", "float16": "float16", "float32": "float32"}
+
+
+def _model(plan, torch, transformers, use_cuda: bool, result: Result, workdir: str):
+    model, _config = tiny_model.build(plan, torch, transformers)
+    if plan.four_bit and result.coverage["four_bit"] is None:
+        # Through from_pretrained, as the project loads it: save the tiny model, load it back in 4-bit.
+        folder = os.path.join(workdir, "tiny-model")
+        model.save_pretrained(folder)
+        compute = getattr(torch, _DTYPES.get(plan.bnb_compute_dtype or "", "float32"))
+        quantization = transformers.BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_compute_dtype=compute, bnb_4bit_quant_type="nf4"
+        )
+        dtype_key = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+        weights = getattr(torch, _DTYPES.get(plan.weights_dtype, "float32"))
+        model = getattr(transformers, plan.model_class).from_pretrained(
+            folder, quantization_config=quantization, device_map={"": 0}, **{dtype_key: weights}
+        )
+        result.exercised.append(f"4-bit loading (bitsandbytes, compute dtype {plan.bnb_compute_dtype or 'float32'})")
+        if plan.kbit_prepare:
+            import peft
+
+            model = peft.prepare_model_for_kbit_training(model)
+            result.exercised.append("peft.prepare_model_for_kbit_training")
+    elif use_cuda:
+        model = model.to("cuda")
+    if plan.lora is not None and plan.trainer != "trl.SFTTrainer":
+        model = _with_adapter(model, plan, result)
+    return model
+
+
+def _lora_config(plan, result: Result):
+    try:
+        import peft
+    except ImportError:
+        result.coverage["peft"] = "PEFT is not installed: the project's adapter was not exercised"
+        return None
+    accepted = inspect.signature(peft.LoraConfig.__init__).parameters
+    values = {k: v for k, v in (plan.lora or {}).items() if k in accepted}
+    values.setdefault("target_modules", "all-linear")
+    values.setdefault("task_type", "CAUSAL_LM")
+    shown = ", ".join(f"{k}={v!r}" for k, v in sorted(values.items()))
+    result.exercised.append(f"PEFT {peft.__version__} LoraConfig({shown})")
+    return peft.LoraConfig(**values)
+
+
+def _with_adapter(model, plan, result: Result):
+    config = _lora_config(plan, result)
+    if config is None:
+        return model
+    import peft
+
+    return peft.get_peft_model(model, config)
+
+
+def _trainer(plan, transformers, use_cuda: bool, steps: int, workdir: str, result: Result):
+    """(trainer class, its arguments): TRL's SFTTrainer with an SFTConfig when the project uses it."""
+    trainer_class, arguments_class = transformers.Trainer, transformers.TrainingArguments
+    if plan.trainer == "trl.SFTTrainer":
+        try:
+            import trl
+        except ImportError:
+            result.coverage["trainer"] = "TRL is not installed: transformers' Trainer ran in place of SFTTrainer"
+        else:
+            trainer_class, arguments_class = trl.SFTTrainer, trl.SFTConfig
+    parameters = inspect.signature(arguments_class.__init__).parameters
+    kwargs = {k: v for k, v in plan.arguments.items() if k in parameters}
+    passed_on = dict(kwargs)
+    kwargs.update(
+        output_dir=os.path.join(workdir, "output"),
         max_steps=steps,
         per_device_train_batch_size=2,
         per_device_eval_batch_size=2,
@@ -142,9 +253,49 @@ def _training_arguments(plan, transformers, use_cuda: bool, steps: int):
     kwargs["eval_steps"] = steps
     if not use_cuda:
         kwargs["use_cpu" if "use_cpu" in parameters else "no_cuda"] = True
-    # TrainingArguments.use_cache (transformers 5, default False) is left at its default, as in
-    # the user's run: the Trainer copies it to model.config.use_cache itself.
-    return transformers.TrainingArguments(**kwargs)
+    if "max_length" in parameters:
+        kwargs["max_length"] = tiny_model.SEQUENCE
+    name = f"{trainer_class.__module__.split('.')[0]}.{trainer_class.__name__}"
+    if passed_on:
+        shown = ", ".join(f"{k}={v!r}" for k, v in sorted(passed_on.items()))
+        result.exercised.append(f"{name} with the project's {arguments_class.__name__} values: {shown}")
+    else:
+        result.exercised.append(name)
+    # TrainingArguments.use_cache (transformers 5, default False) stays the project's or the default,
+    # as in the user's run: the Trainer copies it to model.config.use_cache itself.
+    return trainer_class, arguments_class(**kwargs)
+
+
+def _make_trainer(plan, trainer_class, model, arguments, train_rows, eval_rows, recorder, transformers, result):
+    if trainer_class is transformers.Trainer:
+        return transformers.Trainer(
+            model=model,
+            args=arguments,
+            train_dataset=train_rows,
+            eval_dataset=eval_rows,
+            data_collator=transformers.default_data_collator,
+            callbacks=[recorder],
+        )
+    import datasets
+
+    # SFTTrainer tokenizes text itself; pre-tokenized rows skip that, and its own collator builds the batches.
+    def table(rows):
+        return datasets.Dataset.from_list([{"input_ids": row["input_ids"].tolist()} for row in rows])
+
+    options = {}
+    if plan.lora is not None:
+        config = _lora_config(plan, result)
+        if config is not None:
+            options["peft_config"] = config
+    return trainer_class(
+        model=model,
+        args=arguments,
+        train_dataset=table(train_rows),
+        eval_dataset=table(eval_rows),
+        processing_class=tiny_model.tokenizer(transformers),
+        callbacks=[recorder],
+        **options,
+    )
 
 
 def _record(result: Result, exc: BaseException, plan) -> None:

@@ -120,3 +120,16 @@ def dataset(plan, torch, rows: int):
             item["token_type_ids"] = torch.zeros_like(ids)
         items.append(item)
     return items
+
+
+def tokenizer(transformers):
+    """A word-level tokenizer over the tiny vocabulary, built in memory (nothing is downloaded):
+    TRL's SFTTrainer needs one for its padding and end-of-sequence ids."""
+    import tokenizers
+
+    special = {"<pad>": 0, "<eos>": 1, "<bos>": 2}
+    vocab = dict(special, **{f"t{i}": i for i in range(len(special), VOCAB)})
+    model = tokenizers.models.WordLevel(vocab, unk_token="<pad>")
+    return transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tokenizers.Tokenizer(model), pad_token="<pad>", eos_token="<eos>", bos_token="<bos>"
+    )

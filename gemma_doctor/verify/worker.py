@@ -16,7 +16,7 @@ from gemma_doctor.verify.run import run
 def main(plan_path: str, result_path: str, steps: str) -> int:
     with open(plan_path, encoding="utf-8") as handle:
         plan = VerifyPlan(**json.load(handle))
-    result = run(plan, "auto", int(steps))
+    result = run(plan, "auto", int(steps), launched=True)
     rank = int(os.environ.get("RANK", "0"))
     if rank == 0:
         with open(result_path, "w", encoding="utf-8") as handle:
@@ -30,6 +30,8 @@ def main(plan_path: str, result_path: str, steps: str) -> int:
                     "rule": result.rule,
                     "message": result.message,
                     "frame": result.frame,
+                    "coverage": result.coverage,
+                    "exercised": result.exercised,
                     "world_size": int(os.environ.get("WORLD_SIZE", "1")),
                 },
                 handle,
