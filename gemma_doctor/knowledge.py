@@ -14,8 +14,9 @@ from gemma_doctor.records import record
 
 def rules_dir() -> Path:
     # In a wheel the catalogue ships inside the package; in a checkout it is the top-level rules/.
-    packaged = Path(__file__).parent / "rules"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "rules"
+    here = Path(__file__).resolve().parent  # resolved: verify's pinned stack may link this package
+    packaged = here / "rules"
+    return packaged if packaged.is_dir() else here.parent / "rules"
 
 
 @record(frozen=True)

@@ -166,7 +166,8 @@ def _run_pinned(args, path: Path, setup, started: float) -> int:
         if value:
             command += [f"--{option.replace('_', '-')}", value]
     progress(f"running verify in the pinned stack ({python})")
-    child = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    # Without PYTHONPATH, which would put this environment's packages ahead of the pinned ones.
+    child = subprocess.run(command, stdout=subprocess.PIPE, text=True, env=stack.clean_environment())
     try:
         payload = json.loads(child.stdout)
     except json.JSONDecodeError:

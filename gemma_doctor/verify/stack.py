@@ -175,10 +175,11 @@ def _link_reused(python: Path, pins: list[str]) -> list[str]:
         capture_output=True,
         text=True,
         check=True,
+        env=clean_environment(),
     )
     site = Path(out.stdout.strip())
     site.mkdir(parents=True, exist_ok=True)
-    roots = ["gemma-doctor"]
+    roots = ["gemma-doctor", "PyYAML", "packaging"]  # the last two also when running from a source checkout
     torch_pin = next((pin[len("torch") :] for pin in pins if pin.startswith("torch") and pin[5:6] in "=<>!~"), "")
     try:
         torch = metadata.version("torch")
@@ -188,12 +189,22 @@ def _link_reused(python: Path, pins: list[str]) -> list[str]:
         roots.append("torch")
     linked = []
     for distribution in _closure(roots):
-        for top in sorted({Path(str(f)).parts[0] for f in distribution.files or [] if not str(f).startswith("..")}):
+        tops = {Path(str(f)).parts[0] for f in distribution.files or [] if not str(f).startswith("..")}
+        if not tops:  # no RECORD: the import name and the metadata folder
+            folder = Path(str(distribution.locate_file(""))) / canonical_name(distribution.metadata["Name"]).replace(
+                "-", "_"
+            )
+            tops = {folder.name, *[p.name for p in folder.parent.glob(f"{folder.name}-*.dist-info")]}
+        for top in sorted(tops):
             target = site / top
             source = Path(str(distribution.locate_file(top)))
             if source.exists() and not target.exists() and top != "__pycache__":
                 target.symlink_to(source, target_is_directory=source.is_dir())
         linked.append(distribution.metadata["Name"])
+    package = Path(__file__).resolve().parent.parent
+    if not (site / package.name).exists():  # gemma-doctor run from a source checkout, not installed
+        (site / package.name).symlink_to(package, target_is_directory=True)
+        linked.append(f"gemma_doctor from {package.parent}")
     return linked
 
 
@@ -250,8 +261,14 @@ def _reachable(location: str) -> bool:
     return "://" in path or os.path.exists(path)
 
 
+def clean_environment() -> dict[str, str]:
+    """This process's environment without PYTHONPATH, which would show this environment's packages
+    to the pinned one (pip's view of what is installed included)."""
+    return {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+
+
 def _call(command: list[str], what: str) -> None:
-    out = subprocess.run(command, capture_output=True, text=True)
+    out = subprocess.run(command, capture_output=True, text=True, env=clean_environment())
     if out.returncode != 0:
         tail = (out.stderr or out.stdout).strip().splitlines()[-1:] or ["no output"]
         raise UsageError(f"cannot {what} for the pinned stack: {tail[0]}")
@@ -261,7 +278,9 @@ _SHOWN = ("Collecting ", "Downloading ", "Installing collected", "Successfully i
 
 
 def _install(command: list[str], pins: list[str], progress) -> None:
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=clean_environment()
+    )
     assert process.stdout is not None
     lines = []
     for line in process.stdout:
