@@ -45,13 +45,17 @@ image)
   run image-broken-fp16 /tmp/gemma3-broken
   run image-qlora-no-bnb examples/verify-qlora
   run image-sft examples/verify-sft
+  ;;&
+image|pinned)
+  # Offline there: pip's configuration (here its environment variables) names the carried wheels; verify
+  # passes the same index to uv, which the image has on PATH.
   export GEMMA_DOCTOR_CACHE=/tmp/gd-cache PIP_NO_INDEX=1 PIP_FIND_LINKS="$ROOT/.whl"
   run pinned-hybridcache examples/verify-hybridcache --stack pinned
   run pinned-hybridcache-again examples/verify-hybridcache --stack pinned
   run pinned-hybridcache-fixed /tmp/vh-fixed --stack pinned
-  collect verify-image.json ;;
+  collect "verify-$1.json" ;;
 qlora)
-  python3 -m pip install -q --no-index --no-deps --target /tmp/site .whlb/*.whl
+  python3 -m pip install -q --no-index --no-deps --upgrade --target /tmp/site .whlb/*.whl
   PYTHONPATH=/tmp/site python3 -c "import bitsandbytes, trl; print('bitsandbytes', bitsandbytes.__version__, 'trl', trl.__version__)"
   run qlora-bnb examples/verify-qlora
   sed 's/torch.float16/torch.bfloat16/; s/fp16=True/bf16=True/' examples/verify-qlora/train.py > /tmp/qlora-bf16.py

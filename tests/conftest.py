@@ -83,3 +83,16 @@ def pinned_python(pins: list[str]) -> Path:
 
     os.environ["GEMMA_DOCTOR_CACHE"] = str(STACK_CACHE)
     return stack.build(pins, lambda text: None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_temporary_folder_left_behind():
+    """After the whole suite, no gemma-doctor-* folder is left in the temporary directory (verify's
+    runs, launches and probes all clean up, on failure too). Reported as an error at the last teardown."""
+    import tempfile
+
+    temp = Path(tempfile.gettempdir())
+    before = {path.name for path in temp.glob("gemma-doctor-*")}
+    yield
+    left = sorted(path.name for path in temp.glob("gemma-doctor-*") if path.name not in before)
+    assert left == [], f"the test suite left gemma-doctor folders in {temp}: {left}"

@@ -266,3 +266,59 @@ def test_gemma2_and_the_real_270m_config(tmp_path):
     assert code == 0 and result["settings"]["model_class"] == "Gemma3ForCausalLM"
     assert result["settings"]["weights_dtype"] == "float32"  # the derived config says "dtype": "float32"
     assert result["settings"]["precision_source"].startswith("the project sets no precision")
+
+
+def test_weights_uses_the_projects_checkpoint_from_the_hf_cache_and_times_each_phase(tmp_path):
+    """verify --weights on a project: the checkpoint it names, as safetensors in the local cache (no GGUF)."""
+    import torch
+
+    from gemma_doctor.verify import tiny_model
+
+    repo = tmp_path / "hub" / "models--google--gemma-3-1b-it"
+    snapshot = repo / "snapshots" / "0123abc"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0123abc")
+    tiny_model.text_model(torch, transformers, torch.float32).save_pretrained(snapshot)
+    tiny_model.tokenizer(transformers).save_pretrained(snapshot)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gemma_doctor",
+            "verify",
+            str(EXAMPLES / "verify-qlora"),
+            "--weights",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env=dict(os.environ, HF_HUB_CACHE=str(tmp_path / "hub")),
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    phases = [phase["phase"] for phase in result["phases"]]
+    assert phases[1:3] == [f"reading the safetensors weights in {snapshot}", "loading the tokenizer"]
+    assert phases[-3:] == ["float32 forward with a hook on every layer", "float16 forward", "bfloat16 forward"]
+    assert all(phase["seconds"] >= 0 for phase in result["phases"])
+    assert f"reading the safetensors weights in {snapshot}: " in proc.stderr and "about 30 s" not in proc.stderr
+    assert len(result["layers"]) == 2 and result["status"] == "passed"  # random tiny weights do not overflow
+
+
+def test_weights_says_where_it_looked_when_the_checkpoint_is_missing(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "gemma_doctor", "verify", str(EXAMPLES / "verify-qlora"), "--weights"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env=dict(os.environ, HF_HUB_CACHE=str(tmp_path / "empty")),
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == (
+        f"gemma-doctor: error: {EXAMPLES / 'verify-qlora'}: no *.safetensors weights here or in the Hugging Face "
+        f"cache at {tmp_path / 'empty'} (the project names google/gemma-3-1b-it); download the checkpoint, or "
+        "pass --gguf FILE for a GGUF model"
+    )

@@ -10,7 +10,9 @@ past 65504 at layer 7, every fp16 logit NaN, bf16 finite.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 import time
 from pathlib import Path
 
@@ -24,17 +26,51 @@ TEXT = (
 )
 
 
-def _load(path: Path, gguf: Path | None, torch, transformers):
+class Phases:
+    """Each phase announced when it starts, timed, and kept alive by a line every 15 s while it
+    runs: loading a GGUF takes a minute or two on a CPU, and silence reads as a hang."""
+
+    HEARTBEAT = 15.0
+
+    def __init__(self) -> None:
+        self.done: list[dict] = []
+
+    @contextlib.contextmanager
+    def __call__(self, name: str):
+        started = time.perf_counter()
+        progress(f"{name} ...")
+        finished = threading.Event()
+
+        def heartbeat() -> None:
+            while not finished.wait(self.HEARTBEAT):
+                progress(f"  still {name}: {time.perf_counter() - started:.0f} s")
+
+        thread = threading.Thread(target=heartbeat, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            finished.set()
+            seconds = round(time.perf_counter() - started, 2)
+            self.done.append({"phase": name, "seconds": seconds})
+            progress(f"{name}: {seconds} s")
+
+
+def _load(path: Path, gguf: Path | None, torch, transformers, phases: Phases):
     dtype_key = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
     if gguf is not None:
         folder, name = str(gguf.parent), gguf.name
-        progress(f"loading {gguf} (dequantising the GGUF: about 30 s on a CPU)")
-        model = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, **{dtype_key: torch.float32})
-        tokenizer = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=name)
+        with phases(f"reading and dequantising {gguf.name}"):
+            model = transformers.AutoModelForCausalLM.from_pretrained(
+                folder, gguf_file=name, **{dtype_key: torch.float32}
+            )
+        with phases("building the tokenizer from the GGUF vocabulary"):
+            tokenizer = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=name)
     else:
-        progress(f"loading the safetensors weights in {path}")
-        model = transformers.AutoModelForCausalLM.from_pretrained(str(path), **{dtype_key: torch.float32})
-        tokenizer = transformers.AutoTokenizer.from_pretrained(str(path))
+        with phases(f"reading the safetensors weights in {path}"):
+            model = transformers.AutoModelForCausalLM.from_pretrained(str(path), **{dtype_key: torch.float32})
+        with phases("loading the tokenizer"):
+            tokenizer = transformers.AutoTokenizer.from_pretrained(str(path))
     return model.eval(), tokenizer
 
 
@@ -77,13 +113,16 @@ def _forward(model, layers, ids, torch):
 
 def probe(path: Path, gguf: Path | None, device: str = "auto") -> dict:
     started = time.perf_counter()
-    import torch
-    import transformers
+    phases = Phases()
+    with phases("importing torch and transformers"):
+        import torch
+        import transformers
 
-    model, tokenizer = _load(path, gguf, torch, transformers)
+    model, tokenizer = _load(path, gguf, torch, transformers, phases)
     use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
     target = "cuda" if use_cuda else "cpu"
-    model = model.to(target)
+    with phases(f"moving the model to {target}"):
+        model = model.to(target)
     ids = tokenizer(TEXT, return_tensors="pt").input_ids
     bos = model.config.bos_token_id if model.config.bos_token_id is not None else tokenizer.bos_token_id
     if bos is not None and int(ids[0, 0]) != bos:  # some GGUF tokenizer conversions add no <bos>
@@ -91,12 +130,13 @@ def probe(path: Path, gguf: Path | None, device: str = "auto") -> dict:
     ids = ids.to(target)
     layers = _decoder_layers(model)
     loaded = time.perf_counter()
-    progress(f"{len(layers)} decoder layers, {ids.shape[1]} tokens; float32 forward with hooks")
-    reference = _forward(model, layers, ids, torch)
-    progress("float16 forward")
-    half = _forward(model.to(torch.float16), layers, ids, torch)
-    progress("bfloat16 forward")
-    brain = _forward(model.to(torch.bfloat16), layers, ids, torch)
+    progress(f"{len(layers)} decoder layers, {ids.shape[1]} tokens")
+    with phases("float32 forward with a hook on every layer"):
+        reference = _forward(model, layers, ids, torch)
+    with phases("float16 forward"):
+        half = _forward(model.to(torch.float16), layers, ids, torch)
+    with phases("bfloat16 forward"):
+        brain = _forward(model.to(torch.bfloat16), layers, ids, torch)
     maxima = reference["layer_max"]
     over = [index for index, value in enumerate(maxima) if value > FP16_MAX]
     peak_layer = max(range(len(maxima)), key=maxima.__getitem__)
@@ -135,6 +175,7 @@ def probe(path: Path, gguf: Path | None, device: str = "auto") -> dict:
         "fp32": {"loss": _json_float(reference["loss"])},
         "load_seconds": round(loaded - started, 2),
         "forward_seconds": round(time.perf_counter() - loaded, 2),
+        "phases": phases.done,
     }
 
 

@@ -173,6 +173,9 @@ def _model(plan, torch, transformers, use_cuda: bool, result: Result, workdir: s
     if plan.four_bit and result.coverage["four_bit"] is None:
         # Through from_pretrained, as the project loads it: save the tiny model, load it back in 4-bit.
         folder = os.path.join(workdir, "tiny-model")
+        # A real config's cache_implementation with use_cache off fails the generation config's validation
+        # on save; generation plays no part in the training step.
+        model.generation_config.cache_implementation = None
         model.save_pretrained(folder)
         compute = getattr(torch, _DTYPES.get(plan.bnb_compute_dtype or "", "float32"))
         quantization = transformers.BitsAndBytesConfig(

@@ -147,10 +147,14 @@ def build(pins: list[str], progress) -> Path:
             _call([sys.executable, "-m", "venv", "--without-pip", str(folder)], "create the environment")
         linked = _link_reused(python, pins)
         progress(f"  reusing the installed {', '.join(sorted(linked, key=str.lower))}")
+        # uv resolves every package from the index, installed or not (offline: "filelock was not found");
+        # the linked ones stay out of its resolution and are used as they are. pip takes installed ones as is.
+        excludes = folder / "gemma-doctor-excludes.txt"
+        excludes.write_text("".join(f"{name}\n" for name in linked if " " not in name), encoding="utf-8")
         if uv:
             # pip merges every index it is given; uv's default takes the first that has the package.
             command = [uv, "pip", "install", "--python", str(python), "--index-strategy", "unsafe-best-match"]
-            command += [*_uv_index(), *pins]
+            command += [*_uv_index(), "--excludes", str(excludes), *pins]
         else:
             command = [sys.executable, "-m", "pip", "--python", str(python), "install"]
             command += ["--disable-pip-version-check", "--no-input", "--progress-bar", "off", *pins]
@@ -248,6 +252,9 @@ def _uv_index() -> list[str]:
     options: list[str] = []
     for line in out.splitlines():
         key, _, value = line.partition("=")
+        if key.endswith(".no-index") and value.strip().strip("'\"").lower() in ("1", "true", "yes", "on"):
+            options.append("--no-index")
+            continue
         flag = next((flag for suffix, flag in flags.items() if key.endswith(suffix)), None)
         for item in value.strip().strip("'\"").split():
             if flag and _reachable(item) and item not in options:
@@ -303,7 +310,9 @@ def _install_error(lines: list[str]) -> str:
                 f"no release matches {requirement} for Python {sys.version_info.major}.{sys.version_info.minor} "
                 "on the configured package index"
             )
-        if text.startswith(("cause:", "Because ")):  # uv's reason, after "No solution found"
+        if "Because " in text:  # uv's reason, after "No solution found" (boxed: "╰─▶ Because ...")
+            return text[text.index("Because ") :]
+        if text.startswith("cause:"):
             return text.removeprefix("cause:").strip()
     errors = [line.strip() for line in lines if line.strip().startswith(("ERROR:", "error:", "×"))]
     return (errors or [line.strip() for line in lines if line.strip()][-1:] or ["the installer failed"])[0]
