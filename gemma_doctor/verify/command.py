@@ -224,7 +224,8 @@ def render_text(payload: dict, verbose: bool = False) -> str:
     for finding in payload["findings"]:
         where = f"{finding['path']}:{finding['line']}: " if finding.get("path") and finding.get("line") else ""
         reason = f" ({finding['reason']})" if finding.get("reason") else ""
-        lines.append(f"  {where}{finding['rule']} [{finding['severity']}] {finding['state']}{reason}")
+        name = f" {finding['name']}" if finding.get("name") else ""
+        lines.append(f"  {where}{finding['rule']}{name} [{finding['severity']}] {finding['state']}{reason}")
     if payload.get("next"):
         lines.append(f"  next: {payload['next']}")
     if status == ERROR and payload.get("message"):
