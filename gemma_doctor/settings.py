@@ -135,6 +135,12 @@ def resolve(args, paths: list[Path]) -> Settings:
     for key in table:
         if key not in KNOWN_KEYS:
             raise UsageError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(KNOWN_KEYS))})")
+    if table:
+        from gemma_doctor.shapes import problems  # rules/schemas/settings.schema.json
+
+        shape = problems("settings", table)
+        if shape:
+            raise UsageError(f"{where}: {shape[0].message}")
     if "select" in table:
         options.select = _rule_ids(table["select"], f"{where}: select")
         origins["select"] = where

@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 EXAMPLES = ROOT / "examples"
+CORPUS = ROOT / "corpus"
 
 
 def notebook(*cells: list[str], indent: int | None = 1) -> str:
@@ -87,12 +88,24 @@ def pinned_python(pins: list[str]) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def no_temporary_folder_left_behind():
-    """After the whole suite, no gemma-doctor-* folder is left in the temporary directory (verify's
-    runs, launches and probes all clean up, on failure too). Reported as an error at the last teardown."""
+    """The suite runs with a temporary directory of its own (TMPDIR, inherited by every CLI subprocess),
+    and after the whole suite no gemma-doctor-* folder is left there: verify's runs, launches and probes
+    all clean up, on failure and Ctrl-C too. Reported as an error at the last test's teardown."""
+    import shutil
     import tempfile
 
-    temp = Path(tempfile.gettempdir())
-    before = {path.name for path in temp.glob("gemma-doctor-*")}
-    yield
-    left = sorted(path.name for path in temp.glob("gemma-doctor-*") if path.name not in before)
-    assert left == [], f"the test suite left gemma-doctor folders in {temp}: {left}"
+    private = Path(tempfile.mkdtemp(prefix="gd-tests-"))
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(private)
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+    try:
+        yield
+        left = sorted(path.name for path in private.glob("gemma-doctor-*"))
+    finally:
+        if saved is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved
+        tempfile.tempdir = None
+        shutil.rmtree(private, ignore_errors=True)
+    assert left == [], f"the test suite left gemma-doctor folders in the temporary directory: {left}"

@@ -216,7 +216,7 @@ def test_D11_a_notebook_cell_of_non_strings_is_skipped_by_itself(tmp_path):
     doc["cells"][0]["source"] = [None]
     root = project(tmp_path, {"nb.ipynb": json.dumps(doc)})
     report = run_cli("check", ".", "--env", "none", "--format", "json", cwd=root).json()
-    assert report["errors"][0]["message"] == "cell 1: source must be a string or a list of strings; skipped"
+    assert report["errors"][0]["message"] == "cell 1: cells.0.source.0 must be a string, not None; skipped"
     assert any(f["rule"] == "GD101" and f["cell"] == 2 for f in report["findings"])
 
 
@@ -238,7 +238,7 @@ def test_D13_gitignore_is_linear_and_never_crashes(tmp_path):
 def test_D14_settings_of_the_wrong_type(tmp_path):
     root = project(tmp_path, {"pyproject.toml": "[tool.gemma-doctor]\nexclude = 5\n"})
     result = run_cli("check", ".", cwd=root)
-    assert result.code == 2 and "exclude must be a list of glob strings, not int" in result.err
+    assert result.code == 2 and "pyproject.toml: exclude must be a list of globs, not 5" in result.err
     assert "internal error" not in result.err
 
 

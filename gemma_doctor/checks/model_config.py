@@ -6,80 +6,27 @@ from gemma_doctor.checks import rule
 from gemma_doctor.facts import ConfigTree
 from gemma_doctor.findings import Diagnostic, Edit, Fix
 from gemma_doctor.setup import Setup
+from gemma_doctor.shapes import ShapeProblem, problems
 
-_DTYPES = {"bfloat16", "float16", "float32", "float64", "auto", "int8", "uint8", "float8_e4m3fn", "float8_e5m2"}
-_POSITIVE_INTS = (
-    "hidden_size",
-    "intermediate_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "num_key_value_heads",
-    "head_dim",
-    "vocab_size",
-    "max_position_embeddings",
-    "sliding_window",
-)
-_LAYER_TYPES = {"sliding_attention", "full_attention"}
 _GEMMA_TYPES = {"gemma", "gemma2", "gemma3", "gemma3_text", "gemma3n", "gemma3n_text", "paligemma"}
 
 
-def _problems(tree) -> list[tuple[tuple, str]]:
-    """(key path, problem) for every way a Gemma config breaks its schema."""
-    config = tree.value
-    problems: list[tuple[tuple, str]] = []
-    model_type = config.get("model_type")
-    if "architectures" in config and not (
-        isinstance(config["architectures"], list) and all(isinstance(a, str) for a in config["architectures"])
-    ):
-        problems.append((("architectures",), "must be a list of class names"))
-    scopes: list[tuple[tuple, dict]] = [((), config)]
-    if model_type in ("gemma3", "paligemma", "gemma3n"):
-        text = config.get("text_config")
-        if text is None and model_type == "gemma3":
-            problems.append(
-                (
-                    (),
-                    "model_type gemma3 (multimodal) needs a text_config object; text-only checkpoints use "
-                    "model_type gemma3_text",
-                )
-            )
-        elif text is not None and not isinstance(text, dict):
-            problems.append((("text_config",), "must be an object"))
-        elif isinstance(text, dict):
-            scopes.append((("text_config",), text))
-        vision = config.get("vision_config")
-        if vision is not None and not isinstance(vision, dict):
-            problems.append((("vision_config",), "must be an object"))
-    for prefix, scope in scopes:
-        if "use_cache" in scope and not isinstance(scope["use_cache"], bool):
-            problems.append((prefix + ("use_cache",), f"must be true or false, not {scope['use_cache']!r}"))
-        for key in ("torch_dtype", "dtype"):
-            if (
-                key in scope
-                and scope[key] is not None
-                and (not isinstance(scope[key], str) or scope[key] not in _DTYPES)
-            ):
-                problems.append((prefix + (key,), f"is not a torch dtype name: {scope[key]!r}"))
-        for key in _POSITIVE_INTS:
-            value = scope.get(key)
-            if (
-                key in scope
-                and value is not None
-                and (isinstance(value, bool) or not isinstance(value, int) or value <= 0)
-            ):
-                problems.append((prefix + (key,), f"must be a positive integer, not {value!r}"))
-        layer_types = scope.get("layer_types")
-        if layer_types is not None:
-            if not isinstance(layer_types, list) or not all(item in _LAYER_TYPES for item in layer_types):
-                problems.append((prefix + ("layer_types",), "must list 'sliding_attention' / 'full_attention'"))
-            elif isinstance(scope.get("num_hidden_layers"), int) and len(layer_types) != scope["num_hidden_layers"]:
-                problems.append(
-                    (
-                        prefix + ("layer_types",),
-                        f"has {len(layer_types)} entries but num_hidden_layers is {scope['num_hidden_layers']}",
-                    )
-                )
-    return problems
+def _problems(config: dict) -> list[ShapeProblem]:
+    """config.json against rules/schemas/model-config.schema.json, plus the one cross-field check
+    JSON Schema cannot state: layer_types has one entry per layer."""
+    found = problems("model-config", config)
+    for prefix in ((), ("text_config",)):
+        scope = config.get(prefix[0]) if prefix else config
+        if not isinstance(scope, dict):
+            continue
+        layer_types, layers = scope.get("layer_types"), scope.get("num_hidden_layers")
+        key = (*prefix, "layer_types")
+        if not isinstance(layer_types, list) or not isinstance(layers, int) or isinstance(layers, bool):
+            continue
+        if len(layer_types) != layers and not any(p.key_path[: len(key)] == key for p in found):
+            message = f"{'.'.join(key)} has {len(layer_types)} entries but num_hidden_layers is {layers}"
+            found.append(ShapeProblem(key, message))
+    return found
 
 
 @rule("GD401")
@@ -92,11 +39,10 @@ def invalid_model_config(setup: Setup):
         tree = fact.value
         if not isinstance(tree, ConfigTree) or str(tree.value.get("model_type")) not in _GEMMA_TYPES:
             continue
-        for key_path, problem in _problems(tree):
-            location = tree.locate(key_path)
-            pointer = "/" + "/".join(str(part) for part in key_path)
+        for problem in _problems(tree.value):
+            root = "" if problem.key_path else "(root) "
             yield Diagnostic(
-                location, f"config.json {'.'.join(map(str, key_path)) or '(root)'} {problem} (JSON pointer {pointer})."
+                tree.locate(problem.key_path), f"config.json {root}{problem.message} (JSON pointer {problem.pointer})."
             )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gemma_doctor.facts import SourceResult
 
+SCHEMA = "accelerate"  # rules/schemas/accelerate.schema.json, checked by structured.load
 ORIGIN = "accelerate-config"
 _MARKERS = {"compute_environment", "distributed_type", "num_processes", "machine_rank", "main_training_function"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gemma_doctor.facts import SourceResult
 
+SCHEMA = "deepspeed"  # rules/schemas/deepspeed.schema.json, checked by structured.load
 ORIGIN = "deepspeed"
 
 

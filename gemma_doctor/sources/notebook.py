@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gemma_doctor.facts import InputError, Location, SourceResult
 from gemma_doctor.jsonpos import load_value
+from gemma_doctor.shapes import problems as problems_of
 from gemma_doctor.sources import MAX_NOTEBOOK_BYTES, read_text
 from gemma_doctor.sources.python_code import Analyzer, statement_ranges
 from gemma_doctor.sources.python_recovery import parse_recovering
@@ -37,14 +38,9 @@ _NON_PYTHON_CELL_MAGICS = (
 
 
 def cell_source(cell: dict) -> str:
-    """A cell's source as one string. Raises ValueError for a source that is neither a string
-    nor a list of strings (nbformat allows nothing else)."""
+    """A cell's source as one string (a cell whose shape the notebook schema accepted)."""
     source = cell.get("source", "")
-    if isinstance(source, str):
-        return source
-    if isinstance(source, list) and all(isinstance(item, str) for item in source):
-        return "".join(source)
-    raise ValueError("source must be a string or a list of strings")
+    return source if isinstance(source, str) else "".join(source)
 
 
 def python_lines(text: str) -> tuple[str, list[tuple[int, str]]]:
@@ -111,20 +107,26 @@ def load(path: Path, display: str) -> SourceResult:
         notebook = load_value(text)  # no position scan: a notebook's locations are cell and line
     except ValueError as exc:
         raise InputError(f"not a notebook: {exc}") from None
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    if not isinstance(cells, list):
-        raise InputError("not a notebook: no 'cells' list")
+    # The shape (rules/schemas/notebook.schema.json): a wrong document is not a notebook; a wrong
+    # cell is reported and skipped, and every other cell is still read.
+    shape = problems_of("notebook", notebook)
+    document = [problem for problem in shape if len(problem.key_path) < 2]
+    if document:
+        raise InputError(f"not a notebook: {document[0].message}")
+    broken: dict[object, str] = {}
+    for problem in shape:
+        broken.setdefault(problem.key_path[1], problem.message)
+    cells = notebook["cells"]
     analyzer = Analyzer(display)
     analyzer.result.kind = "notebook"
     problems = []
     for index, cell in enumerate(cells, 1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        if index - 1 in broken:
+            problems.append(f"cell {index}: {broken[index - 1]}; skipped")
             continue
-        try:
-            source = cell_source(cell)
-        except ValueError as exc:
-            problems.append(f"cell {index}: {exc}; skipped")
+        if cell.get("cell_type") != "code":
             continue
+        source = cell_source(cell)
         code, shell = python_lines(source)
         for number, line in shell:
             for package, spec, column in pip_pins(line):

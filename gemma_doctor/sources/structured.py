@@ -96,6 +96,9 @@ def load(path: Path, display: str) -> SourceResult:
     for source in (model_config, deepspeed_config, accelerate_config, training_args):
         if source.looks_like(value):
             result = source.facts_from(doc)
+            schema = getattr(source, "SCHEMA", None)
+            if schema is not None:
+                result.error = shape_error(doc, schema)
             if doc.format == "yaml":  # YAML has comments, so it can carry suppressions
                 from gemma_doctor.suppressions import scan_hash_comments, yaml_scalar_spans
 
@@ -103,3 +106,15 @@ def load(path: Path, display: str) -> SourceResult:
                 result.suppressions = scan_hash_comments(doc.text, display, scalar_spans=spans)
             return result
     return SourceResult()
+
+
+def shape_error(doc: Document, schema: str) -> str | None:
+    """The document against its JSON Schema (rules/schemas/): one line naming each key, the type it
+    must have and its line, or None. The facts are read all the same: each source checks the type
+    of every value it takes, so a wrong one is skipped, never trusted."""
+    from gemma_doctor.shapes import problems
+
+    found = problems(schema, doc.value)
+    if not found:
+        return None
+    return "; ".join(f"{problem.message} (line {doc.location(problem.key_path).line})" for problem in found)

@@ -1,0 +1,31 @@
+"""The two exception types the compiled validators raise: fastjsonschema's, without importing it
+(its package imports its code generators, ~40 ms)."""
+
+from __future__ import annotations
+
+import re
+
+_SPLIT = re.compile(r"[\.\[\]]+")
+
+
+class JsonSchemaValueException(ValueError):
+    def __init__(
+        self,
+        message: str,
+        value: object = None,
+        name: str | None = None,
+        definition: object = None,
+        rule: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message, self.value, self.name, self.definition, self.rule = message, value, name, definition, rule
+
+    @property
+    def path(self) -> list[str]:
+        return [item for item in _SPLIT.split(self.name or "") if item]
+
+
+class JsonSchemaValuesException(ValueError):
+    def __init__(self, errors: list[JsonSchemaValueException]) -> None:
+        super().__init__("; ".join(error.message for error in errors))
+        self.errors = errors
