@@ -24,7 +24,8 @@ def test_sarif_validates_against_the_official_schema():
     jsonschema.validate(sarif, schema)
     run = sarif["runs"][0]
     rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
-    assert rules["GD202"]["helpUri"].endswith("/docs/rules/GD202.md") and rules["GD202"]["help"]["markdown"]
+    # The help travels inside the report: the project has no public URL yet, so no helpUri points at a guess.
+    assert rules["GD202"]["help"]["markdown"].startswith("**Why is this bad?**") and "helpUri" not in rules["GD202"]
     first = run["results"][0]
     region = first["locations"][0]["physicalLocation"]["region"]
     assert first["ruleId"] == "GD103" and region == {"startLine": 3, "startColumn": 1}

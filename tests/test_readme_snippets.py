@@ -52,3 +52,16 @@ def test_github_actions_steps_run(tmp_path):
         result = run_cli(*shlex.split(command)[1:], cwd=project)
         assert result.code == 0, (command, result.out, result.err)
     assert '"version": "2.1.0"' in (project / "gemma-doctor.sarif").read_text()
+
+
+def test_the_snippets_name_a_rev_this_repository_has():
+    """`rev:` and the git install name a tag that exists (issue 13: v0.1.0 never did)."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    rev = yaml.safe_load(snippet("pre-commit"))["repos"][0]["rev"]
+    assert f'@{rev}"' in snippet("github-actions")
+    out = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert out.returncode == 0, f"{rev} is not a tag or commit of this repository"
+    assert "pip install gemma-doctor" not in README and "gemma-doctor[" not in README  # nothing is published

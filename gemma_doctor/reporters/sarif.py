@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from gemma_doctor import DOCS_URL
 from gemma_doctor.fingerprints import assign
 from gemma_doctor.knowledge import catalogue
 from gemma_doctor.reporters import uri
@@ -31,7 +30,6 @@ def render(report, version: str) -> str:
                     "text": f"{doc['why'].strip()}\n\nFix: {doc['fix'].strip()}",
                     "markdown": f"**Why is this bad?** {doc['why'].strip()}\n\n**Fix:** {doc['fix'].strip()}",
                 },
-                "helpUri": f"{DOCS_URL}/{rule_id}.md",
                 "defaultConfiguration": {"level": _LEVELS[doc["severity"]]},
                 "properties": {"fixSafety": doc.get("fix_safety", "none"), "tags": ["gemma", "fine-tuning"]},
             }
@@ -87,7 +85,6 @@ def render(report, version: str) -> str:
                         "name": "gemma-doctor",
                         "version": version,
                         "semanticVersion": version,
-                        "informationUri": DOCS_URL.rsplit("/blob/", 1)[0],
                         "rules": rules,
                     }
                 },
