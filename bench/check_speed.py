@@ -5,7 +5,9 @@ Prints, for this machine:
      `python -c pass` (goal: at most 2x), and `check-jsonschema` on the same config.json as a peer;
   2. `gemma-doctor --version` and `gemma-doctor env`;
   3. 1,000 mixed files in one check (goal: under 1 s);
-  4. the extra cost of a 1,000-line script (goal: < 10 ms) and of a 1 MB notebook (goal: < 30 ms).
+  4. the extra cost of a 1,000-line script (goal: < 10 ms) and of a 1 MB notebook (goal: < 30 ms);
+  5. where the small project's check spends its time: interpreter, imports, discovery, parsing, rules,
+     report (medians of fresh processes, each phase timed in-process with perf_counter).
 Usage: python bench/check_speed.py [--runs N]
 """
 
@@ -139,6 +141,45 @@ def big_notebook(base: Path) -> Path:
     return folder
 
 
+# One check of PATH, phase by phase, in a fresh interpreter: the same calls as engine.check and
+# commands.run_check, with a timer between them. Printed as JSON.
+PHASES = r"""
+import time, json, sys
+t0 = time.perf_counter()
+from pathlib import Path
+from gemma_doctor import cli, __version__
+from gemma_doctor.engine import Options, Report, group_projects, load_project, run_rules, machine_dependent_findings
+from gemma_doctor.reporters import render
+t1 = time.perf_counter()
+options = Options(env="none")
+projects, problems = group_projects([Path(sys.argv[1])], options)
+t2 = time.perf_counter()
+report = Report()
+for project in projects:
+    load_project(project, options, report)
+    project.runs
+t3 = time.perf_counter()
+for project in projects:
+    for run, setup in project.runs:
+        found = run_rules(setup, options)
+        report.findings += found + machine_dependent_findings(setup, options, found)
+    report.projects.append(project)
+t4 = time.perf_counter()
+text = render(report, "text", color=False, version=__version__)
+t5 = time.perf_counter()
+print(json.dumps({"imports": t1 - t0, "discovery": t2 - t1, "parsing": t3 - t2, "rules": t4 - t3, "report": t5 - t4}))
+"""
+
+
+def phases(project: Path, runs: int) -> dict[str, float]:
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs + 2):
+        out = subprocess.run([sys.executable, "-c", PHASES, str(project)], capture_output=True, text=True, env=ENV)
+        for name, seconds in json.loads(out.stdout).items():
+            samples.setdefault(name, []).append(seconds)
+    return {name: statistics.median(values[2:]) for name, values in samples.items()}  # the first two warm up
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=21)
@@ -175,6 +216,16 @@ def main() -> None:
         print(f"median of {args.runs} interleaved runs, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
         for name, seconds in results.items():
             print(f"  {name:<40} {seconds * 1000:8.1f} ms   {seconds / baseline:5.2f}x python -c pass")
+        breakdown = phases(small, args.runs)
+        interpreter = baseline
+        print(
+            f"  where `check (small project)` goes ({', '.join(f'{k} {v * 1000:.1f} ms' for k, v in breakdown.items())}):"
+        )
+        print(f"    {'interpreter (python -c pass)':<38} {interpreter * 1000:8.1f} ms")
+        for name, seconds in breakdown.items():
+            print(f"    {name:<38} {seconds * 1000:8.1f} ms")
+        rest = results["gemma-doctor check (small project)"] - interpreter - sum(breakdown.values())
+        print(f"    {'the rest (console script, exit)':<38} {rest * 1000:8.1f} ms")
         many = thousand_files(base)
         script, notebook = big_script(base), big_notebook(base)
         size = (notebook / "train.ipynb").stat().st_size

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -124,6 +123,8 @@ def write_atomically(path: Path, old: bytes, new: bytes) -> None:
     """Replace ``path``'s bytes with ``new`` if it still holds ``old``; never through a link."""
     check_writable(path)
     info = path.stat()
+    import tempfile  # only a write needs it; a check never writes (and tempfile imports random)
+
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(descriptor, "wb") as handle:
