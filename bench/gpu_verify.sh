@@ -45,6 +45,8 @@ image)
   run image-broken-fp16 /tmp/gemma3-broken
   run image-qlora-no-bnb examples/verify-qlora
   run image-sft examples/verify-sft
+  run image-dpo examples/verify-dpo
+  run image-grpo examples/verify-grpo
   ;;&
 image|pinned)
   # Offline there: pip's configuration (here its environment variables) names the carried wheels; verify

@@ -72,7 +72,9 @@ def _download(repo_id: str, revision: str | None) -> Path:
     try:
         from huggingface_hub import hf_hub_download
     except ImportError:
-        raise UsageError("--online needs huggingface_hub: pip install huggingface_hub (or '.[hub]' in a gemma-doctor clone)") from None
+        raise UsageError(
+            "--online needs huggingface_hub: pip install huggingface_hub (or '.[hub]' in a gemma-doctor clone)"
+        ) from None
     folder = None
     for name in ONLINE_FILES:
         try:

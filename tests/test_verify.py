@@ -322,3 +322,24 @@ def test_weights_says_where_it_looked_when_the_checkpoint_is_missing(tmp_path):
         f"cache at {tmp_path / 'empty'} (the project names google/gemma-3-1b-it); download the checkpoint, or "
         "pass --gguf FILE for a GGUF model"
     )
+
+
+@pytest.mark.parametrize("example, trainer", [("verify-dpo", "DPOTrainer"), ("verify-grpo", "GRPOTrainer")])
+def test_dpo_and_grpo_projects_run_trls_own_trainers(example, trainer):
+    pytest.importorskip("trl")
+    code, result, _ = verify(EXAMPLES / example, "--device", "cpu")
+    assert code == 0 and result["status"] == "passed", result
+    assert result["settings"]["trainer"] == f"trl.{trainer}" and "trainer" not in result["not_exercised"]
+    assert result["exercised"][0].startswith(f"trl.{trainer}") and len(result["steps"]) == 2
+
+
+def test_another_trl_trainer_is_not_exercised(tmp_path):
+    project = tmp_path / "kto"
+    shutil.copytree(EXAMPLES / "verify-dpo", project)
+    script = project / "train.py"
+    script.write_text(script.read_text().replace("DPO", "KTO"))
+    code, result, _ = verify(project, "--device", "cpu")
+    assert result["settings"]["trainer"] == "transformers.Trainer"
+    assert result["not_exercised"]["trainer"] == (
+        "the project trains with TRL's KTOTrainer; verify ran transformers.Trainer in its place"
+    )

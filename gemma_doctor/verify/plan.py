@@ -13,6 +13,8 @@ MODEL_CLASSES = {
     "gemma2": "Gemma2ForCausalLM",
 }
 _ENV_SOURCES = ("accelerate_mixed_precision", "env_mixed_precision")
+# The TRL trainers verify runs itself (verify/run.py); any other runs as transformers' Trainer, "not exercised".
+TRL_TRAINERS = ("SFTTrainer", "DPOTrainer", "GRPOTrainer")
 
 
 @dataclass
@@ -87,7 +89,7 @@ def make_plan(setup: Setup) -> VerifyPlan:
     attention = setup.first("attn_implementation") or setup.first("config_attn_implementation")
     flavour = setup.flavour or "transformers"
     project_trainer = setup.trl_trainer
-    trainer = "trl.SFTTrainer" if project_trainer == "SFTTrainer" else "transformers.Trainer"
+    trainer = f"trl.{project_trainer}" if project_trainer in TRL_TRAINERS else "transformers.Trainer"
     compute = setup.first("bnb_compute_dtype")
     model_id = setup.first("model_id")
     return VerifyPlan(
@@ -105,7 +107,7 @@ def make_plan(setup: Setup) -> VerifyPlan:
         evaluation=True,
         token_type_ids=flavour != "transformers" or bool(setup.uses_unsloth),
         trainer=trainer,
-        project_trainer=project_trainer if project_trainer not in (None, "SFTTrainer") else None,
+        project_trainer=project_trainer if project_trainer not in (None, *TRL_TRAINERS) else None,
         arguments=_arguments(setup),
         lora=_lora(setup),
         four_bit=bool(setup.truthy("load_in_4bit") or setup.truthy("quantization_bit")),

@@ -226,13 +226,15 @@ def _with_adapter(model, plan, result: Result):
 def _trainer(plan, transformers, use_cuda: bool, steps: int, workdir: str, result: Result):
     """(trainer class, its arguments): TRL's SFTTrainer with an SFTConfig when the project uses it."""
     trainer_class, arguments_class = transformers.Trainer, transformers.TrainingArguments
-    if plan.trainer == "trl.SFTTrainer":
+    name = plan.trainer.removeprefix("trl.")
+    if plan.trainer.startswith("trl."):
         try:
             import trl
         except ImportError:
-            result.coverage["trainer"] = "TRL is not installed: transformers' Trainer ran in place of SFTTrainer"
+            result.coverage["trainer"] = f"TRL is not installed: transformers' Trainer ran in place of {name}"
         else:
-            trainer_class, arguments_class = trl.SFTTrainer, trl.SFTConfig
+            trainer_class = getattr(trl, name)
+            arguments_class = getattr(trl, name.replace("Trainer", "Config"))
     parameters = inspect.signature(arguments_class.__init__).parameters
     kwargs = {k: v for k, v in plan.arguments.items() if k in parameters}
     passed_on = dict(kwargs)
@@ -258,6 +260,8 @@ def _trainer(plan, transformers, use_cuda: bool, steps: int, workdir: str, resul
         kwargs["use_cpu" if "use_cpu" in parameters else "no_cuda"] = True
     if "max_length" in parameters:
         kwargs["max_length"] = tiny_model.SEQUENCE
+    if "num_generations" in parameters:  # GRPO: two completions of four tokens per prompt
+        kwargs.update(num_generations=2, max_completion_length=4)
     name = f"{trainer_class.__module__.split('.')[0]}.{trainer_class.__name__}"
     if passed_on:
         shown = ", ".join(f"{k}={v!r}" for k, v in sorted(passed_on.items()))
@@ -281,15 +285,31 @@ def _make_trainer(plan, trainer_class, model, arguments, train_rows, eval_rows, 
         )
     import datasets
 
-    # SFTTrainer tokenizes text itself; pre-tokenized rows skip that, and its own collator builds the batches.
-    def table(rows):
-        return datasets.Dataset.from_list([{"input_ids": row["input_ids"].tolist()} for row in rows])
+    # Each TRL trainer gets the rows its own data preparation expects; the tiny tokenizer splits on
+    # whitespace, so "t5 t9" is two tokens of the tiny vocabulary.
+    def words(row, start: int, count: int) -> str:
+        return " ".join(f"t{int(token)}" for token in row["input_ids"][start : start + count])
 
-    options = {}
+    def table(rows):
+        if trainer_class.__name__ == "DPOTrainer":
+            items = [{"prompt": words(r, 0, 6), "chosen": words(r, 6, 5), "rejected": words(r, 11, 5)} for r in rows]
+        elif trainer_class.__name__ == "GRPOTrainer":
+            items = [{"prompt": words(r, 0, 6)} for r in rows]
+        else:  # SFTTrainer: pre-tokenized rows skip its tokenization; its own collator builds the batches
+            items = [{"input_ids": r["input_ids"].tolist()} for r in rows]
+        return datasets.Dataset.from_list(items)
+
+    options: dict = {}
     if plan.lora is not None:
         config = _lora_config(plan, result)
         if config is not None:
             options["peft_config"] = config
+    if trainer_class.__name__ == "DPOTrainer" and "peft_config" not in options:
+        import copy
+
+        options["ref_model"] = copy.deepcopy(model)  # TRL would load it again by name: nothing to load here
+    if trainer_class.__name__ == "GRPOTrainer":
+        options["reward_funcs"] = lambda completions, **_: [float(len(completion)) for completion in completions]
     return trainer_class(
         model=model,
         args=arguments,

@@ -123,13 +123,15 @@ def dataset(plan, torch, rows: int):
 
 
 def tokenizer(transformers):
-    """A word-level tokenizer over the tiny vocabulary, built in memory (nothing is downloaded):
-    TRL's SFTTrainer needs one for its padding and end-of-sequence ids."""
+    """A word-level tokenizer over the tiny vocabulary ("t3" .. "t255"), built in memory (nothing is
+    downloaded): TRL's trainers need one for padding and end-of-sequence ids, and DPO and GRPO for text."""
     import tokenizers
 
     special = {"<pad>": 0, "<eos>": 1, "<bos>": 2}
     vocab = dict(special, **{f"t{i}": i for i in range(len(special), VOCAB)})
     model = tokenizers.models.WordLevel(vocab, unk_token="<pad>")
+    backend = tokenizers.Tokenizer(model)
+    backend.pre_tokenizer = tokenizers.pre_tokenizers.WhitespaceSplit()  # DPO and GRPO rows are text
     return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tokenizers.Tokenizer(model), pad_token="<pad>", eos_token="<eos>", bos_token="<bos>"
+        tokenizer_object=backend, pad_token="<pad>", eos_token="<eos>", bos_token="<bos>"
     )
