@@ -237,6 +237,7 @@ def test_verdict_states_per_rule():
     other_stack = dict(covered, stack="the run used another stack")
     assert judge([error], other_stack, "passed", None)[0] == "inconclusive"
     assert judge([], other_stack, "passed", None)[0] == "inconclusive"  # a pass on another stack proves little
+    assert judge([], dict(covered, trainer="KTOTrainer ran as the Trainer"), "passed", None)[0] == "inconclusive"
     static = {"rule": "GD401", "severity": "error", "message": "m"}
     verdict, judged = judge([static], covered, "passed", None)
     assert verdict == "inconclusive" and judged[0]["state"] == "not exercised"
@@ -339,6 +340,7 @@ def test_another_trl_trainer_is_not_exercised(tmp_path):
     script = project / "train.py"
     script.write_text(script.read_text().replace("DPO", "KTO"))
     code, result, _ = verify(project, "--device", "cpu")
+    assert code == 3 and result["status"] == "inconclusive" and result["run_status"] == "passed"
     assert result["settings"]["trainer"] == "transformers.Trainer"
     assert result["not_exercised"]["trainer"] == (
         "the project trains with TRL's KTOTrainer; verify ran transformers.Trainer in its place"

@@ -7,7 +7,8 @@ Each static finding gets one state:
 - ``not exercised``: something the claim depends on was not part of the run, with the reason.
 
 The verdict is ``passed`` only when no error-level finding is confirmed or left unexercised
-and the run used the project's own stack; ``failed`` when the run failed; else ``inconclusive``.
+and the run used what the project uses (its stack, precision, trainer, adapter, 4-bit loading,
+Unsloth); ``failed`` when the run failed; else ``inconclusive``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
     "GD601": ("stack", "trainer"),
     "GD701": ("launch", "peft"),
 }
+# What the project itself uses. A run that could not use one of them (another stack, fp16 on the CPU, the
+# plain Trainer for a KTO project, no 4-bit without CUDA, no Unsloth) did not run the user's setup, so it
+# cannot pass it, whatever the findings say.
+PROJECT_USES = ("stack", "precision", "trainer", "peft", "four_bit", "unsloth")
 STATIC_REASON = "a static finding: a short training step cannot confirm or refute it"
 
 
@@ -72,7 +77,7 @@ def judge(
         return FAILED, judged
     if run_status == ERROR:
         return ERROR, judged
-    if coverage.get("stack") is not None:
+    if any(coverage.get(capability) is not None for capability in PROJECT_USES):
         return INCONCLUSIVE, judged
     if any(f["severity"] == "error" and f["state"] != REFUTED for f in judged):
         return INCONCLUSIVE, judged
