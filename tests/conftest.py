@@ -109,3 +109,16 @@ def no_temporary_folder_left_behind():
         tempfile.tempdir = None
         shutil.rmtree(private, ignore_errors=True)
     assert left == [], f"the test suite left gemma-doctor folders in the temporary directory: {left}"
+
+
+def gemma_doctor_process(*args: str, timeout: int = 300, **environment: str) -> subprocess.CompletedProcess:
+    """``python -m gemma_doctor ARGS`` in its own process from the repository root, with extra
+    environment variables: verify and its stacks need a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "gemma_doctor", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        env=dict(os.environ, **environment),
+    )

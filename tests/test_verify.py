@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from conftest import EXAMPLES, FIXTURES, ROOT, run_cli
+from conftest import EXAMPLES, FIXTURES, ROOT, gemma_doctor_process, run_cli
 
 pytestmark = pytest.mark.slow
 transformers = pytest.importorskip("transformers")
@@ -130,14 +130,7 @@ def ours(folder):
 def test_verify_leaves_no_temporary_folder(tmp_path):
     temp = tmp_path / "tmp"
     temp.mkdir()
-    proc = subprocess.run(
-        [sys.executable, "-m", "gemma_doctor", "verify", str(EXAMPLES / "verify-sft"), "--format", "json"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env=dict(os.environ, TMPDIR=str(temp)),
-    )
+    proc = gemma_doctor_process("verify", str(EXAMPLES / "verify-sft"), "--format", "json", TMPDIR=str(temp))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert ours(temp) == []  # torch may leave its own torchinductor_<user> cache there
 
@@ -309,13 +302,8 @@ def test_weights_uses_the_projects_checkpoint_from_the_hf_cache_and_times_each_p
 
 
 def test_weights_says_where_it_looked_when_the_checkpoint_is_missing(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, "-m", "gemma_doctor", "verify", str(EXAMPLES / "verify-qlora"), "--weights"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        env=dict(os.environ, HF_HUB_CACHE=str(tmp_path / "empty")),
+    proc = gemma_doctor_process(
+        "verify", str(EXAMPLES / "verify-qlora"), "--weights", timeout=120, HF_HUB_CACHE=str(tmp_path / "empty")
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip() == (

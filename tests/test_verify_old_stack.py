@@ -8,11 +8,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, OLD_STACK, ROOT, STACK_CACHE
+from conftest import EXAMPLES, OLD_STACK, STACK_CACHE, gemma_doctor_process
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("transformers")
@@ -20,13 +19,8 @@ CACHE, PINS = STACK_CACHE, OLD_STACK  # one cache for the suite and across runs:
 
 
 def verify(path: Path, *extra: str):
-    proc = subprocess.run(
-        [sys.executable, "-m", "gemma_doctor", "verify", str(path), "--stack", "pinned", "--format", "json", *extra],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=540,
-        env=dict(os.environ, GEMMA_DOCTOR_CACHE=str(CACHE)),
+    proc = gemma_doctor_process(
+        "verify", str(path), "--stack", "pinned", "--format", "json", *extra, timeout=540, GEMMA_DOCTOR_CACHE=str(CACHE)
     )
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     return proc.returncode, json.loads(proc.stdout), proc.stderr
@@ -108,14 +102,7 @@ def test_a_pin_that_does_not_exist_is_one_line(tmp_path):
     project = tmp_path / "p"
     shutil.copytree(EXAMPLES / "verify-hybridcache", project)
     (project / "requirements.txt").write_text("transformers==4.50.99\naccelerate==1.5.2\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "gemma_doctor", "verify", str(project), "--stack", "pinned"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        env=dict(os.environ, GEMMA_DOCTOR_CACHE=str(tmp_path / "cache")),
-    )
+    proc = gemma_doctor_process("verify", str(project), "--stack", "pinned", GEMMA_DOCTOR_CACHE=str(tmp_path / "cache"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     error = proc.stderr.strip().splitlines()[-1]
     assert error.startswith(
