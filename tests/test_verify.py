@@ -86,6 +86,10 @@ def test_pins_that_differ_make_the_verdict_inconclusive():
 
 
 def test_fp16_on_cpu_is_not_exercised_and_not_passed(tmp_path):
+    code, result, _ = verify(EXAMPLES / "gemma3-broken", "--device", "cpu")  # as the issue ran it: pins differ too
+    assert code == 3 and result["status"] == "inconclusive"
+    assert result["not_exercised"]["precision"].startswith("fp16 AMP is not available on the CPU")
+    # Without its pins, fp16 is the first thing the GD101 claim lacks.
     code, result, _ = verify(_unpinned(tmp_path, "gemma3-broken"), "--device", "cpu")
     assert result["settings"]["precision"] == "fp16"
     assert code == 3 and result["status"] == "inconclusive", result
