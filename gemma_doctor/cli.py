@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--steps", type=int, default=2, help="training steps before the evaluation (default: 2)")
     verify.add_argument(
+        "--run", metavar="ENTRY", help="which training run of the project, by its entry point (default: the first)"
+    )
+    verify.add_argument(
         "--stack",
         choices=("installed", "pinned"),
         default="installed",

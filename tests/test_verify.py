@@ -337,3 +337,18 @@ def test_another_trl_trainer_is_not_exercised(tmp_path):
     assert result["not_exercised"]["trainer"] == (
         "the project trains with TRL's KTOTrainer; verify ran transformers.Trainer in its place"
     )
+
+
+def test_run_picks_one_training_run_of_several(tmp_path):
+    project = tmp_path / "two"
+    shutil.copytree(EXAMPLES / "verify-sft", project)
+    shutil.copy(EXAMPLES / "verify-dpo/train.py", project / "dpo.py")
+    code, result, _ = verify(project, "--run", "dpo.py", "--device", "cpu")
+    assert code == 0 and result["run"].endswith("two/dpo.py") and result["settings"]["trainer"] == "trl.DPOTrainer"
+    missing = gemma_doctor_process("verify", str(project), "--run", "nope.py")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert (
+        missing.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"gemma-doctor: error: --run nope.py: no training run of {project} has that entry point (")
+    )

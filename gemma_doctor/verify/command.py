@@ -26,17 +26,27 @@ def _missing() -> list[str]:
     return [name for name in ("torch", "transformers", "accelerate") if importlib.util.find_spec(name) is None]
 
 
-def project_setup(path: Path, options):
-    """The project's Setup with its pins and the installed versions, as ``check`` builds it."""
+def project_setup(path: Path, options, entry: str | None = None, announce=None):
+    """(entry point, Setup) of one training run of the project, with its pins and the installed versions,
+    as ``check`` builds it: the run whose entry point ends with ``entry``, else the first."""
     from gemma_doctor.discovery import walk
     from gemma_doctor.engine import Project, Report, load_project
 
     project = Project(walk(path) if path.is_dir() else [path])
     load_project(project, options, Report())
-    setup = project.setup
-    if setup is None:
+    if not project.runs:
         raise UsageError(f"{path}: nothing gemma-doctor reads here")
-    return setup
+    entries = [run.entry for run, _setup in project.runs if run.entry]
+    if entry is not None:
+        chosen = [(run, setup) for run, setup in project.runs if run.entry and run.entry.endswith(entry)]
+        if not chosen:
+            raise UsageError(f"--run {entry}: no training run of {path} has that entry point ({', '.join(entries)})")
+        return chosen[0][0].entry, chosen[0][1]
+    if len(entries) > 1 and announce is not None:
+        announce(
+            f"{len(entries)} training runs: verifying {entries[0]}; --run picks another ({', '.join(entries[1:])})"
+        )
+    return project.runs[0][0].entry, project.runs[0][1]
 
 
 def run_verify(args) -> int:
@@ -50,7 +60,9 @@ def run_verify(args) -> int:
     settings = resolve(args, [path])
     if args.weights:
         return _run_probe(args, path, settings.options)
-    setup = project_setup(path, settings.options)
+    from gemma_doctor.verify.run import progress
+
+    entry, setup = project_setup(path, settings.options, args.run, progress)
     differences = stack.differences(setup)
     if args.stack == "pinned" and stack.requirements(setup):
         return _run_pinned(args, path, setup, started)
@@ -60,7 +72,6 @@ def run_verify(args) -> int:
         return 2
     from gemma_doctor.engine import run_rules
     from gemma_doctor.verify.plan import PlanError, make_plan
-    from gemma_doctor.verify.run import progress
 
     if args.stack == "pinned":
         progress("the project pins none of " + ", ".join(stack.STACK_PACKAGES) + ": running on the installed stack")
@@ -94,6 +105,7 @@ def run_verify(args) -> int:
         settings_shown["launch"] = launch
     payload = {
         "status": status,
+        "run": entry,
         "run_status": result.status,
         "device": result.device,
         "versions": result.versions,
@@ -158,6 +170,8 @@ def _run_pinned(args, path: Path, setup, started: float) -> int:
     python = stack.build(pins, progress)
     command = [str(python), "-m", "gemma_doctor", "verify", str(path), "--stack", "installed", "--format", "json"]
     command += ["--device", args.device, "--steps", str(args.steps)]
+    if args.run:
+        command += ["--run", args.run]
     for flag in ("launch", "verbose"):
         if getattr(args, flag):
             command.append(f"--{flag}")
@@ -264,7 +278,7 @@ def _cached_checkpoint(path: Path, options) -> Path:
     """The safetensors checkpoint the project names, from the local Hugging Face cache."""
     from gemma_doctor import hub
 
-    setup = project_setup(path, options) if path.is_dir() else None
+    setup = project_setup(path, options)[1] if path.is_dir() else None
     model_ids = [str(f.value) for f in setup.all("model_id") if isinstance(f.value, str)] if setup else []
     for model_id in model_ids:
         if hub.looks_like_repo_id(model_id):
