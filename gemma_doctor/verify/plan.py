@@ -32,7 +32,7 @@ class VerifyPlan:
     attn_implementation: str
     evaluation: bool
     token_type_ids: bool  # whether batches carry them (TRL/Unsloth collators add zeros)
-    trainer: str  # "trl.SFTTrainer" or "transformers.Trainer": the class verify runs
+    trainer: str  # "trl.SFTTrainer" / "trl.DPOTrainer" / "trl.GRPOTrainer" or "transformers.Trainer": what verify runs
     project_trainer: str | None = None  # the class the project runs, where verify runs another
     arguments: dict = field(default_factory=dict)  # the project's own training-argument values
     lora: dict | None = None  # LoraConfig values; None when the project trains no adapter
