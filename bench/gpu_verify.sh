@@ -2,6 +2,9 @@
 # The verify set of docs/verify.md ("verify tells the whole truth"), run on the lent GPU machine (device tool).
 #   bench/gpu_verify.sh image    the image's stack, then `--stack pinned` built offline from the wheels in .whl/
 #   bench/gpu_verify.sh qlora    the QLoRA example with bitsandbytes (wheel carried in .whlb/)
+#   bench/gpu_verify.sh unsloth  the Unsloth example through FastModel, bf16 and fp16 (.uns/site.tar.xz: unsloth,
+#                                unsloth_zoo and their missing dependencies, trimmed to fit one call: no Unsloth
+#                                Studio web UI, bitsandbytes' CUDA 13.0 library only)
 # Every report goes into one JSON file under $OUT (the tool brings back 8 files at most).
 set -uo pipefail
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
@@ -11,7 +14,7 @@ run() {  # name, project, extra verify options...
   local name=$1 project=$2
   shift 2
   local started=$SECONDS
-  PYTHONPATH=/tmp/site python3 -m gemma_doctor verify "$project" --format json "$@" > "/tmp/reports/$name.json" 2> "/tmp/reports/$name.err"
+  PYTHONPATH=${SITE:-/tmp/site} python3 -m gemma_doctor verify "$project" --format json "$@" > "/tmp/reports/$name.json" 2> "/tmp/reports/$name.err"
   local code=$?
   echo "$name rc=$code wall=$((SECONDS - started))s $(python3 -c "
 import json; d = json.load(open('/tmp/reports/$name.json'))
@@ -64,4 +67,13 @@ qlora)
   rm -rf /tmp/qlora-bf16 && cp -r examples/verify-qlora /tmp/qlora-bf16 && mv /tmp/qlora-bf16.py /tmp/qlora-bf16/train.py
   run qlora-bnb-bf16 /tmp/qlora-bf16
   collect verify-qlora.json ;;
+unsloth)
+  mkdir -p /tmp/usite && tar -xJf .uns/site.tar.xz -C /tmp/usite
+  export SITE=/tmp/usite
+  run unsloth-bf16 examples/verify-unsloth
+  rm -rf /tmp/unsloth-fp16 && cp -r examples/verify-unsloth /tmp/unsloth-fp16
+  sed -i 's/bf16=True/fp16=True/' /tmp/unsloth-fp16/train.py
+  run unsloth-fp16 /tmp/unsloth-fp16 --gpu H100
+  ls -d unsloth_compiled_cache 2>/dev/null && echo "LEFT unsloth_compiled_cache in the working directory"
+  collect verify-unsloth.json ;;
 esac

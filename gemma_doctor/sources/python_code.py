@@ -308,7 +308,9 @@ class Analyzer:
             self.add("peft", name, call, name)
         elif name in ("get_peft_model", "LoraConfig"):
             self.add("peft", name, call, name)
-            if name == "LoraConfig":  # verify wraps its tiny model with the same adapter
+            # verify wraps its tiny model with the same adapter: LoraConfig(r=...), or Unsloth's
+            # FastModel.get_peft_model(model, r=...), which takes the LoraConfig arguments itself
+            if name == "LoraConfig" or call.keywords:
                 for keyword, value, key_node, _value_node, _direct in self._keywords(call, scope):
                     if keyword in LORA_KEYS and value is not None:
                         self.add("lora_setting", value, key_node, keyword)

@@ -12,6 +12,8 @@ KNOWN = [
     ("doesn't support bf16", "GD104"),
     ("does not support bf16", "GD104"),
     ("Attempting to unscale FP16 gradients", "GD101/GD102"),
+    # Unsloth's patched trainer, fp16 asked for a model it loaded in bf16 (GD101's Unsloth case)
+    ("Model is in bfloat16 precision but you want to use float16 precision", "GD101"),
     ("_amp_foreach_non_finite_check_and_unscale", "GD101"),
     ("token_type_ids` is required", "GD601"),
     ("token_type_ids is required", "GD601"),

@@ -36,6 +36,7 @@ class Result:
         # capability -> None (exercised, or nothing to exercise) or why it was not (verify/verdict.py)
         self.coverage: dict[str, str | None] = {}
         self.exercised: list[str] = []
+        self.adapter_applied = False  # Unsloth applied the project's adapter itself
 
 
 def progress(text: str) -> None:
@@ -158,10 +159,8 @@ def _coverage(plan, use_cuda: bool, torch, result: Result, launched: bool) -> di
     if plan.unsloth:
         if importlib.util.find_spec("unsloth") is None:
             coverage["unsloth"] = "Unsloth not installed: its precision override was not exercised"
-        else:
-            coverage["unsloth"] = (
-                "Unsloth is installed, but verify does not run FastModel yet: its precision override was not exercised"
-            )
+        elif not use_cuda:
+            coverage["unsloth"] = "Unsloth needs a GPU: its precision override was not exercised"
     return coverage
 
 
@@ -170,6 +169,8 @@ _DTYPES = {"bfloat16": "bfloat16", "float16": "float16", "float32": "float32"}
 
 def _model(plan, torch, transformers, use_cuda: bool, result: Result, workdir: str):
     model, _config = tiny_model.build(plan, torch, transformers)
+    if plan.unsloth and result.coverage["unsloth"] is None:
+        return _unsloth_model(plan, model, transformers, result, workdir)
     if plan.four_bit and result.coverage["four_bit"] is None:
         # Through from_pretrained, as the project loads it: save the tiny model, load it back in 4-bit.
         folder = os.path.join(workdir, "tiny-model")
@@ -194,8 +195,38 @@ def _model(plan, torch, transformers, use_cuda: bool, result: Result, workdir: s
             result.exercised.append("peft.prepare_model_for_kbit_training")
     elif use_cuda:
         model = model.to("cuda")
-    if plan.lora is not None and plan.trainer != "trl.SFTTrainer":
+    if plan.lora is not None and not plan.trainer.startswith("trl."):
         model = _with_adapter(model, plan, result)
+    return model
+
+
+def _unsloth_model(plan, model, transformers, result: Result, workdir: str):
+    """Through Unsloth, as the project loads it: FastModel.from_pretrained of the tiny model saved to disk,
+    with dtype=None (Unsloth picks it), and the adapter through FastModel.get_peft_model. Unsloth's patched
+    TRL trainer then decides the precision itself (knowledge/facts.md; GD101's Unsloth cases)."""
+    # Unsloth compiles its kernels into ./unsloth_compiled_cache unless told otherwise: keep it in the run's folder.
+    os.environ.setdefault("UNSLOTH_COMPILE_LOCATION", os.path.join(workdir, "unsloth_compiled_cache"))
+    import unsloth
+
+    folder = os.path.join(workdir, "tiny-model")
+    model.generation_config.cache_implementation = None  # see _model: a real config's value fails the save
+    model.save_pretrained(folder)
+    tiny_model.tokenizer(transformers).save_pretrained(folder)
+    four_bit = plan.four_bit and result.coverage["four_bit"] is None
+    model, _tokenizer = unsloth.FastModel.from_pretrained(
+        folder, max_seq_length=4 * tiny_model.SEQUENCE, load_in_4bit=four_bit, dtype=None
+    )
+    done = f"Unsloth {unsloth.__version__} FastModel.from_pretrained (dtype=None: {model.dtype}"
+    done += ", 4-bit)" if four_bit else ")"
+    if plan.lora is not None:
+        accepted = inspect.signature(unsloth.FastModel.get_peft_model).parameters
+        values = {
+            k: v for k, v in plan.lora.items() if k in accepted and not (k == "target_modules" and isinstance(v, str))
+        }
+        model = unsloth.FastModel.get_peft_model(model, **values)
+        done += f" and FastModel.get_peft_model({', '.join(f'{k}={v!r}' for k, v in sorted(values.items()))})"
+        result.adapter_applied = True
+    result.exercised.append(done)
     return model
 
 
@@ -295,12 +326,14 @@ def _make_trainer(plan, trainer_class, model, arguments, train_rows, eval_rows, 
             items = [{"prompt": words(r, 0, 6), "chosen": words(r, 6, 5), "rejected": words(r, 11, 5)} for r in rows]
         elif trainer_class.__name__ == "GRPOTrainer":
             items = [{"prompt": words(r, 0, 6)} for r in rows]
+        elif plan.unsloth and result.coverage["unsloth"] is None:  # Unsloth's SFT path tokenizes "text" itself
+            items = [{"text": words(r, 0, tiny_model.SEQUENCE)} for r in rows]
         else:  # SFTTrainer: pre-tokenized rows skip its tokenization; its own collator builds the batches
             items = [{"input_ids": r["input_ids"].tolist()} for r in rows]
         return datasets.Dataset.from_list(items)
 
     options: dict = {}
-    if plan.lora is not None:
+    if plan.lora is not None and not result.adapter_applied:
         config = _lora_config(plan, result)
         if config is not None:
             options["peft_config"] = config
