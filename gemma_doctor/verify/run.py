@@ -48,7 +48,8 @@ def run(plan, device: str = "auto", steps: int = 2, launched: bool = False) -> R
     """One short train + eval. Every file it writes lives in one temporary folder, removed on
     success, failure and Ctrl-C alike."""
     result = Result()
-    with tempfile.TemporaryDirectory(prefix="gemma-doctor-verify-") as workdir:
+    # stdout is for the report: the Trainer's logs and Unsloth's banners go to stderr with the progress.
+    with tempfile.TemporaryDirectory(prefix="gemma-doctor-verify-") as workdir, contextlib.redirect_stdout(sys.stderr):
         _run(plan, device, steps, launched, result, workdir)
     return result
 
@@ -100,14 +101,13 @@ def _run(plan, device: str, steps: int, launched: bool, result: Result, workdir:
         f"evaluation (use_cache={plan.use_cache} at {plan.use_cache_level})"
     )
     try:
-        with contextlib.redirect_stdout(sys.stderr):  # the Trainer prints its logs; stdout is for the report
-            trainer = _make_trainer(
-                plan, trainer_class, model, arguments, train_rows, eval_rows, Recorder(), transformers, result
-            )
-            trainer.train()
-            if result.eval_loss is None:
-                metrics = trainer.evaluate()
-                result.eval_loss = _number(metrics.get("eval_loss"))
+        trainer = _make_trainer(
+            plan, trainer_class, model, arguments, train_rows, eval_rows, Recorder(), transformers, result
+        )
+        trainer.train()
+        if result.eval_loss is None:
+            metrics = trainer.evaluate()
+            result.eval_loss = _number(metrics.get("eval_loss"))
     except Exception as exc:  # noqa: BLE001 - any failure of the run is its result
         _record(result, exc, plan)
         result.status = "failed"
@@ -219,9 +219,12 @@ def _unsloth_model(plan, model, transformers, result: Result, workdir: str):
     done = f"Unsloth {unsloth.__version__} FastModel.from_pretrained (dtype=None: {model.dtype}"
     done += ", 4-bit)" if four_bit else ")"
     if plan.lora is not None:
-        accepted = inspect.signature(unsloth.FastModel.get_peft_model).parameters
+        parameters = inspect.signature(unsloth.FastModel.get_peft_model).parameters
+        open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())  # (*args, **kwargs)
         values = {
-            k: v for k, v in plan.lora.items() if k in accepted and not (k == "target_modules" and isinstance(v, str))
+            k: v
+            for k, v in plan.lora.items()
+            if (open_ended or k in parameters) and not (k == "target_modules" and isinstance(v, str))
         }
         model = unsloth.FastModel.get_peft_model(model, **values)
         done += f" and FastModel.get_peft_model({', '.join(f'{k}={v!r}' for k, v in sorted(values.items()))})"
@@ -294,6 +297,8 @@ def _trainer(plan, transformers, use_cuda: bool, steps: int, workdir: str, resul
     if "num_generations" in parameters:  # GRPO: two completions of four tokens per prompt
         kwargs.update(num_generations=2, max_completion_length=4)
     name = f"{trainer_class.__module__.split('.')[0]}.{trainer_class.__name__}"
+    if plan.trainer.startswith("trl.") and trainer_class.__module__.split(".")[0] != "trl":
+        name = f"{plan.trainer} (patched: {trainer_class.__name__})"  # Unsloth swaps in its compiled trainer
     if passed_on:
         shown = ", ".join(f"{k}={v!r}" for k, v in sorted(passed_on.items()))
         result.exercised.append(f"{name} with the project's {arguments_class.__name__} values: {shown}")
