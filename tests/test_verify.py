@@ -352,3 +352,14 @@ def test_run_picks_one_training_run_of_several(tmp_path):
         .splitlines()[-1]
         .startswith(f"gemma-doctor: error: --run nope.py: no training run of {project} has that entry point (")
     )
+
+
+def test_unsloth_without_a_gpu_or_install_is_not_exercised():
+    code, result, _ = verify(EXAMPLES / "verify-unsloth", "--device", "cpu")
+    assert code == 3 and result["status"] == "inconclusive" and result["settings"]["unsloth"] is True
+    assert result["not_exercised"]["unsloth"] in (
+        "Unsloth not installed: its precision override was not exercised",
+        "Unsloth needs a GPU: its precision override was not exercised",
+    )
+    # The adapter the project gives Unsloth's get_peft_model is the one verify uses (PEFT here).
+    assert any("r=8" in item and "target_modules=['q_proj', 'v_proj']" in item for item in result["exercised"])
