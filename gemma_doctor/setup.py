@@ -272,7 +272,7 @@ class Setup:
         installed = next((v for v in self.versions if v.package == package and v.origin == "installed"), None)
         declared = next((v for v in candidates if v.origin != "installed"), None)
         if declared is not None:
-            if installed is not None and declared.spec and _fits(installed.version, declared.spec):
+            if installed is not None and declared.spec and fits(installed.version, declared.spec):
                 return installed
             return declared
         return installed
@@ -614,7 +614,9 @@ class Setup:
         return "bfloat16" if self.is_gemma3 else None
 
 
-def _fits(version: str | None, spec: str) -> bool:
+def fits(version: str | None, spec: str) -> bool:
+    """Does ``version`` meet ``spec``? False for no version or text that is not PEP 440 (a local build,
+    2.13.0+cpu, meets ==2.13.0)."""
     if version is None:
         return False
     try:

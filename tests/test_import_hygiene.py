@@ -28,7 +28,14 @@ HEAVY = [
     "huggingface_hub",
     "importlib.metadata",
 ]
-LIGHT_ONLY = ["dataclasses", "inspect", "tomllib", "shutil", "tempfile"]  # the last two: argparse width, atomic writes
+LIGHT_ONLY = [
+    "dataclasses",
+    "inspect",
+    "tomllib",
+    "shutil",
+    "tempfile",
+    "decimal",
+]  # argparse width, atomic writes, schemas
 # packaging (PEP 440, issue 9) is imported only when a version has to be compared.
 VERSIONS_ONLY = ["packaging", "typing"]
 

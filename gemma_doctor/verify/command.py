@@ -64,8 +64,11 @@ def run_verify(args) -> int:
 
     entry, setup = project_setup(path, settings.options, args.run, progress)
     differences = stack.differences(setup)
-    if args.stack == "pinned" and stack.requirements(setup):
-        return _run_pinned(args, path, setup, started)
+    for difference in differences:  # first, each on a line of its own: a proof on another stack proves little
+        progress(f"stack: {difference.describe()}")
+    pins = stack.requirements(setup)
+    if args.stack == "pinned" and pins:
+        return _run_pinned(args, path, pins, started)
     missing = _missing()
     if missing:
         sys.stderr.write(f"gemma-doctor: error: {INSTALL_HINT} (missing: {', '.join(missing)})\n")
@@ -75,8 +78,6 @@ def run_verify(args) -> int:
 
     if args.stack == "pinned":
         progress("the project pins none of " + ", ".join(stack.STACK_PACKAGES) + ": running on the installed stack")
-    for difference in differences:  # first, each on a line of its own: a proof on another stack proves little
-        progress(f"stack: {difference.describe()}")
     static = run_rules(setup, settings.options)
     try:
         plan = make_plan(setup)
@@ -99,7 +100,9 @@ def run_verify(args) -> int:
     coverage["real_weights"] = (
         f"fp16 overflow comes from the trained weights, which a tiny random model does not have: run `{weights}`"
     )
-    status, findings = judge([_static(f) for f in static], coverage, result.status, result.rule)
+    for finding in static:
+        finding.run = entry  # as `check` reports it
+    status, findings = judge([f.to_json() for f in static], coverage, result.status, result.rule)
     settings_shown = plan.settings()
     if launch is not None:
         settings_shown["launch"] = launch
@@ -130,22 +133,6 @@ def run_verify(args) -> int:
     return _emit(args, payload, started)
 
 
-def _static(finding) -> dict:
-    location = finding.location
-    return {
-        "rule": finding.rule,
-        "name": finding.name,
-        "severity": finding.severity,
-        "path": location.path,
-        "line": location.line,
-        "column": location.column,
-        "cell": location.cell,
-        "key": location.key,
-        "message": finding.message,
-        "fix": {"safety": finding.fix.safety, "title": finding.fix.title} if finding.fix else None,
-    }
-
-
 def weights_command(project: str, plan) -> str:
     """The exact ``verify --weights`` command for the checkpoint the project names."""
     from gemma_doctor import hub
@@ -159,14 +146,11 @@ def weights_command(project: str, plan) -> str:
     return command
 
 
-def _run_pinned(args, path: Path, setup, started: float) -> int:
+def _run_pinned(args, path: Path, pins: list[str], started: float) -> int:
     """Build (or reuse) an environment with the project's pins and run verify there."""
     from gemma_doctor.verify import stack
     from gemma_doctor.verify.run import progress
 
-    pins = stack.requirements(setup)
-    for difference in stack.differences(setup):
-        progress(f"stack: {difference.describe()}")
     python = stack.build(pins, progress)
     command = [str(python), "-m", "gemma_doctor", "verify", str(path), "--stack", "installed", "--format", "json"]
     command += ["--device", args.device, "--steps", str(args.steps)]

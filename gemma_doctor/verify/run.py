@@ -173,11 +173,7 @@ def _model(plan, torch, transformers, use_cuda: bool, result: Result, workdir: s
         return _unsloth_model(plan, model, transformers, result, workdir)
     if plan.four_bit and result.coverage["four_bit"] is None:
         # Through from_pretrained, as the project loads it: save the tiny model, load it back in 4-bit.
-        folder = os.path.join(workdir, "tiny-model")
-        # A real config's cache_implementation with use_cache off fails the generation config's validation
-        # on save; generation plays no part in the training step.
-        model.generation_config.cache_implementation = None
-        model.save_pretrained(folder)
+        folder = _saved(model, workdir)
         compute = getattr(torch, _DTYPES.get(plan.bnb_compute_dtype or "", "float32"))
         quantization = transformers.BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_compute_dtype=compute, bnb_4bit_quant_type="nf4"
@@ -200,6 +196,16 @@ def _model(plan, torch, transformers, use_cuda: bool, result: Result, workdir: s
     return model
 
 
+def _saved(model, workdir: str) -> str:
+    """The tiny model written to the run's folder, for loaders that read it back from disk."""
+    folder = os.path.join(workdir, "tiny-model")
+    # A real config's cache_implementation with use_cache off fails the generation config's validation
+    # on save; generation plays no part in the training step.
+    model.generation_config.cache_implementation = None
+    model.save_pretrained(folder)
+    return folder
+
+
 def _unsloth_model(plan, model, transformers, result: Result, workdir: str):
     """Through Unsloth, as the project loads it: FastModel.from_pretrained of the tiny model saved to disk,
     with dtype=None (Unsloth picks it), and the adapter through FastModel.get_peft_model. Unsloth's patched
@@ -208,9 +214,7 @@ def _unsloth_model(plan, model, transformers, result: Result, workdir: str):
     os.environ.setdefault("UNSLOTH_COMPILE_LOCATION", os.path.join(workdir, "unsloth_compiled_cache"))
     import unsloth
 
-    folder = os.path.join(workdir, "tiny-model")
-    model.generation_config.cache_implementation = None  # see _model: a real config's value fails the save
-    model.save_pretrained(folder)
+    folder = _saved(model, workdir)
     tiny_model.tokenizer(transformers).save_pretrained(folder)
     four_bit = plan.four_bit and result.coverage["four_bit"] is None
     model, _tokenizer = unsloth.FastModel.from_pretrained(

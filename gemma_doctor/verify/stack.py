@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gemma_doctor.errors import UsageError
-from gemma_doctor.pep440 import exact_pin, satisfies
+from gemma_doctor.setup import fits
 
 # The packages whose version changes what the step does (knowledge/facts.md, audit.md).
 STACK_PACKAGES = ("torch", "transformers", "accelerate", "trl", "peft", "bitsandbytes", "unsloth", "unsloth_zoo")
@@ -72,24 +72,10 @@ def differences(setup) -> list[StackDifference]:
     found = []
     for package, (spec, where) in project_pins(setup).items():
         version = have.get(package)
-        if version is not None and _meets(version, spec):
+        if fits(version, spec):
             continue
         found.append(StackDifference(package, spec, version, where))
     return found
-
-
-def _meets(version: str, spec: str) -> bool:
-    exact = exact_pin(spec)
-    if exact is not None:
-        return _normal(version) == _normal(exact)
-    try:
-        return satisfies(version, spec)
-    except ValueError:
-        return False
-
-
-def _normal(version: str) -> str:
-    return version.split("+", 1)[0]  # a local build (2.13.0+cpu) is the release it was built from
 
 
 # --- the pinned environment ---------------------------------------------------
@@ -189,7 +175,7 @@ def _link_reused(python: Path, pins: list[str]) -> list[str]:
         torch = metadata.version("torch")
     except metadata.PackageNotFoundError:
         torch = None
-    if torch is not None and (not torch_pin or _meets(torch, torch_pin)):
+    if torch is not None and (not torch_pin or fits(torch, torch_pin)):
         roots.append("torch")
     linked = []
     for distribution in _closure(roots):
