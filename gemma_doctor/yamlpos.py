@@ -3,6 +3,9 @@
 Values come from PyYAML's own SafeLoader constructor, so ``yes`` is True and
 ``2e-4`` is a string, exactly as Axolotl, LLaMA-Factory and TRL see them.
 Positions come from the composed node tree.
+
+The block-style configs most projects write are read by ``yamlblock`` instead, which gives
+the same values and positions without importing PyYAML; anything else comes here.
 """
 
 from __future__ import annotations
@@ -24,6 +27,15 @@ class YamlDocument:
 
 
 def parse_yaml(text: str) -> YamlDocument:
+    from gemma_doctor.yamlblock import read_block_yaml
+
+    block = read_block_yaml(text)
+    if block is not None:
+        return YamlDocument(*block)
+    return parse_yaml_with_pyyaml(text)
+
+
+def parse_yaml_with_pyyaml(text: str) -> YamlDocument:
     import yaml
 
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -35,7 +35,8 @@ LIGHT_ONLY = [
     "shutil",
     "tempfile",
     "decimal",
-]  # argparse width, atomic writes, schemas
+    "yaml",
+]  # argparse width, atomic writes, schemas; block-style YAML is read by yamlblock
 # packaging (PEP 440, issue 9) is imported only when a version has to be compared.
 VERSIONS_ONLY = ["packaging", "typing"]
 
