@@ -154,7 +154,7 @@ from gemma_doctor.engine import Options, Report, group_projects, load_project, r
 from gemma_doctor.reporters import render
 from gemma_doctor.settings import resolve
 t1 = time.perf_counter()
-args = cli.build_parser().parse_args(["check", sys.argv[1], "--env", "none"])
+args = cli.build_parser(only="check").parse_args(["check", sys.argv[1], "--env", "none"])
 options = resolve(args, [Path(sys.argv[1])]).options
 ta = time.perf_counter()
 projects, problems = group_projects([Path(sys.argv[1])], options)

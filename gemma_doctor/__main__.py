@@ -1,5 +1,3 @@
-import sys
+from gemma_doctor.cli import entry
 
-from gemma_doctor.cli import main
-
-sys.exit(main())
+entry()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import stat
-from contextlib import contextmanager
 from pathlib import Path
 
 TEMP_PREFIX = ".gemma-doctor-"
@@ -35,16 +34,20 @@ def overlay_key(path: Path) -> str:
     return os.path.abspath(path)
 
 
-@contextmanager
-def overlaid(contents: dict[str, bytes]):
+class overlaid:  # a class, not @contextmanager: importing contextlib costs every check ~1 ms
     """Within the block, reading any of these absolute paths gives the bytes given here."""
-    saved = dict(_OVERLAY)
-    _OVERLAY.update(contents)
-    try:
-        yield
-    finally:
+
+    def __init__(self, contents: dict[str, bytes]) -> None:
+        self.contents = contents
+        self.saved: dict[str, bytes] = {}
+
+    def __enter__(self) -> None:
+        self.saved = dict(_OVERLAY)
+        _OVERLAY.update(self.contents)
+
+    def __exit__(self, *exc_info: object) -> None:
         _OVERLAY.clear()
-        _OVERLAY.update(saved)
+        _OVERLAY.update(self.saved)
 
 
 def read_bytes(path: Path, limit: int) -> bytes:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 from conftest import EXAMPLES, ROOT, run_cli, run_console
 
@@ -157,6 +159,20 @@ def test_version_and_module_entry_point():
 
     out = subprocess.run([sys.executable, "-m", "gemma_doctor", "--version"], capture_output=True, text=True)
     assert out.stdout.strip() == f"gemma-doctor {__version__}"
+
+
+def test_the_console_script_delivers_everything_when_it_skips_teardown(tmp_path):
+    """The console script ends a static command with os._exit: every byte of a large report still
+    reaches the pipe and the -o file, with the command's exit code."""
+    rules = run_console("rules", "--format", "json")
+    assert rules.code == 0 and len(json.loads(rules.out)) >= 15 and len(rules.out) > 20_000
+    report = tmp_path / "report.json"
+    check = run_console("check", str(EXAMPLES / "gemma3-broken"), "--format", "json", "-o", str(report))
+    assert check.code == 1 and json.loads(report.read_text())["findings"]
+    module = subprocess.run(
+        [sys.executable, "-m", "gemma_doctor", "check", str(EXAMPLES / "gemma3-clean")], capture_output=True, text=True
+    )
+    assert module.returncode == 0 and module.stdout == "Found no problems in 6 files.\n"
 
 
 def test_env_command_with_freeze_file(tmp_path):
