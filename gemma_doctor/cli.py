@@ -254,9 +254,12 @@ def entry() -> None:
     pending = getattr(atexit, "_ncallbacks", lambda: 1)()  # CPython's count of exit hooks
     if _command_in(argv) not in _STATIC_COMMANDS or pending:
         sys.exit(code)
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:  # the reader left (| head): what it read is all it wanted
-        code = code or 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:  # the reader left (| head): what it read is all it wanted
+            code = code or 1
+        except OSError as exc:  # a full disk under `> report.txt`: say so, as the interpreter would
+            os.write(2, f"gemma-doctor: error: could not write the output: {exc.strerror or exc}\n".encode())
+            code = EXIT_USAGE
     os._exit(code)
