@@ -97,20 +97,25 @@ class _Reader:
         number, _, content = self.lines[self.index]
         if root:
             self.positions[()] = (number, column + 1)
-        if content == "-" or content.startswith("- "):
+        if _is_dash(content):
             return self.sequence(column, path, indentless=False)
         if _split_entry(content) is not None:
             return self.mapping(column, path)
         raise _Unsupported  # a scalar on lines of its own
 
+    def continuing(self, column: int) -> tuple[int, int, str] | None:
+        """The current line, when it continues the collection at ``column``; None when the text ends
+        or dedents there. A deeper line would continue a scalar (PyYAML folds it)."""
+        if self.index >= len(self.lines) or self.lines[self.index][1] < column:
+            return None
+        if self.lines[self.index][1] > column:
+            raise _Unsupported
+        return self.lines[self.index]
+
     def mapping(self, column: int, path: tuple) -> dict:
         mapping: dict = {}
-        while self.index < len(self.lines):
-            number, indent, content = self.lines[self.index]
-            if indent < column:
-                break
-            if indent > column:
-                raise _Unsupported
+        while (line := self.continuing(column)) is not None:
+            number, _, content = line
             entry = _split_entry(content)
             if entry is None:
                 break  # for an indentless sequence's parent to judge; otherwise the caller gives up
@@ -127,13 +132,9 @@ class _Reader:
 
     def sequence(self, column: int, path: tuple, indentless: bool) -> list:
         items: list = []
-        while self.index < len(self.lines):
-            number, indent, content = self.lines[self.index]
-            if indent < column:
-                break
-            if indent > column:
-                raise _Unsupported
-            if not (content == "-" or content.startswith("- ")):
+        while (line := self.continuing(column)) is not None:
+            number, _, content = line
+            if not _is_dash(content):
                 if indentless:
                     break
                 raise _Unsupported
@@ -148,7 +149,7 @@ class _Reader:
                 items.append(self.node(indent, child))
                 continue
             item_column = column + len(content) - len(rest)
-            if rest == "-" or rest.startswith("- ") or _split_entry(rest) is not None:
+            if _is_dash(rest) or _split_entry(rest) is not None:
                 # A compact collection: read the rest of this line as a line of its own.
                 self.lines[self.index] = (number, item_column, rest)
                 self.positions.setdefault(child, (number, item_column + 1))
@@ -165,7 +166,7 @@ class _Reader:
         _, indent, content = self.lines[self.index]
         if indent > column:
             return self.node(indent, path)
-        if indent == column and (content == "-" or content.startswith("- ")):
+        if indent == column and _is_dash(content):
             return self.sequence(column, path, indentless=True)
         return None
 
@@ -210,6 +211,11 @@ def _skip_spaces(text: str, at: int) -> int:
     while at < len(text) and text[at] == " ":
         at += 1
     return at
+
+
+def _is_dash(content: str) -> bool:
+    """A block sequence entry: ``-`` then a space or the end of the line."""
+    return content == "-" or content.startswith("- ")
 
 
 def _split_entry(content: str) -> tuple[str, bool, str, int] | None:
