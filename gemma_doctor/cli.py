@@ -8,6 +8,7 @@ interpreter's start-up.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 
@@ -17,6 +18,9 @@ from gemma_doctor.findings import SEVERITIES
 from gemma_doctor.reporters import FORMATS
 
 EXIT_USAGE = 2
+# Errors of writing to a full disk or quota. Reading errors never reach main: the sources turn them
+# into one line per file.
+_OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 # argparse passes each of its own strings through gettext's default domain, which no program sets
 # up for it here; each lookup searches the locale directories again, and the first imports
@@ -225,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:  # the last net: one line, exit 2, never a traceback for users
+        if isinstance(exc, OSError) and exc.errno in _OUTPUT_FULL:  # `> report.txt` on a full disk
+            sys.stderr.write(f"gemma-doctor: error: could not write the output: {exc.strerror}\n")
+            return EXIT_USAGE
         if os.environ.get("GEMMA_DOCTOR_DEBUG"):
             raise
         sys.stderr.write(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 
+import pytest
 from conftest import EXAMPLES, ROOT, run_cli, run_console
 
 BROKEN = EXAMPLES / "gemma3-broken"
@@ -173,6 +175,18 @@ def test_the_console_script_delivers_everything_when_it_skips_teardown(tmp_path)
         [sys.executable, "-m", "gemma_doctor", "check", str(EXAMPLES / "gemma3-clean")], capture_output=True, text=True
     )
     assert module.returncode == 0 and module.stdout == "Found no problems in 6 files.\n"
+
+
+def test_a_full_disk_under_the_output_is_one_line():
+    """`check > report.txt` on a full disk: one line naming the problem, exit 2, not "internal error"."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    exe = os.path.join(os.path.dirname(sys.executable), "gemma-doctor")
+    for args in (["check", str(EXAMPLES / "gemma3-broken")], ["rules"]):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run([exe, *args], stdout=full, stderr=subprocess.PIPE, text=True)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == "gemma-doctor: error: could not write the output: No space left on device\n"
 
 
 def test_env_command_with_freeze_file(tmp_path):
