@@ -1,3 +1,3 @@
 """gemma-doctor: a pre-flight checker for Gemma 3 fine-tuning setups."""
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"
