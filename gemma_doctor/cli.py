@@ -263,7 +263,8 @@ def entry() -> None:
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:  # None when the shell closed it (`>&-`)
+                stream.flush()
         except BrokenPipeError:  # the reader left (| head): what it read is all it wanted
             code = code or 1
         except OSError as exc:  # a full disk under `> report.txt`: say so, as the interpreter would
