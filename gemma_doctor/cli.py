@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import os
 import sys
 
@@ -29,25 +30,24 @@ argparse._ = lambda message: message  # type: ignore[attr-defined]
 __all__ = ["UsageError", "build_parser", "entry", "main"]
 
 
-class _Formatter(argparse.HelpFormatter):
-    """argparse's own formatter, told the terminal width up front: left to itself it imports shutil
-    (with bz2 and lzma, ~4 ms) on every run, to size help text that a check never prints."""
-
-    def __init__(self, prog: str) -> None:
-        columns = 80
-        try:
-            if os.environ.get("COLUMNS", "").isdigit():
-                columns = int(os.environ["COLUMNS"])
-            elif sys.__stdout__ is not None:
-                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (ValueError, OSError):
-            pass
-        super().__init__(prog, width=max(columns - 2, 40))
+def _help_width() -> int:
+    """The terminal's width for help text, told to argparse's formatter up front: left to itself it
+    imports shutil (with bz2 and lzma, ~4 ms) on every run, to size help text a check never prints."""
+    columns = 80
+    try:
+        if os.environ.get("COLUMNS", "").isdigit():
+            columns = int(os.environ["COLUMNS"])
+        elif sys.__stdout__ is not None:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+    except (ValueError, OSError):
+        pass
+    return max(columns - 2, 40)
 
 
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
+        # Read once per parser: argparse makes a new formatter for every argument it adds.
+        kwargs.setdefault("formatter_class", functools.partial(argparse.HelpFormatter, width=_help_width()))
         super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # one line, exit 2, like every other usage error

@@ -12,7 +12,9 @@ from pathlib import Path
 from gemma_doctor.records import record
 
 
+@cache
 def rules_dir() -> Path:
+    # Once per run: a check asks for it five times, and resolve() walks the path with a syscall per part.
     # In a wheel the catalogue ships inside the package; in a checkout it is the top-level rules/.
     here = Path(__file__).resolve().parent  # resolved: verify's pinned stack may link this package
     packaged = here / "rules"

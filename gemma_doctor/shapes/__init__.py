@@ -37,9 +37,6 @@ class ShapeProblem:
     def pointer(self) -> str:
         return "/" + "/".join(str(part) for part in self.key_path)
 
-    @property
-    def dotted(self) -> str:
-        return ".".join(str(part) for part in self.key_path) or "(root)"
 
 
 def problems(schema: str, document: object) -> list[ShapeProblem]:
