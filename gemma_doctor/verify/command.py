@@ -22,8 +22,11 @@ INSTALL_HINT = (
 CONTRACT = 2  # the JSON report's version (docs/verify.md)
 
 
-def _missing() -> list[str]:
-    return [name for name in ("torch", "transformers", "accelerate") if importlib.util.find_spec(name) is None]
+def _require_extra() -> None:
+    """A usage error (exit 2, one line) when torch, transformers or accelerate is not installed."""
+    missing = [name for name in ("torch", "transformers", "accelerate") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"{INSTALL_HINT} (missing: {', '.join(missing)})")
 
 
 def project_setup(path: Path, options, entry: str | None = None, announce=None):
@@ -69,10 +72,7 @@ def run_verify(args) -> int:
     pins = stack.requirements(setup)
     if args.stack == "pinned" and pins:
         return _run_pinned(args, path, pins, started)
-    missing = _missing()
-    if missing:
-        sys.stderr.write(f"gemma-doctor: error: {INSTALL_HINT} (missing: {', '.join(missing)})\n")
-        return 2
+    _require_extra()
     from gemma_doctor.engine import run_rules
     from gemma_doctor.verify.plan import PlanError, make_plan
 
@@ -236,10 +236,7 @@ def render_text(payload: dict, verbose: bool = False) -> str:
 def _run_probe(args, path: Path, options) -> int:
     from gemma_doctor.verify.probe import probe, render_text
 
-    missing = _missing()
-    if missing:
-        sys.stderr.write(f"gemma-doctor: error: {INSTALL_HINT} (missing: {', '.join(missing)})\n")
-        return 2
+    _require_extra()
     gguf = Path(args.gguf) if args.gguf else None
     if gguf is not None and not gguf.is_file():
         raise UsageError(f"--gguf {args.gguf}: no such file")

@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from gemma_doctor.verify.run import progress
+from gemma_doctor.verify.run import dtype_keyword, progress
 
 FP16_MAX = 65504.0
 TEXT = (
@@ -57,7 +57,7 @@ class Phases:
 
 
 def _load(path: Path, gguf: Path | None, torch, transformers, phases: Phases):
-    dtype_key = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+    dtype_key = dtype_keyword(transformers)
     if gguf is not None:
         folder, name = str(gguf.parent), gguf.name
         with phases(f"reading and dequantising {gguf.name}"):

@@ -44,6 +44,11 @@ def progress(text: str) -> None:
     sys.stderr.flush()
 
 
+def dtype_keyword(transformers) -> str:
+    """from_pretrained's weights-dtype argument: ``dtype`` from transformers 5, ``torch_dtype`` before."""
+    return "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+
+
 def run(plan, device: str = "auto", steps: int = 2, launched: bool = False) -> Result:
     """One short train + eval. Every file it writes lives in one temporary folder, removed on
     success, failure and Ctrl-C alike."""
@@ -178,7 +183,7 @@ def _model(plan, torch, transformers, use_cuda: bool, result: Result, workdir: s
         quantization = transformers.BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_compute_dtype=compute, bnb_4bit_quant_type="nf4"
         )
-        dtype_key = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+        dtype_key = dtype_keyword(transformers)
         weights = getattr(torch, _DTYPES.get(plan.weights_dtype, "float32"))
         model = getattr(transformers, plan.model_class).from_pretrained(
             folder, quantization_config=quantization, device_map={"": 0}, **{dtype_key: weights}

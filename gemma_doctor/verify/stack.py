@@ -25,6 +25,7 @@ from pathlib import Path
 
 from gemma_doctor.errors import UsageError
 from gemma_doctor.setup import fits
+from gemma_doctor.sources.versions import canonical
 
 # The packages whose version changes what the step does (knowledge/facts.md, audit.md).
 STACK_PACKAGES = ("torch", "transformers", "accelerate", "trl", "peft", "bitsandbytes", "unsloth", "unsloth_zoo")
@@ -37,14 +38,17 @@ class StackDifference:
     installed: str | None
     where: str  # the pin's file:line
 
+    @property
+    def pin(self) -> str:
+        """The requirement as a person writes it: 4.50.0 for ==4.50.0, >=4.51 as it is."""
+        return self.pinned.removeprefix("==")
+
     def describe(self) -> str:
-        pin = self.pinned[2:] if self.pinned.startswith("==") else self.pinned
         have = f"{self.installed} is installed" if self.installed else "it is not installed"
-        return f"the project pins {self.package} {pin} ({self.where}) but {have}"
+        return f"the project pins {self.package} {self.pin} ({self.where}) but {have}"
 
     def short(self) -> str:
-        pin = self.pinned[2:] if self.pinned.startswith("==") else self.pinned
-        return f"{self.package} {pin} pinned, {self.installed or 'none'} installed"
+        return f"{self.package} {self.pin} pinned, {self.installed or 'none'} installed"
 
 
 def project_pins(setup) -> dict[str, tuple[str, str]]:
@@ -181,9 +185,7 @@ def _link_reused(python: Path, pins: list[str]) -> list[str]:
     for distribution in _closure(roots):
         tops = {Path(str(f)).parts[0] for f in distribution.files or [] if not str(f).startswith("..")}
         if not tops:  # no RECORD: the import name and the metadata folder
-            folder = Path(str(distribution.locate_file(""))) / canonical_name(distribution.metadata["Name"]).replace(
-                "-", "_"
-            )
+            folder = Path(str(distribution.locate_file(""))) / canonical(distribution.metadata["Name"])
             tops = {folder.name, *[p.name for p in folder.parent.glob(f"{folder.name}-*.dist-info")]}
         for top in sorted(tops):
             target = site / top
@@ -208,7 +210,7 @@ def _closure(roots: list[str]):
     seen: dict[str, metadata.Distribution] = {}
     pending = list(roots)
     while pending:
-        name = canonical_name(pending.pop())
+        name = canonical(pending.pop())
         if name in seen:
             continue
         try:
@@ -222,10 +224,6 @@ def _closure(roots: list[str]):
                 continue
             pending.append(requirement.name)
     return list(seen.values())
-
-
-def canonical_name(name: str) -> str:
-    return name.lower().replace("_", "-").replace(".", "-")
 
 
 def _uv_index() -> list[str]:
