@@ -8,7 +8,7 @@ YAML file in this repository, on hand-picked YAML 1.1 corners, and on generated 
 
 from __future__ import annotations
 
-import math
+import importlib.util
 
 import pytest
 from conftest import EXAMPLES, ROOT
@@ -19,6 +19,18 @@ from gemma_doctor.yamlblock import read_block_yaml
 from gemma_doctor.yamlpos import parse_yaml_with_pyyaml
 
 
+def _differential():
+    """scripts/yaml_differential.py, whose comparison (`same`) this test shares."""
+    spec = importlib.util.spec_from_file_location("yaml_differential", ROOT / "scripts" / "yaml_differential.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+same = _differential().same
+
+
 def pyyaml(text: str):
     """(value, positions) from PyYAML alone, or "error"."""
     try:
@@ -26,18 +38,6 @@ def pyyaml(text: str):
     except ValueError:
         return "error"
     return document.value, document.positions
-
-
-def same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return same(list(a), list(b)) and all(same(x, y) for x, y in zip(a.values(), b.values()))
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 def agrees(text: str) -> bool:
