@@ -15,8 +15,6 @@ documents. So "gives up" is the whole error policy: every error message is PyYAM
 
 from __future__ import annotations
 
-import re
-
 # First characters a plain scalar may not start with here: YAML indicators (PyYAML's
 # check_plain), and '<' and '=' (the merge and value tags, which SafeLoader treats specially).
 _NOT_PLAIN_START = frozenset(",[]{}#&*!|>'\"%@`<=?:")
@@ -25,10 +23,7 @@ _BOOLS = {
     **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
 }
 _NULLS = frozenset(("~", "null", "Null", "NULL"))
-# PyYAML's int and float resolvers (resolver.py) without '_' and ':' (a numeric scalar with
-# either is left to PyYAML), and the first characters they apply to.
-_INT = re.compile(r"[-+]?(?:0b[01]+|0[0-7]+|0|[1-9][0-9]*|0x[0-9a-fA-F]+)")
-_FLOAT = re.compile(r"[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?|\.[0-9]+(?:[eE][-+][0-9]+)?")
+# The first characters of PyYAML's int and float resolvers (resolver.py).
 _NUMERIC_START = frozenset("-+0123456789.")
 # Every character PyYAML's int, float and timestamp patterns can match: a scalar with any other
 # (a path such as ./out_dir) is a string, whatever it starts with.
@@ -37,10 +32,7 @@ _SPECIAL_FLOATS = {
     **{sign + word: float(sign + "inf") for sign in ("", "-", "+") for word in (".inf", ".Inf", ".INF")},
     **{word: float("nan") for word in (".nan", ".NaN", ".NAN")},
 }
-
-
-# Tabs, \r and the other control characters: YAML gives tabs and \r meanings of their own.
-_ASCII_OUTSIDE = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
+_BINARY, _OCTAL, _HEX = frozenset("01"), frozenset("01234567"), frozenset("0123456789abcdefABCDEF")
 
 
 class _Unsupported(Exception):
@@ -74,8 +66,8 @@ def read_block_yaml(text: str) -> tuple[object, dict[tuple, tuple[int, int]]] | 
 
 def _plain_text(text: str) -> bool:
     """No tabs, no line breaks other than \\n, no BOM, and nothing PyYAML calls non-printable."""
-    if text.isascii():
-        return _ASCII_OUTSIDE.search(text) is None
+    if text.isascii():  # printable ASCII: 0x20-0x7E; tabs and \r have meanings of their own in YAML
+        return text.replace("\n", "").isprintable()
     for char in text:
         code = ord(char)
         if code < 0x80:
@@ -313,9 +305,9 @@ def _resolve(plain: str) -> object:
         raise _Unsupported  # digit separators, base 60, timestamps
     if plain in _SPECIAL_FLOATS:
         return _SPECIAL_FLOATS[plain]
-    if _FLOAT.fullmatch(plain):
+    if _is_float(plain):
         return float(plain)
-    if _INT.fullmatch(plain):
+    if _is_int(plain):
         sign = -1 if plain[0] == "-" else 1
         digits = plain.lstrip("+-")
         if digits.startswith("0b"):
@@ -326,3 +318,38 @@ def _resolve(plain: str) -> object:
             return sign * int(digits, 8)
         return sign * int(digits)
     return plain
+
+
+# PyYAML's int and float patterns (resolver.py) without '_' and ':' (a numeric scalar with either is
+# left to PyYAML), written out as string code: compiling them cost ~0.6 ms a run. The plain scalar
+# here is ASCII (_NUMERIC_CHARS).
+def _digits(text: str) -> bool:
+    return text.isdigit()  # ASCII here, so [0-9]+
+
+
+def _is_float(plain: str) -> bool:
+    """``[-+]?[0-9]+\\.[0-9]*([eE][-+][0-9]+)?|\\.[0-9]+([eE][-+][0-9]+)?``"""
+    mantissa, exponent = plain, None
+    for index, char in enumerate(plain):
+        if char in "eE":
+            mantissa, exponent = plain[:index], plain[index + 1 :]
+            break
+    if exponent is not None and not (exponent[:1] in ("+", "-") and _digits(exponent[1:])):
+        return False
+    whole, dot, fraction = mantissa.partition(".")
+    if not dot or (fraction and not _digits(fraction)):
+        return False
+    if not whole:  # .5: no sign in this branch
+        return bool(fraction)
+    return _digits(whole[1:] if whole[0] in "+-" else whole)
+
+
+def _is_int(plain: str) -> bool:
+    """``[-+]?(0b[01]+|0[0-7]+|0|[1-9][0-9]*|0x[0-9a-fA-F]+)``"""
+    digits = plain[1:] if plain[:1] in ("+", "-") else plain
+    if digits.startswith(("0b", "0x")):
+        allowed = _BINARY if digits[1] == "b" else _HEX
+        return len(digits) > 2 and allowed.issuperset(digits[2:])
+    if digits.startswith("0"):
+        return _OCTAL.issuperset(digits)
+    return _digits(digits)

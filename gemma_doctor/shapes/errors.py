@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-import re
-
-_SPLIT = re.compile(r"[\.\[\]]+")
-
 
 class JsonSchemaValueException(ValueError):
     def __init__(
@@ -22,7 +18,9 @@ class JsonSchemaValueException(ValueError):
 
     @property
     def path(self) -> list[str]:
-        return [item for item in _SPLIT.split(self.name or "") if item]
+        import re  # compiled on the rare call that asks, not on every run
+
+        return [item for item in re.split(r"[\.\[\]]+", self.name or "") if item]
 
 
 class JsonSchemaValuesException(ValueError):

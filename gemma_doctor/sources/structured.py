@@ -99,11 +99,12 @@ def load(path: Path, display: str) -> SourceResult:
             schema = getattr(source, "SCHEMA", None)
             if schema is not None:
                 result.error = shape_error(doc, schema)
-            if doc.format == "yaml":  # YAML has comments, so it can carry suppressions
+            # YAML has comments, so it can carry suppressions; the module (and its pattern) loads
+            # only for a file that names gemma-doctor.
+            if doc.format == "yaml" and "gemma-doctor" in doc.text:
                 from gemma_doctor.suppressions import scan_hash_comments, yaml_scalar_spans
 
-                spans = yaml_scalar_spans(doc.text) if "gemma-doctor" in doc.text else []
-                result.suppressions = scan_hash_comments(doc.text, display, scalar_spans=spans)
+                result.suppressions = scan_hash_comments(doc.text, display, scalar_spans=yaml_scalar_spans(doc.text))
             return result
     return SourceResult()
 

@@ -32,7 +32,12 @@ TRACKED = (
 
 
 def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "_", name).lower()
+    """PEP 503's normal form with "_" (runs of -, _ and . become one); string code, as a pattern
+    would be compiled on every run."""
+    name = name.replace("-", "_").replace(".", "_")
+    while "__" in name:
+        name = name.replace("__", "_")
+    return name.lower()
 
 
 _TRACKED_SET = {canonical(name) for name in TRACKED}
