@@ -38,7 +38,8 @@ ALIAS_BOMB = (
 CASES = {
     "empty config.json": ("other/config.json", b"", "empty file"),
     "binary config.json": ("other/config.json", b"\x00\x01\x02binary", "binary file"),
-    "not utf-8": ("train.yaml", b"fp16: \xff\xfe true\n", "not UTF-8"),
+    "not utf-8": ("train.yaml", b"fp16: \xff\xfe true\n", "not UTF-8 (byte 0xff at offset 6)"),
+    "not utf-8 after a BOM": ("train.yaml", b"\xef\xbb\xbffp16: \xfe true\n", "not UTF-8 (byte 0xfe at offset 9)"),
     "invalid json": ("other/config.json", b'{"model_type": "gemma3_text",', "invalid JSON"),
     "deep json": ("args.json", b"[" * 100000 + b"]" * 100000, "nested too deeply"),
     "deep yaml": ("train.yaml", ("a:\n" + "".join(" " * i + "b:\n" for i in range(1, 1500))).encode(), "nesting depth"),
