@@ -29,6 +29,19 @@ from gemma_doctor.sources.python_eval import (
 from gemma_doctor.sources.python_recovery import parse_recovering
 from gemma_doctor.sources.training_args import _COMMON, CHECKPOINTING_KWARGS
 
+# What the call walk skips: nested scopes and statements (walked on their own), and nodes that
+# hold no call.
+_NOT_WALKED = (
+    ast.stmt,
+    ast.Lambda,
+    ast.Name,
+    ast.Constant,
+    ast.expr_context,
+    ast.operator,
+    ast.unaryop,
+    ast.cmpop,
+    ast.boolop,
+)
 ORIGIN = "python"
 ARGUMENT_CLASSES = {
     "TrainingArguments": "transformers",
@@ -190,16 +203,20 @@ class Analyzer:
                 )
 
     def _calls(self, node: ast.AST, scope: Scope) -> None:
-        """Every call in one statement (not in nested statements, functions or classes)."""
+        """Every call in one statement (not in nested statements, functions or classes), in the
+        order ``ast.iter_child_nodes`` would give them. Its loop written out, and leaves (names,
+        constants, operators) never visited: this walk is most of the time a long script costs."""
         stack = [node]
         while stack:
             current = stack.pop()
-            for child in ast.iter_child_nodes(current):
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.stmt)):
-                    continue
-                if type(child) is ast.Call:
-                    self._call(child, scope)
-                stack.append(child)
+            for field in current._fields:
+                value = getattr(current, field, None)
+                for child in value if isinstance(value, list) else (value,):
+                    if not isinstance(child, ast.AST) or isinstance(child, _NOT_WALKED):
+                        continue
+                    if type(child) is ast.Call:
+                        self._call(child, scope)
+                    stack.append(child)
             if current is node and isinstance(node, ast.Call):
                 self._call(node, scope)
 
