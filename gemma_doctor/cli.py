@@ -1,15 +1,15 @@
 """The command line: parse arguments, call the engine, print, exit.
 
 argparse rather than click: click's import alone (~35 ms here) is more than a
-whole static check of a small project costs, and the speed goal is 2x the
-interpreter's start-up.
+whole static check of a small project costs. And each command's options are data
+(``Option``), which builds the argparse parser and, for the plain spellings that
+almost every run uses, parses ``argv`` without importing argparse at all (see
+``parse_plainly``).
 """
 
 from __future__ import annotations
 
-import argparse
 import errno
-import functools
 import os
 import sys
 
@@ -22,12 +22,244 @@ EXIT_USAGE = 2
 # Errors of writing to a full disk or quota. Reading errors never reach main: the sources turn them
 # into one line per file.
 _OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+__all__ = ["UsageError", "build_parser", "entry", "main", "parse_plainly"]
 
-# argparse passes each of its own strings through gettext's default domain, which no program sets
-# up for it here; each lookup searches the locale directories again, and the first imports
-# `locale` (~3 ms a run together). Without a translation catalogue the text is unchanged.
-argparse._ = lambda message: message  # type: ignore[attr-defined]
-__all__ = ["UsageError", "build_parser", "entry", "main"]
+
+def _comma_list(text: str) -> list[str]:
+    return [part.strip().upper() for part in text.split(",") if part.strip()]
+
+
+class Option:
+    """One option or positional argument of a command: what argparse is told, and what
+    ``parse_plainly`` needs to read it the same way. ``kind`` is "value" (one argument),
+    "flag" (store_true), "optional" (an optional argument, else ``const``), or, for a positional,
+    its nargs: "one", "?" or "*"."""
+
+    __slots__ = ("choices", "const", "default", "dest", "flags", "help", "kind", "metavar", "type")
+
+    def __init__(
+        self,
+        *flags: str,
+        help: str,
+        kind: str = "value",
+        choices: tuple[str, ...] | None = None,
+        default: object = None,
+        type=None,
+        metavar: str | None = None,
+        const: object = None,
+    ) -> None:
+        self.flags, self.help, self.kind, self.choices = flags, help, kind, choices
+        self.default, self.type, self.metavar, self.const = default, type, metavar, const
+        long = next((flag for flag in flags if flag.startswith("--")), flags[0])
+        self.dest = long.lstrip("-").replace("-", "_")
+
+    @property
+    def positional(self) -> bool:
+        return not self.flags[0].startswith("-")
+
+    def add_to(self, parser) -> None:
+        settings: dict[str, object] = {"help": self.help}
+        if self.kind == "flag":
+            settings["action"] = "store_true"
+        else:
+            for key in ("choices", "type", "metavar"):
+                if getattr(self, key) is not None:
+                    settings[key] = getattr(self, key)
+            if self.default is not None:
+                settings["default"] = self.default
+            if self.kind in ("?", "*"):
+                settings["nargs"] = self.kind
+            elif self.kind == "optional":
+                settings["nargs"], settings["const"] = "?", self.const
+        parser.add_argument(*self.flags, **settings)
+
+
+_SELECTION = (
+    Option("--select", type=_comma_list, help="rule ids or prefixes to run (default: ALL)"),
+    Option("--ignore", type=_comma_list, help="rule ids or prefixes to skip"),
+    Option("--extend-select", type=_comma_list, help="add rules to the selection"),
+    Option("--gpu", help="target GPU, e.g. T4, V100, A100, L4, H100, 'RTX 4090'"),
+    Option("--compute-capability", metavar="X.Y", help="target GPU by compute capability"),
+    Option("--env", help="versions: auto (installed), none, or a `pip freeze` file"),
+    Option("--config", metavar="FILE", help="a .gemma-doctor.toml or pyproject.toml to use"),
+    Option("--isolated", kind="flag", help="ignore configuration files"),
+)
+_TEXT_OR_JSON = Option("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+
+# command -> (its help line, its options in the order --help lists them)
+COMMANDS: dict[str, tuple[str, tuple[Option, ...]]] = {
+    "check": (
+        "check projects, model folders and training configs",
+        (
+            Option(
+                "paths",
+                kind="*",
+                default=[],
+                metavar="PATH",
+                help="files, directories or Hugging Face model ids (default: .)",
+            ),
+            Option("--format", choices=FORMATS, help="report format (default: text; github inside GitHub Actions)"),
+            Option("--output-file", "-o", metavar="FILE", help="write the report here instead of stdout"),
+            Option(
+                "--fail-on", choices=SEVERITIES[::-1], help="the lowest severity that fails the run (default: error)"
+            ),
+            Option("--exit-zero", kind="flag", help="exit 0 even when findings fail the run"),
+            Option("--show-settings", kind="flag", help="print the resolved settings and exit"),
+            Option("--baseline", metavar="FILE", help="report only findings not in FILE (written if missing)"),
+            Option(
+                "--add-ignore",
+                kind="optional",
+                const="",
+                metavar="REASON",
+                help="write suppression comments for current findings where the format allows",
+            ),
+            Option("--revision", help="revision of a Hugging Face model id in the local cache"),
+            Option("--online", kind="flag", help="fetch config.json/generation_config.json of a model id"),
+            *_SELECTION,
+        ),
+    ),
+    "fix": (
+        "repair configs (prints a diff; --write applies it)",
+        (
+            Option("paths", kind="*", default=[], metavar="PATH", help="files or folders to repair (default: .)"),
+            Option("--write", kind="flag", help="apply the fixes"),
+            Option("--diff", kind="flag", help="print the diff only; exit 1 if there is one"),
+            Option("--unsafe-fixes", kind="flag", help="also apply fixes that change numerics or speed"),
+            *_SELECTION,
+        ),
+    ),
+    "rules": ("list every rule", (_TEXT_OR_JSON,)),
+    "rule": (
+        "show one rule's documentation",
+        (
+            Option("rule_id", kind="one", metavar="ID", help="a rule id (GD202) or name (hybridcache-float-crash)"),
+            _TEXT_OR_JSON,
+        ),
+    ),
+    "env": (
+        "detected library versions, each with its verdict",
+        (
+            Option("paths", kind="*", default=[], metavar="PATH", help="project pins to include"),
+            _TEXT_OR_JSON,
+            Option("--env", default="auto", help="auto (installed), none, or a `pip freeze` file"),
+        ),
+    ),
+    "verify": (
+        "run the static check, then a short train + eval step on a tiny model of the project's own class, "
+        "and say which findings the run confirmed, refuted or left unexercised",
+        (
+            Option("path", kind="?", default=".", metavar="PATH", help="the project (default: .)"),
+            Option("--format", choices=("text", "json"), default="text", help="report format (default: text)"),
+            Option(
+                "--device",
+                choices=("auto", "cpu", "cuda"),
+                default="auto",
+                help="where to run (default: cuda when present)",
+            ),
+            Option("--steps", type=int, default=2, help="training steps before the evaluation (default: 2)"),
+            Option(
+                "--run",
+                metavar="ENTRY",
+                help="which training run of the project, by its entry point (default: the first)",
+            ),
+            Option(
+                "--stack",
+                choices=("installed", "pinned"),
+                default="installed",
+                help="installed: the packages in this environment; pinned: build (once, cached) an environment with "
+                "the project's pins of torch, transformers, accelerate, trl, peft, bitsandbytes and unsloth, and run "
+                "there",
+            ),
+            Option(
+                "--weights",
+                kind="flag",
+                help="probe the real weights for fp16 overflow: PATH's *.safetensors, else the project's checkpoint "
+                "in the Hugging Face cache, else --gguf",
+            ),
+            Option("--gguf", metavar="FILE", help="with --weights: a GGUF file to dequantise"),
+            Option("--launch", kind="flag", help="run through `accelerate launch` with the project's config"),
+            Option("--verbose", "-v", kind="flag", help="full tracebacks for unknown failures"),
+            Option(
+                "--env",
+                default="auto",
+                help="versions for the static check: auto (installed), none, or a pip freeze file",
+            ),
+            Option("--gpu", help="the GPU the project trains on, for the static check (e.g. T4, A100)"),
+            Option(
+                "--compute-capability",
+                metavar="X.Y",
+                help="the training GPU's compute capability, for the static check",
+            ),
+        ),
+    ),
+}
+
+
+def parse_plainly(argv: list[str]):
+    """``argv`` read without argparse, when it is spelled plainly: a command, then its long options
+    written out in full (``--env none``, ``--env=none``), valid choices and values, and one run of
+    positional arguments. The namespace is the one argparse would give (tests/test_cli_parse.py holds
+    it to argparse on generated command lines). Anything else (help, abbreviations, short options,
+    ``--``, a value that starts with "-", an optional argument's value, every error) returns None,
+    and argparse reads it, with its own messages. Importing and building argparse cost a check ~5 ms."""
+    if not argv or argv[0] not in COMMANDS:
+        return None
+    options = COMMANDS[argv[0]][1]
+    by_flag = {flag: option for option in options for flag in option.flags if flag.startswith("--")}
+    values: dict[str, object] = {"command": argv[0]}
+    for option in options:
+        values[option.dest] = False if option.kind == "flag" else option.default
+    positionals: list[str] = []
+    run_ended = False  # positionals are read only as one run: argparse rejects a second
+    index = 1
+    while index < len(argv):
+        token = argv[index]
+        index += 1
+        if not token.startswith("-"):
+            if run_ended:
+                return None
+            positionals.append(token)
+            continue
+        run_ended = run_ended or bool(positionals)
+        name, equals, explicit = token.partition("=")
+        given = by_flag.get(name)
+        if given is None or given.kind == "optional" or (given.kind == "flag" and equals):
+            return None
+        if given.kind == "flag":
+            values[given.dest] = True
+            continue
+        if equals:
+            value = explicit
+            if not value:
+                return None
+        elif index < len(argv) and not argv[index].startswith("-"):
+            value = argv[index]
+            index += 1
+        else:
+            return None
+        if given.choices is not None and value not in given.choices:
+            return None
+        try:
+            values[given.dest] = given.type(value) if given.type is not None else value
+        except (TypeError, ValueError):
+            return None
+    for option in options:
+        if not option.positional:
+            continue
+        if option.kind == "*":
+            values[option.dest] = positionals or option.default
+        elif option.kind == "?" and len(positionals) <= 1:
+            values[option.dest] = positionals[0] if positionals else option.default
+        elif option.kind == "one" and len(positionals) == 1:
+            values[option.dest] = positionals[0]
+        else:
+            return None
+        positionals = []
+    if positionals:  # a command without positional arguments
+        return None
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**values)
 
 
 def _quote_from_bytes(*args, **kwargs):
@@ -72,161 +304,52 @@ def _help_width() -> int:
     return max(columns - 2, 40)
 
 
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs) -> None:
-        # Read once per parser: argparse makes a new formatter for every argument it adds.
-        kwargs.setdefault("formatter_class", functools.partial(argparse.HelpFormatter, width=_help_width()))
-        super().__init__(*args, **kwargs)
+def build_parser(only: str | None = None):
+    """The whole argparse parser, or (``only``) the top level and that one command: building the
+    six commands costs about 4 ms that parsing one of them does not need."""
+    import argparse
+    import functools
 
-    def error(self, message: str):  # one line, exit 2, like every other usage error
-        sys.stderr.write(f"gemma-doctor: error: {message}\n")
-        raise SystemExit(EXIT_USAGE)
+    # argparse passes each of its own strings through gettext's default domain, which no program sets
+    # up for it here; each lookup searches the locale directories again, and the first imports
+    # `locale` (~3 ms a run together). Without a translation catalogue the text is unchanged.
+    argparse._ = lambda message: message  # type: ignore[attr-defined]
 
+    class Parser(argparse.ArgumentParser):
+        def __init__(self, *args, **kwargs) -> None:
+            # Read once per parser: argparse makes a new formatter for every argument it adds.
+            kwargs.setdefault("formatter_class", functools.partial(argparse.HelpFormatter, width=_help_width()))
+            super().__init__(*args, **kwargs)
 
-def _comma_list(text: str) -> list[str]:
-    return [part.strip().upper() for part in text.split(",") if part.strip()]
+        def error(self, message: str):  # one line, exit 2, like every other usage error
+            sys.stderr.write(f"gemma-doctor: error: {message}\n")
+            raise SystemExit(EXIT_USAGE)
 
-
-def _add_selection(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--select", type=_comma_list, help="rule ids or prefixes to run (default: ALL)")
-    parser.add_argument("--ignore", type=_comma_list, help="rule ids or prefixes to skip")
-    parser.add_argument("--extend-select", type=_comma_list, help="add rules to the selection")
-    parser.add_argument("--gpu", help="target GPU, e.g. T4, V100, A100, L4, H100, 'RTX 4090'")
-    parser.add_argument("--compute-capability", metavar="X.Y", help="target GPU by compute capability")
-    parser.add_argument("--env", help="versions: auto (installed), none, or a `pip freeze` file")
-    parser.add_argument("--config", metavar="FILE", help="a .gemma-doctor.toml or pyproject.toml to use")
-    parser.add_argument("--isolated", action="store_true", help="ignore configuration files")
-
-
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The whole parser, or (``only``) the top level and that one command: argparse translates
-    each parser's help strings through gettext as it builds them, and building the six commands
-    costs a check about 4 ms that parsing one of them does not need."""
-    parser = _Parser(prog="gemma-doctor", description="Pre-flight checks for Gemma 3 fine-tuning setups.")
+    parser = Parser(prog="gemma-doctor", description="Pre-flight checks for Gemma 3 fine-tuning setups.")
     parser.add_argument("--version", action="version", version=f"gemma-doctor {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, add in _COMMANDS.items():
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name, (help_line, options) in COMMANDS.items():
         if only is None or name == only:
-            add(commands)
+            command = commands.add_parser(name, help=help_line)
+            for option in options:
+                option.add_to(command)
     return parser
-
-
-def _add_check(commands) -> None:
-    check = commands.add_parser("check", help="check projects, model folders and training configs")
-    check.add_argument(
-        "paths", nargs="*", default=[], metavar="PATH", help="files, directories or Hugging Face model ids (default: .)"
-    )
-    check.add_argument("--format", choices=FORMATS, help="report format (default: text; github inside GitHub Actions)")
-    check.add_argument("--output-file", "-o", metavar="FILE", help="write the report here instead of stdout")
-    check.add_argument(
-        "--fail-on", choices=SEVERITIES[::-1], help="the lowest severity that fails the run (default: error)"
-    )
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings fail the run")
-    check.add_argument("--show-settings", action="store_true", help="print the resolved settings and exit")
-    check.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE (written if missing)")
-    check.add_argument(
-        "--add-ignore",
-        nargs="?",
-        const="",
-        metavar="REASON",
-        help="write suppression comments for current findings where the format allows",
-    )
-    check.add_argument("--revision", help="revision of a Hugging Face model id in the local cache")
-    check.add_argument("--online", action="store_true", help="fetch config.json/generation_config.json of a model id")
-    _add_selection(check)
-
-
-def _add_fix(commands) -> None:
-    fix = commands.add_parser("fix", help="repair configs (prints a diff; --write applies it)")
-    fix.add_argument("paths", nargs="*", default=[], metavar="PATH", help="files or folders to repair (default: .)")
-    fix.add_argument("--write", action="store_true", help="apply the fixes")
-    fix.add_argument("--diff", action="store_true", help="print the diff only; exit 1 if there is one")
-    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that change numerics or speed")
-    _add_selection(fix)
-
-
-def _add_rules(commands) -> None:
-    rules = commands.add_parser("rules", help="list every rule")
-    rules.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-
-
-def _add_rule(commands) -> None:
-    rule = commands.add_parser("rule", help="show one rule's documentation")
-    rule.add_argument("rule_id", metavar="ID", help="a rule id (GD202) or name (hybridcache-float-crash)")
-    rule.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-
-
-def _add_env(commands) -> None:
-    env = commands.add_parser("env", help="detected library versions, each with its verdict")
-    env.add_argument("paths", nargs="*", default=[], metavar="PATH", help="project pins to include")
-    env.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
-    env.add_argument("--env", default="auto", help="auto (installed), none, or a `pip freeze` file")
-
-
-def _add_verify(commands) -> None:
-    verify = commands.add_parser(
-        "verify",
-        help="run the static check, then a short train + eval step on a tiny model of the project's own class, "
-        "and say which findings the run confirmed, refuted or left unexercised",
-    )
-    verify.add_argument("path", nargs="?", default=".", metavar="PATH", help="the project (default: .)")
-    verify.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
-    verify.add_argument(
-        "--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to run (default: cuda when present)"
-    )
-    verify.add_argument("--steps", type=int, default=2, help="training steps before the evaluation (default: 2)")
-    verify.add_argument(
-        "--run", metavar="ENTRY", help="which training run of the project, by its entry point (default: the first)"
-    )
-    verify.add_argument(
-        "--stack",
-        choices=("installed", "pinned"),
-        default="installed",
-        help="installed: the packages in this environment; pinned: build (once, cached) an environment with "
-        "the project's pins of torch, transformers, accelerate, trl, peft, bitsandbytes and unsloth, and run there",
-    )
-    verify.add_argument(
-        "--weights",
-        action="store_true",
-        help="probe the real weights for fp16 overflow: PATH's *.safetensors, else the project's checkpoint "
-        "in the Hugging Face cache, else --gguf",
-    )
-    verify.add_argument("--gguf", metavar="FILE", help="with --weights: a GGUF file to dequantise")
-    verify.add_argument(
-        "--launch", action="store_true", help="run through `accelerate launch` with the project's config"
-    )
-    verify.add_argument("--verbose", "-v", action="store_true", help="full tracebacks for unknown failures")
-    verify.add_argument(
-        "--env", default="auto", help="versions for the static check: auto (installed), none, or a pip freeze file"
-    )
-    verify.add_argument("--gpu", help="the GPU the project trains on, for the static check (e.g. T4, A100)")
-    verify.add_argument(
-        "--compute-capability", metavar="X.Y", help="the training GPU's compute capability, for the static check"
-    )
-
-
-_COMMANDS = {
-    "check": _add_check,
-    "fix": _add_fix,
-    "rules": _add_rules,
-    "rule": _add_rule,
-    "env": _add_env,
-    "verify": _add_verify,
-}
 
 
 def _command_in(argv: list[str]) -> str | None:
     """The command argv names, when its first word is one (the top level takes no other words)."""
-    return argv[0] if argv and argv[0] in _COMMANDS else None
+    return argv[0] if argv and argv[0] in COMMANDS else None
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser(only=_command_in(argv))
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
+    args = parse_plainly(argv)
+    if args is None:
+        parser = build_parser(only=_command_in(argv))
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
     _import_pathlib()
     try:
         if args.command == "check":

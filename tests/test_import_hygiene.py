@@ -40,9 +40,12 @@ LIGHT_ONLY = [
     "typing",
     "urllib.parse",
     "ipaddress",
+    "argparse",
+    "gettext",
 ]  # argparse width, atomic writes, schemas; block-style YAML is read by yamlblock, and
 # canonical versions and specifiers by pep440 (packaging reads the other spellings); pathlib is
-# imported without urllib.parse (cli._import_pathlib).
+# imported without urllib.parse (cli._import_pathlib); a plainly spelled command line is read
+# without argparse (cli.parse_plainly).
 
 PROGRAM = """
 import json, sys
