@@ -350,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_USAGE
+    if sys.stdout is None and not getattr(args, "output_file", None):  # the shell closed it: `>&-`
+        if sys.stderr is not None:
+            sys.stderr.write("gemma-doctor: error: standard output is closed, so there is nowhere to write to\n")
+        return EXIT_USAGE  # before anything is read or written
     _import_pathlib()
     try:
         if args.command == "check":

@@ -22,7 +22,7 @@ def _write(text: str, output_file: str | None = None) -> None:
 
 
 def _color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 def resolve_targets(raw_paths: list[str], args) -> list[Path]:

@@ -189,6 +189,31 @@ def test_a_full_disk_under_the_output_is_one_line():
         assert result.stderr == "gemma-doctor: error: could not write the output: No space left on device\n"
 
 
+def test_a_closed_stdout_is_one_line_and_nothing_is_written(tmp_path):
+    """`check >&-`: one line, exit 2, before any file is read or written; with -o the report goes
+    to the file as usual."""
+    exe = os.path.join(os.path.dirname(sys.executable), "gemma-doctor")
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLES / "gemma3-broken", project)
+    before = {path: path.read_bytes() for path in project.rglob("*") if path.is_file()}
+    for args in (["check", "."], ["fix", "--write", "."]):
+        result = subprocess.run(
+            ["bash", "-c", '"$0" "$@" >&-', exe, *args], cwd=project, stderr=subprocess.PIPE, text=True
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == "gemma-doctor: error: standard output is closed, so there is nowhere to write to\n"
+    assert {path: path.read_bytes() for path in project.rglob("*") if path.is_file()} == before
+    report = tmp_path / "report.json"
+    result = subprocess.run(
+        ["bash", "-c", '"$0" "$@" >&-', exe, "check", ".", "--format", "json", "-o", str(report)],
+        cwd=project,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert result.returncode == 1 and result.stderr == ""
+    assert json.loads(report.read_text())["findings"]
+
+
 def test_env_command_with_freeze_file(tmp_path):
     freeze = tmp_path / "freeze.txt"
     freeze.write_text(
