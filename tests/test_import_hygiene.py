@@ -42,6 +42,7 @@ LIGHT_ONLY = [
     "ipaddress",
     "argparse",
     "gettext",
+    "importlib",
 ]  # argparse width, atomic writes, schemas; block-style YAML is read by yamlblock, and
 # canonical versions and specifiers by pep440 (packaging reads the other spellings); pathlib is
 # imported without urllib.parse (cli._import_pathlib); a plainly spelled command line is read

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gemma_doctor import submodule
 from gemma_doctor.facts import InputError, SourceResult
 from gemma_doctor.filekinds import BY_NAME, BY_SUFFIX, is_requirements
 
@@ -85,13 +86,11 @@ def is_candidate(path: Path) -> bool:
 
 def load_file(path: Path, display: str) -> SourceResult:
     """Recognise ``path`` and read it with its source (filekinds.py). Raises InputError for unreadable input."""
-    import importlib
-
     name = path.name
     suffix = path.suffix.lower()
     if name in BY_NAME or is_requirements(name):
         module, loader = BY_NAME.get(name, ("versions", "load_requirements"))
-        return getattr(importlib.import_module(f"gemma_doctor.sources.{module}"), loader)(path, display)
+        return getattr(submodule(f"gemma_doctor.sources.{module}"), loader)(path, display)
     if suffix == ".json" and name not in ("config.json", "generation_config.json"):
         # Datasets are often big JSON files; only config-like names are worth reading whole.
         try:
@@ -100,7 +99,7 @@ def load_file(path: Path, display: str) -> SourceResult:
             raise InputError(_os_reason(exc)) from None
         if size > MAX_CONFIG_BYTES and not any(part in name.lower() for part in _CONFIGISH):
             return SourceResult()
-    return importlib.import_module(f"gemma_doctor.sources.{BY_SUFFIX[suffix]}").load(path, display)
+    return submodule(f"gemma_doctor.sources.{BY_SUFFIX[suffix]}").load(path, display)
 
 
 def display_path(path: Path, cwd: Path) -> str:
