@@ -152,8 +152,10 @@ def load_project(project: Project, options: Options, report: Report) -> None:
     while queue:
         load(queue.pop(0))
 
+    snapshots: dict[str, Path | None] = {}  # model id -> its cached snapshot: asked once per run
+
     def resolve_model_folder(entry, model_id: str) -> list[str]:
-        folder = _model_folder(entry.path, model_id)
+        folder = _model_folder(entry.path, model_id, snapshots)
         if folder is None:
             return []
         found = []
@@ -187,9 +189,9 @@ def _reason(exc: BaseException) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
-def _model_folder(entry_path: Path, model_id: str) -> Path | None:
+def _model_folder(entry_path: Path, model_id: str, snapshots: dict[str, Path | None]) -> Path | None:
     """The folder a model id names: a local path (beside the entry, or from the current
-    directory), else its snapshot in the Hugging Face cache."""
+    directory), else its snapshot in the Hugging Face cache (remembered in ``snapshots``)."""
     if model_id.startswith((".", "/", "~")) or (os.sep in model_id and model_id.count("/") != 1):
         for base in (entry_path.parent, Path.cwd()):
             candidate = base / os.path.expanduser(model_id)
@@ -198,12 +200,12 @@ def _model_folder(entry_path: Path, model_id: str) -> Path | None:
         return None
     from gemma_doctor import hub
 
-    if hub.looks_like_repo_id(model_id):
+    if model_id not in snapshots:
         try:
-            return hub.snapshot_path(model_id)
+            snapshots[model_id] = hub.snapshot_path(model_id) if hub.looks_like_repo_id(model_id) else None
         except (OSError, ValueError):
-            return None
-    return None
+            snapshots[model_id] = None
+    return snapshots[model_id]
 
 
 def _excluded_path(display: str, patterns: list[str]) -> bool:

@@ -6,6 +6,8 @@ locations: rules to point at the right line, writers to edit the right bytes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gemma_doctor.records import field, record
 
 
@@ -141,10 +143,18 @@ class Unknown:
     no default, ``fp16=some_function()``). It is never read as False: a rule that needs
     it stays silent or speaks conditionally."""
 
-    __slots__ = ("expression",)
+    __slots__ = ("_describe", "_expression")
 
-    def __init__(self, expression: str) -> None:
-        self.expression = expression
+    def __init__(self, expression: str | None = None, describe: Callable[[], str] | None = None) -> None:
+        # ``describe`` writes the expression on first use (python_eval.unknown).
+        self._expression, self._describe = expression, describe
+
+    @property
+    def expression(self) -> str:
+        if self._expression is None:
+            self._expression = self._describe() if self._describe is not None else "<expression>"
+            self._describe = None
+        return self._expression
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Unknown) and other.expression == self.expression

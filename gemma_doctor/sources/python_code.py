@@ -24,7 +24,6 @@ from gemma_doctor.sources.python_eval import (
     Evaluator,
     Scope,
     combine,
-    text_of,
 )
 from gemma_doctor.sources.python_recovery import parse_recovering
 from gemma_doctor.sources.training_args import _COMMON, CHECKPOINTING_KWARGS
@@ -198,9 +197,7 @@ class Analyzer:
             if in_body is _MISSING or in_else is _MISSING:
                 scope.names[name] = Unknown(name)
             else:
-                scope.names[name] = combine(
-                    text_of(statement.test), lambda t, b, o: b if t else o, test, in_body, in_else
-                )
+                scope.names[name] = combine(statement.test, lambda t, b, o: b if t else o, test, in_body, in_else)
 
     def _calls(self, node: ast.AST, scope: Scope) -> None:
         """Every call in one statement (not in nested statements, functions or classes), in the

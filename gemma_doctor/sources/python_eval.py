@@ -118,10 +118,17 @@ def text_of(node: ast.AST) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def combine(expression: str, function, *values: object) -> object:
-    """Apply ``function`` to values, any of which may be GPU-dependent or unknown."""
+def unknown(node: ast.AST) -> Unknown:
+    """The Unknown value of ``node``, its text written only if someone reads it: most never are,
+    and ``ast.unparse`` was a tenth of the time of reading 200 scripts."""
+    return Unknown(describe=lambda: text_of(node))
+
+
+def combine(node: ast.AST, function, *values: object) -> object:
+    """Apply ``function`` to values, any of which may be GPU-dependent or unknown (then the result
+    is too, named by the expression ``node``)."""
     if any(isinstance(value, Unknown) for value in values):
-        return Unknown(expression)
+        return unknown(node)
     if any(isinstance(value, MachineValue) for value in values):
         sides = []
         for pick in (0, 1):
@@ -129,12 +136,12 @@ def combine(expression: str, function, *values: object) -> object:
                 (value.on_bf16_gpu, value.on_older_gpu)[pick] if isinstance(value, MachineValue) else value
                 for value in values
             ]
-            sides.append(combine(expression, function, *args))
-        return MachineValue(expression, sides[0], sides[1])
+            sides.append(combine(node, function, *args))
+        return MachineValue(text_of(node), sides[0], sides[1])
     try:
         return function(*values)
     except Exception:  # noqa: BLE001 - comparing a dtype with a tuple, and the like: not knowable here
-        return Unknown(expression)
+        return unknown(node)
 
 
 class Evaluator:
@@ -171,9 +178,9 @@ class Evaluator:
         if isinstance(node, ast.Call):
             return self._call(node, scope)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return combine(text_of(node), lambda a: not a, self.value(node.operand, scope))
+            return combine(node, lambda a: not a, self.value(node.operand, scope))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return combine(text_of(node), operator.neg, self.value(node.operand, scope))
+            return combine(node, operator.neg, self.value(node.operand, scope))
         if isinstance(node, ast.BoolOp):
             return self._boolean(node, scope)
         if isinstance(node, ast.Compare):
@@ -181,17 +188,17 @@ class Evaluator:
         if isinstance(node, ast.IfExp):
             test = self.value(node.test, scope)
             body, orelse = self.value(node.body, scope), self.value(node.orelse, scope)
-            return combine(text_of(node), lambda t, b, o: b if t else o, test, body, orelse)
+            return combine(node, lambda t, b, o: b if t else o, test, body, orelse)
         if isinstance(node, ast.Subscript):
             return self._subscript(node, scope)
         if isinstance(node, (ast.List, ast.Tuple)):
             items = [self.value(item, scope) for item in node.elts]
             if any(isinstance(item, (Unknown, MachineValue)) for item in items):
-                return Unknown(text_of(node))
+                return unknown(node)
             return items if isinstance(node, ast.List) else tuple(items)
         if isinstance(node, ast.Dict):
             return self.dict_literal(node, scope)
-        return Unknown(text_of(node))
+        return unknown(node)
 
     def _attribute(self, node: ast.Attribute, scope: Scope) -> object:
         if (
@@ -203,10 +210,10 @@ class Evaluator:
         if isinstance(node.value, ast.Name):
             owner = scope.lookup(node.value.id)
             if isinstance(owner, Namespace):
-                return owner.parser.defaults.get(node.attr, Unknown(text_of(node)))
+                return owner.parser.defaults.get(node.attr, unknown(node))
         if node.attr in _DTYPE_ATTRS:  # torch imported under another name
             return _DTYPE_ATTRS[node.attr]
-        return Unknown(text_of(node))
+        return unknown(node)
 
     def _call(self, node: ast.Call, scope: Scope) -> object:
         name = self.callee(node.func, scope)
@@ -225,14 +232,14 @@ class Evaluator:
             return self.value(node.args[1], scope)  # os.environ.get("X", default): the default
         if name in ("bool", "str", "int", "float") and len(node.args) == 1 and not node.keywords:
             converter = {"bool": bool, "str": str, "int": int, "float": float}[name]
-            return combine(text_of(node), converter, self.value(node.args[0], scope))
-        return Unknown(text_of(node))
+            return combine(node, converter, self.value(node.args[0], scope))
+        return unknown(node)
 
     def _boolean(self, node: ast.BoolOp, scope: Scope) -> object:
         values = [self.value(item, scope) for item in node.values]
         if isinstance(node.op, ast.And):
-            return combine(text_of(node), lambda *items: _and(items), *values)
-        return combine(text_of(node), lambda *items: _or(items), *values)
+            return combine(node, lambda *items: _and(items), *values)
+        return combine(node, lambda *items: _or(items), *values)
 
     def _compare(self, node: ast.Compare, scope: Scope) -> object:
         left = self.value(node.left, scope)
@@ -241,9 +248,9 @@ class Evaluator:
             right = self.value(right_node, scope)
             function = _COMPARE.get(type(op))
             if function is None:
-                return Unknown(text_of(node))
-            step = combine(text_of(node), function, left, right)
-            result = combine(text_of(node), lambda a, b: bool(a and b), result, step)
+                return unknown(node)
+            step = combine(node, function, left, right)
+            result = combine(node, lambda a, b: bool(a and b), result, step)
             left = right
         return result
 
@@ -252,8 +259,8 @@ class Evaluator:
         key = self.value(node.slice, scope)
         if isinstance(container, DictValue) and isinstance(key, str):
             entry = container.entries.get(key)
-            return entry[0] if entry else Unknown(text_of(node))
-        return combine(text_of(node), lambda c, k: c[k], container, key)
+            return entry[0] if entry else unknown(node)
+        return combine(node, lambda c, k: c[k], container, key)
 
     def dict_literal(self, node: ast.Dict, scope: Scope) -> DictValue:
         result = DictValue()
