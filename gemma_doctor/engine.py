@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from gemma_doctor.facts import InputError, Location, SourceResult, Suppression, VersionFact
@@ -254,14 +255,17 @@ def _environment_versions(options: Options, cwd: Path, report: Report) -> list[V
         return []
 
 
-def run_rules(setup: Setup, options: Options) -> list[Finding]:
+def enabled_rules(options: Options) -> list[tuple[str, Callable]]:
+    """The selected rules, in id order: worked out once per check, not once per run."""
     from gemma_doctor.checks import registered
 
+    return [(rule_id, function) for rule_id, function in sorted(registered().items()) if rule_enabled(rule_id, options)]
+
+
+def run_rules(setup: Setup, options: Options, rules: list[tuple[str, Callable]] | None = None) -> list[Finding]:
     docs = catalogue()
     findings: list[Finding] = []
-    for rule_id, function in sorted(registered().items()):
-        if not rule_enabled(rule_id, options):
-            continue
+    for rule_id, function in enabled_rules(options) if rules is None else rules:
         doc = docs[rule_id]
         if not rule_applies(doc.raw, setup.exact_version):
             continue  # applies_to is evaluated, not only displayed
@@ -365,10 +369,11 @@ def check(paths: list[Path], options: Options) -> Report:
     projects, problems = group_projects(paths, options)
     report.errors.extend(problems)
     seen: set[tuple] = set()
+    rules = enabled_rules(options)
     for project in projects:
         load_project(project, options, report)
         for run, setup in project.runs:
-            findings = run_rules(setup, options)
+            findings = run_rules(setup, options, rules)
             findings += machine_dependent_findings(setup, options, findings)
             suppressions = [
                 s for display in run.files if display in project.results for s in project.results[display].suppressions

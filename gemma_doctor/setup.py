@@ -99,14 +99,15 @@ class Setup:
         self._env_facts = list(env_facts or [])
         self.machine_expressions: dict[int, str] = {}
         self.facts = [self._resolve_machine(fact) for fact in facts] + self._env_facts
-        self.versions = versions
+        self.versions = tuple(versions)  # fixed, so the version that will run is worked out once per package
+        self._version_of: dict[str, VersionFact | None] = {}
         self._by_name: dict[str, list[Fact]] = defaultdict(list)
         for fact in self.facts:
             self._by_name[fact.name].append(fact)
 
     def with_gpu(self, gpu: Gpu) -> Setup:
         """The same run judged on a given GPU."""
-        return Setup(self._raw_facts, self.versions, gpu, self._env_facts, self.notes)
+        return Setup(self._raw_facts, list(self.versions), gpu, self._env_facts, self.notes)
 
     def _resolve_machine(self, fact: Fact) -> Fact:
         """GPU-dependent values become plain values once the target GPU is known, or when
@@ -259,6 +260,11 @@ class Setup:
         """The version that will run: the entry's own pins (a notebook's ``!pip install``), then
         an exact project pin (lock files first), else the installed one when it fits the
         project's requirement, else the requirement alone."""
+        if package not in self._version_of:  # the rules ask ~27 times per run
+            self._version_of[package] = self._version(package)
+        return self._version_of[package]
+
+    def _version(self, package: str) -> VersionFact | None:
         candidates = [v for v in self.versions if v.package == package]
         own = [v for v in candidates if v.origin == "notebook"]
         if own:
