@@ -2,7 +2,7 @@
 
 import sys
 
-__version__ = "0.2.1"
+__version__ = "0.2.2"
 
 
 def submodule(name: str):
