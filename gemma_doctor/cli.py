@@ -246,8 +246,8 @@ def parse_plainly(argv: list[str]):
     for option in options:
         if not option.positional:
             continue
-        if option.kind == "*":
-            values[option.dest] = positionals or option.default
+        if option.kind == "*":  # a fresh list: the default lives in COMMANDS for the whole process
+            values[option.dest] = positionals or list(option.default)  # type: ignore[call-overload]
         elif option.kind == "?" and len(positionals) <= 1:
             values[option.dest] = positionals[0] if positionals else option.default
         elif option.kind == "one" and len(positionals) == 1:

@@ -83,6 +83,8 @@ def test_the_common_spellings_are_read_plainly():
         assert plain is not None, argv
         assert {key: getattr(plain, key) for key in expected} == expected
         assert vars(plain) == _argparse(argv)
+    first, second = parse_plainly(["check"]), parse_plainly(["check"])
+    assert first is not None and second is not None and first.paths is not second.paths  # no shared default
 
 
 def test_what_is_not_plain_goes_to_argparse_with_its_messages():
