@@ -38,7 +38,6 @@ class ShapeProblem:
         return "/" + "/".join(str(part) for part in self.key_path)
 
 
-
 def problems(schema: str, document: object) -> list[ShapeProblem]:
     """Every way ``document`` breaks ``schema``, in document order."""
     from gemma_doctor.shapes.errors import JsonSchemaValuesException
