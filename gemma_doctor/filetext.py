@@ -22,7 +22,7 @@ from pathlib import Path
 
 TEMP_PREFIX = ".gemma-doctor-"
 TEMP_SUFFIX = ".tmp"
-_BOM = b"\xef\xbb\xbf"
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark
 _OVERLAY: dict[str, bytes] = {}
 
 
@@ -88,8 +88,8 @@ class FileText:
 
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
-        self.bom = raw.startswith(_BOM)
-        body = raw[len(_BOM) :] if self.bom else raw
+        self.bom = raw.startswith(BOM)
+        body = raw[len(BOM) :] if self.bom else raw
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -106,7 +106,7 @@ class FileText:
     def encode(self, text: str) -> bytes:
         if self.newline != "\n":
             text = text.replace("\n", self.newline)
-        return (_BOM if self.bom else b"") + text.encode("utf-8")
+        return (BOM if self.bom else b"") + text.encode("utf-8")
 
 
 def check_writable(path: Path) -> None:

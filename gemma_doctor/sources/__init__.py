@@ -50,7 +50,7 @@ _CONFIGISH = ("config", "args", "train", "deepspeed", "ds_", "zero", "accelerate
 
 def read_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> str:
     """Read a small regular text file, turning every way it can fail into one InputError line."""
-    from gemma_doctor.filetext import read_bytes
+    from gemma_doctor.filetext import BOM, read_bytes
 
     try:
         data = read_bytes(path, limit)
@@ -61,7 +61,7 @@ def read_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> str:
     if b"\x00" in data[:8192]:
         raise InputError("binary file, not text")
     # UTF-8, less a byte order mark: what the "utf-8-sig" codec does, without loading its module.
-    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    bom = len(BOM) if data.startswith(BOM) else 0
     try:
         return data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
