@@ -386,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as exc:  # the last net: one line, exit 2, never a traceback for users
         if isinstance(exc, OSError) and exc.errno in _OUTPUT_FULL:  # `> report.txt` on a full disk
-            sys.stderr.write(f"gemma-doctor: error: could not write the output: {exc.strerror}\n")
+            sys.stderr.write(_could_not_write(exc))
             return EXIT_USAGE
         if os.environ.get("GEMMA_DOCTOR_DEBUG"):
             raise
@@ -396,6 +396,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_USAGE
     return EXIT_USAGE
+
+
+def _could_not_write(exc: OSError) -> str:
+    return f"gemma-doctor: error: could not write the output: {exc.strerror or exc}\n"
 
 
 # Commands that only read files and write reports or configs, each closed before main returns.
@@ -424,6 +428,6 @@ def entry() -> None:
         except BrokenPipeError:  # the reader left (| head): what it read is all it wanted
             code = code or 1
         except OSError as exc:  # a full disk under `> report.txt`: say so, as the interpreter would
-            os.write(2, f"gemma-doctor: error: could not write the output: {exc.strerror or exc}\n".encode())
+            os.write(2, _could_not_write(exc).encode())
             code = EXIT_USAGE
     os._exit(code)
