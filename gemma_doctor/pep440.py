@@ -109,7 +109,7 @@ def version_key(text: str) -> Version:
             (phase, int(number)) if phase and number else None,
             int(post) if post is not None else None,
             int(dev) if dev is not None else None,
-            tuple(int(part) if part.isdigit() else part for part in local.split(".")) if local else None,
+            _local_parts(local),
         )
     return _from_packaging(text)
 
@@ -128,8 +128,13 @@ def _from_packaging(text: str) -> Version:
         parsed.pre,
         parsed.post,
         parsed.dev,
-        tuple(int(part) if part.isdigit() else part for part in parsed.local.split(".")) if parsed.local else None,
+        _local_parts(parsed.local),
     )
+
+
+def _local_parts(local: str | None) -> tuple[int | str, ...] | None:
+    """``cu124.1`` -> ``("cu124", 1)``: a local segment's parts, numbers as numbers."""
+    return tuple(int(part) if part.isdigit() else part for part in local.split(".")) if local else None
 
 
 def is_valid(text: str) -> bool:
