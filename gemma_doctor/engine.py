@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from gemma_doctor.facts import InputError, Location, SourceResult, Suppression, VersionFact
+from gemma_doctor.facts import InputError, SourceResult, Suppression, VersionFact
 from gemma_doctor.findings import SEVERITY_RANK, Finding
 from gemma_doctor.knowledge import Gpu, catalogue, rule_applies
 from gemma_doctor.records import field, record
@@ -256,10 +256,13 @@ def _environment_versions(options: Options, cwd: Path, report: Report) -> list[V
 
 
 def enabled_rules(options: Options) -> list[tuple[str, Callable]]:
-    """The selected rules, in id order: worked out once per check, not once per run."""
-    from gemma_doctor.checks import registered
+    """The selected rules, in id order: worked out once per check, not once per run. Only their
+    modules are imported."""
+    from gemma_doctor.checks import check_index, registered
 
-    return [(rule_id, function) for rule_id, function in sorted(registered().items()) if rule_enabled(rule_id, options)]
+    check_index()
+    wanted = [rule_id for rule_id in sorted(catalogue()) if rule_enabled(rule_id, options)]
+    return sorted(registered(wanted).items())
 
 
 def run_rules(setup: Setup, options: Options, rules: list[tuple[str, Callable]] | None = None) -> list[Finding]:
@@ -269,12 +272,24 @@ def run_rules(setup: Setup, options: Options, rules: list[tuple[str, Callable]] 
         doc = docs[rule_id]
         if not rule_applies(doc.raw, setup.exact_version):
             continue  # applies_to is evaluated, not only displayed
-        for diagnostic in function(setup):
-            severity = options.severity.get(rule_id) or diagnostic.severity or doc.severity
-            findings.append(
-                Finding(rule_id, doc.name, severity, diagnostic.location, diagnostic.message, diagnostic.fix)
-            )
+        findings.extend(_stamped(rule_id, function(setup), options))
     return findings
+
+
+def _stamped(rule_id: str, diagnostics, options: Options) -> list[Finding]:
+    """Findings from a rule's diagnostics: its id, name and severity from the catalogue."""
+    doc = catalogue()[rule_id]
+    return [
+        Finding(
+            rule_id,
+            doc.name,
+            options.severity.get(rule_id) or diagnostic.severity or doc.severity,
+            diagnostic.location,
+            diagnostic.message,
+            diagnostic.fix,
+        )
+        for diagnostic in diagnostics
+    ]
 
 
 def _per_file_ignored(finding: Finding, options: Options) -> bool:
@@ -311,21 +326,10 @@ def apply_suppressions(findings: list[Finding], suppressions: list[Suppression],
             continue
         kept.append(finding)
     if rule_enabled("GD901", options):
-        doc = catalogue()["GD901"]
-        for suppression in suppressions:
-            if suppression.used or not all(rule_enabled(rule, options) for rule in suppression.rules):
-                continue
-            location = Location(suppression.path, suppression.comment_line, suppression.column, None, suppression.cell)
-            kept.append(
-                Finding(
-                    "GD901",
-                    doc.name,
-                    options.severity.get("GD901", doc.severity),
-                    location,
-                    f"Unused suppression: nothing here triggers {', '.join(suppression.rules)}.",
-                    None,
-                )
-            )
+        from gemma_doctor.checks.gd901_unused_suppression import unused_suppressions
+
+        unused = unused_suppressions(suppressions, lambda rule: rule_enabled(rule, options))
+        kept.extend(_stamped("GD901", unused, options))
     return kept
 
 

@@ -10,7 +10,7 @@ SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 SAFETIES = ("safe", "unsafe", "display-only")
 
 
-EDIT_OPS = ("set", "rename", "insert_after", "retarget")
+EDIT_OPS = ("set", "rename", "disable_cache_after", "retarget")
 EDIT_FORMATS = ("json", "yaml", "python", "pip")
 
 
@@ -19,10 +19,12 @@ class Edit:
     """One change to one value in one file, addressed by key path, not by bytes.
 
     ``format`` picks the writer: "json", "yaml", "python" (key path = call
-    reference + keyword) or "pip" (display-only: package -> requirement).
+    reference + keyword) or "pip" (display-only: package -> requirement). Rules
+    never name it: the helpers below take it from the fact they edit.
     ``op`` is one of ``EDIT_OPS``: "set" (insert the key if missing), "rename"
-    (value = the new key name), "insert_after" (Python: a statement after the
-    one referenced) or "retarget" (Python: ``model.config.X`` to
+    (value = the new key name), "disable_cache_after" (Python: after the model
+    load referenced, a statement that turns its cache off at the config level
+    ``value`` names) or "retarget" (Python: ``model.config.X`` to
     ``model.config.text_config.X``). Anything else is refused at construction.
     """
 
@@ -49,6 +51,11 @@ class Fix:
     def __post_init__(self) -> None:
         if self.safety not in SAFETIES:
             raise ValueError(f"unknown fix safety {self.safety!r} (one of {', '.join(SAFETIES)})")
+
+    @classmethod
+    def of(cls, title: str, safety: str, *edits: Edit | None) -> Fix:
+        """A fix from the edits that could be addressed: a fact with no editable source gives None."""
+        return cls(title, safety, tuple(edit for edit in edits if edit is not None))
 
 
 @record(slots=True)
@@ -101,17 +108,61 @@ class Finding:
         }
 
 
-def set_value(fact, value, title_value=None) -> Edit | None:
-    """An edit that sets the value behind ``fact`` (None when the fact has no editable source)."""
-    if fact is None or fact.edit is None or fact.location.path is None:
+def _addressable(fact) -> bool:
+    return fact is not None and fact.edit is not None and fact.location.path is not None
+
+
+def setting(fact, value) -> Edit | None:
+    """Set the value behind ``fact`` (None when the fact has no editable source)."""
+    if not _addressable(fact):
         return None
     fmt, key_path = fact.edit
     return Edit(fact.location.path, fmt, key_path, value, cell=fact.location.cell)
 
 
-def sibling_edit(fact, key: str, value) -> Edit | None:
+def beside(fact, key: str, value) -> Edit | None:
     """Set ``key`` beside ``fact``'s key in the same mapping or call (inserting it if missing)."""
-    if fact is None or fact.edit is None or fact.location.path is None:
+    if not _addressable(fact):
         return None
     fmt, key_path = fact.edit
     return Edit(fact.location.path, fmt, tuple(key_path[:-1]) + (key,), value, cell=fact.location.cell)
+
+
+def in_document(fact, key_path: tuple, value) -> Edit | None:
+    """Set ``key_path``, from the root, in the document ``fact`` comes from (``bf16.enabled`` beside a
+    DeepSpeed ``fp16.enabled``; ``text_config.use_cache`` in the run's config.json)."""
+    if not _addressable(fact):
+        return None
+    return Edit(fact.location.path, fact.edit[0], tuple(key_path), value, cell=fact.location.cell)
+
+
+def renamed(fact, new_key: str) -> Edit | None:
+    """Rename the key behind ``fact``."""
+    if not _addressable(fact):
+        return None
+    fmt, key_path = fact.edit
+    return Edit(fact.location.path, fmt, key_path, new_key, op="rename", cell=fact.location.cell)
+
+
+def retarget(fact, level: str) -> Edit | None:
+    """``model.config.use_cache = ...`` (``fact``) to ``model.config.<level>.use_cache = ...``."""
+    if not _addressable(fact):
+        return None
+    fmt, key_path = fact.edit
+    return Edit(fact.location.path, fmt, tuple(key_path) + (level,), False, op="retarget", cell=fact.location.cell)
+
+
+def disable_cache_after(model_load, level: str | None) -> Edit | None:
+    """After the statement that loads the model (``model_load``), turn its cache off at ``level``
+    ("text_config" for a multimodal model, None for the top level); the writer writes the code."""
+    if not _addressable(model_load):
+        return None
+    fmt, key_path = model_load.edit
+    return Edit(
+        model_load.location.path, fmt, key_path, level or "", op="disable_cache_after", cell=model_load.location.cell
+    )
+
+
+def pip(package: str, spec: str) -> Edit:
+    """A requirement to install: advice only, no file is written."""
+    return Edit(None, "pip", (package,), spec)

@@ -71,7 +71,7 @@ class CacheSetting:
     value: bool | None  # None: cannot be resolved statically
     fact: Fact | None  # the setting that decides it (None: the library default)
     why: str
-    config_target: tuple | None  # (config.json display path, key path) to fix
+    config_target: tuple | None  # the key path in the run's config.json to fix (None: no config.json)
     unless: str | None = None  # a framework whose unknown version may turn it off ("TRL >= 0.22 ...")
 
 
@@ -437,7 +437,8 @@ class Setup:
             return None
         if frameworks.applies("trl", "bf16_default", self.exact_version("trl")) is False:
             return None
-        return Fact("bf16", True, trl_config.location, "trl-default", raw_key="bf16")
+        edit = (trl_config.edit[0], ("bf16",)) if trl_config.edit else None  # where bf16 would be written
+        return Fact("bf16", True, trl_config.location, "trl-default", raw_key="bf16", edit=edit)
 
     @property
     def mixed_precision_active(self) -> bool:
@@ -489,7 +490,7 @@ class Setup:
         multimodal = self.multimodal
         config = self.first("model_config")
         target_key = ("text_config", "use_cache") if multimodal else ("use_cache",)
-        target = (config.location.path, target_key) if config else None
+        target = target_key if config else None
         override = self._framework_cache_override()
         if override is not None:
             return CacheSetting(False, None, override, None)

@@ -7,7 +7,7 @@ import os
 import shutil
 
 import pytest
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, ROOT, run_cli
 
 # fail-NAME.fixed/ beside a fixture holds the exact bytes `fix` must write: not a case of its own.
 CASES = sorted(p for p in FIXTURES.glob("GD*/*") if p.is_dir() and not p.name.endswith(".fixed"))
@@ -95,3 +95,39 @@ def test_every_fixable_rule_has_the_expected_bytes_after_fix():
         if doc.fix_safety in ("safe", "unsafe") and doc.fix_safety != "none":
             fixed = [p for p in (FIXTURES / rule_id).glob("fail-*.fixed") if p.is_dir()]
             assert fixed, f"{rule_id} is fixable ({doc.fix_safety}) but has no fail-*.fixed/ folder"
+
+
+def test_one_rule_per_module_named_after_its_id_and_name():
+    """checks/<id>_<name>.py holds exactly the rule of that catalogue entry, and nothing else does."""
+    import importlib
+
+    from gemma_doctor import checks
+    from gemma_doctor.knowledge import catalogue
+
+    docs = catalogue()
+    modules = sorted(p.stem for p in (ROOT / "gemma_doctor" / "checks").glob("gd*.py"))
+    assert modules == sorted(checks.module_name(doc.id, doc.name) for doc in docs.values())
+    for doc in docs.values():
+        before = set(checks.RULES)
+        module = importlib.import_module(f"gemma_doctor.checks.{checks.module_name(doc.id, doc.name)}")
+        registered_here = {rule_id for rule_id, function in checks.RULES.items() if function.__module__ == module.__name__}
+        expected = set() if doc.id in checks.ENGINE_RULES else {doc.id}
+        assert registered_here == expected, (module.__name__, registered_here)
+        assert set(checks.RULES) - before <= expected
+
+
+def test_a_rule_module_missing_from_the_index_is_one_usage_line(tmp_path, monkeypatch):
+    from gemma_doctor import checks
+
+    stray = ROOT / "gemma_doctor" / "checks" / "gd999_not_in_the_index.py"
+    stray.write_text('"""A rule the index does not know."""\n')
+    try:
+        result = run_cli("check", str(ROOT / "examples" / "gemma3-clean"), "--env", "none")
+        assert result.code == 2
+        assert result.err.strip() == (
+            "gemma-doctor: error: rule module gd999_not_in_the_index not in rules/index.json: "
+            "run `python scripts/new_rule.py --regenerate`"
+        )
+        assert checks.unindexed_modules() == ["gd999_not_in_the_index"]
+    finally:
+        stray.unlink()

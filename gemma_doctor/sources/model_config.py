@@ -59,7 +59,8 @@ def facts_from(doc) -> SourceResult:
     result = SourceResult(kind="model-config")
     facts = result.facts
     value = doc.value
-    facts.append(Fact("model_config", ConfigTree(doc), doc.location(()), ORIGIN))
+    # Addressed at the document's root: a fix names a key path inside it (findings.within).
+    facts.append(Fact("model_config", ConfigTree(doc), doc.location(()), ORIGIN, edit=(doc.format, ())))
     for key, name in (
         ("model_type", "model_type"),
         ("architectures", "architectures"),

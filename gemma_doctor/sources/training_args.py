@@ -125,7 +125,8 @@ def facts_from(doc) -> SourceResult:
     elif kind == "llamafactory":
         mapping.update(_LLAMAFACTORY)
     facts = result.facts
-    facts.append(Fact("trainer_flavour", kind, doc.location(()), ORIGIN))
+    # Addressed at the document's root, so a framework default can be written out beside the other keys.
+    facts.append(Fact("trainer_flavour", kind, doc.location(()), ORIGIN, edit=(doc.format, ())))
     for raw_key, raw_value in value.items():
         if raw_key in _LORA and raw_value is not None:
             facts.append(doc.fact("lora_setting", (raw_key,), ORIGIN))

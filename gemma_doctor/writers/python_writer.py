@@ -1,5 +1,6 @@
 """Python: change a keyword argument's value in place, insert a missing keyword, rename a
-keyword, or retarget ``model.config.use_cache`` to ``model.config.text_config.use_cache``.
+keyword, retarget ``model.config.use_cache`` to ``model.config.text_config.use_cache``, or add
+``model.config[.text_config].use_cache = False`` after the statement that loads the model.
 
 Positions come from ``ast`` (exact start and end of every node since Python 3.8)
 and only those bytes are replaced, so comments, quotes, line breaks and trailing
@@ -90,9 +91,10 @@ def _apply_one(text: str, edit, parse_text: str | None) -> str:
         raise WriteError(f"syntax error: {exc.msg}") from None
     lines = _Lines(text)
     ref = edit.key_path[0]
-    if ref.startswith("stmt@"):  # add a statement after this one, at its indentation
+    if edit.op == "disable_cache_after":  # after the model load, switch its cache off, at its indentation
         line, column = map(int, ref[len("stmt@") :].split(":"))
         node = _find(tree, ast.stmt, line, column)
+        statement = _disable_cache_statement(node, edit.value)
         end = lines.offset(node.end_lineno, node.end_col_offset)
         newline = text.find("\n", end)
         newline = len(text) if newline == -1 else newline
@@ -101,7 +103,7 @@ def _apply_one(text: str, edit, parse_text: str | None) -> str:
         if before.strip() and not before.rstrip().endswith(";"):
             # `if x: model = ...`: a new line at the line's indentation would run unconditionally.
             raise WriteError(f"the statement at line {node.lineno} shares its line with a compound statement")
-        return text[:newline] + "\n" + indent + str(edit.value) + text[newline:]
+        return text[:newline] + "\n" + indent + statement + text[newline:]
     if ref.startswith("assign@"):
         line, column = map(int, ref[len("assign@") :].split(":"))
         node = _find(tree, ast.Assign, line, column)
@@ -128,6 +130,18 @@ def _apply_one(text: str, edit, parse_text: str | None) -> str:
         start, end = lines.offset(value.lineno, value.col_offset), lines.offset(value.end_lineno, value.end_col_offset)
         return text[:start] + render(edit.value, value, source) + text[end:]
     return _insert_keyword(text, source, lines, call, name, edit.value)
+
+
+def _disable_cache_statement(node: ast.stmt, level: str) -> str:
+    """``model.config[.text_config].use_cache = False`` for the model the statement ``node`` binds
+    (``model = ...from_pretrained(...)`` or ``model, tokenizer = FastModel.from_pretrained(...)``)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    target = targets[0] if targets else None
+    if isinstance(target, ast.Tuple) and target.elts:
+        target = target.elts[0]
+    if not isinstance(target, ast.Name):
+        raise WriteError(f"the statement at line {node.lineno} binds no model variable")
+    return f"{target.id}.config{'.' + level if level else ''}.use_cache = False"
 
 
 def _insert_keyword(text: str, source: str, lines: _Lines, call: ast.Call, name: str, value) -> str:

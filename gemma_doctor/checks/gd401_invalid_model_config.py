@@ -1,10 +1,10 @@
-"""GD401-GD402: the model config.json itself."""
+"""GD401: a model config.json that cannot be read, or that is off the Gemma schema."""
 
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
 from gemma_doctor.facts import ConfigTree
-from gemma_doctor.findings import Diagnostic, Edit, Fix
+from gemma_doctor.findings import Diagnostic
 from gemma_doctor.setup import Setup
 from gemma_doctor.shapes import ShapeProblem, problems
 
@@ -43,34 +43,4 @@ def invalid_model_config(setup: Setup):
             root = "" if problem.key_path else "(root) "
             yield Diagnostic(
                 tree.locate(problem.key_path), f"config.json {root}{problem.message} (JSON pointer {problem.pointer})."
-            )
-
-
-@rule("GD402")
-def dtype_key_version(setup: Setup):
-    version = setup.exact_version("transformers")
-    if version is None or setup.known("transformers", "reads_dtype_key") is not False:
-        return
-    for name in ("config_dtype", "text_config_dtype"):
-        for fact in setup.all(name):
-            if fact.raw_key != "dtype":
-                continue
-            siblings = [f for f in setup.all(name) if f.raw_key == "torch_dtype"]
-            if siblings:
-                continue
-            if not fact.edit:
-                continue
-            fmt, key_path = fact.edit
-            yield Diagnostic(
-                fact.location,
-                f'config.json says "dtype": {fact.value!r}, a key transformers reads only '
-                f"from 4.56.0; transformers {version} leaves config.torch_dtype None. from_pretrained("
-                "torch_dtype='auto') still loads the weights' own dtype and a plain from_pretrained loads "
-                "float32 either way (audit row 16), so only tools that read config.torch_dtype lose it.",
-                None,
-                Fix(
-                    "Rename dtype to torch_dtype (4.56+ still reads torch_dtype)",
-                    "safe",
-                    (Edit(fact.location.path, fmt, key_path, "torch_dtype", op="rename"),),
-                ),
             )

@@ -1,0 +1,90 @@
+"""Helpers that several rules share: where a finding points, the cache fix, and how a run is
+quantized or distributed. Nothing here is a rule."""
+
+from __future__ import annotations
+
+from gemma_doctor.facts import Location
+from gemma_doctor.findings import Fix, disable_cache_after, in_document, setting
+from gemma_doctor.setup import HYBRID_CACHE_FAMILY, Setup, is_true
+
+GEMMA_FAMILIES = HYBRID_CACHE_FAMILY + ("gemma3n", "gemma", "paligemma")
+# Trainers that generate rollouts while they train: the cache is used there, not wasted.
+GENERATING_TRAINERS = ("GRPOTrainer", "RLOOTrainer", "OnlineDPOTrainer", "PPOTrainer")
+
+
+def cache_level(setup: Setup) -> str:
+    """The name of the switch the language model reads."""
+    return "text_config.use_cache" if setup.multimodal else "use_cache"
+
+
+def cache_fix(setup: Setup, title_reason: str) -> Fix | None:
+    """Switch off use_cache where the language model reads it: the deciding fact, or config.json,
+    or, with neither, a line after the model load in code."""
+    setting_ = setup.use_cache
+    if setting_.fact is not None and setting_.fact.origin != "model-config":
+        edit = setting(setting_.fact, False)
+    elif setting_.config_target is not None:
+        edit = in_document(setup.first("model_config"), setting_.config_target, False)
+    else:
+        edit = disable_cache_after(setup.first("model_variable"), "text_config" if setup.multimodal else None)
+    if edit is None:
+        return None
+    return Fix.of(
+        f"Set {cache_level(setup)} to false{title_reason}; generate() still uses the cache through generation_config",
+        "safe",
+        edit,
+    )
+
+
+def training_location(setup: Setup) -> Location:
+    """Where training is configured: the TrainingArguments/SFTConfig call, the trainer, or the recipe file."""
+    fact = (
+        setup.first("training_arguments_call")
+        or setup.first("trainer_call")
+        or next((f for f in setup.facts if f.origin == "training-args"), None)
+    )
+    return fact.location if fact else Location(None)
+
+
+def cache_location(setup: Setup) -> Location:
+    setting_ = setup.use_cache
+    if setting_.fact is not None:
+        return setting_.fact.location
+    config = setup.first("model_config")
+    if config is not None:
+        if setup.multimodal:
+            present = setup.first("text_config_present")
+            if present is not None:
+                return present.location
+        return config.location
+    return training_location(setup)
+
+
+def inferred(setup: Setup) -> str:
+    """Say so when the model's layout (multimodal or text-only) comes from its id, not its config.json."""
+    if setup.first("model_config") is None and setup.notes:
+        return f" Note: {setup.notes[0]}."
+    return ""
+
+
+def quantized(setup: Setup) -> bool:
+    return any(is_true(f.value) for f in setup.all("load_in_4bit") + setup.all("load_in_8bit"))
+
+
+def flash_attention(setup: Setup):
+    """The fact that asks for flash attention, if any."""
+    for fact in setup.all("attn_implementation") + setup.all("config_attn_implementation"):
+        if str(fact.value) in ("flash_attention_2", "flash_attention_3"):
+            return fact
+    return None
+
+
+def distributed(setup: Setup):
+    """The fact that makes the run use several processes (DDP), if any."""
+    for fact in setup.all("num_processes"):
+        try:
+            if int(str(fact.value)) > 1:
+                return fact
+        except ValueError:
+            continue
+    return next((f for f in setup.all("distributed_type") if str(f.value).upper() in ("MULTI_GPU", "MULTI_NPU")), None)

@@ -1,0 +1,81 @@
+"""What fp16 does to a Gemma 3 run: the overflow, the failure each weights dtype gives, and what
+Unsloth does instead. Shared by GD101 and GD102; not a rule."""
+
+from __future__ import annotations
+
+from gemma_doctor import frameworks
+from gemma_doctor.setup import Setup
+
+OVERFLOW = (
+    "Gemma 3 was pre-trained in bf16 and its residual stream passes fp16's maximum of 65504 "
+    "(measured on Gemma 3 270M: 104,061 at layer 14, inf from layer 7, every logit NaN)"
+)
+
+# How fp16 mixed precision fails, by the dtype the weights load in (README precision matrix).
+FP16_FAILURE = {
+    "bfloat16": (
+        "with bf16 weights ({why}) the first optimizer step crashes in the GradScaler: "
+        "`\"_amp_foreach_non_finite_check_and_unscale_cuda\" not implemented for 'BFloat16'`"
+    ),
+    "float16": (
+        "with fp16 weights ({why}) the GradScaler raises `ValueError: Attempting to unscale FP16 gradients.` "
+        "and the forward overflows to NaN"
+    ),
+    "float32": (
+        "with fp32 weights ({why}) the default loss scale of 65536 overflows the gradients, so steps are "
+        "skipped until the scale falls below ~16k; larger Gemma 3 models are reported to go NaN"
+    ),
+    None: (
+        "it crashes in the GradScaler when the weights are bf16 or fp16, and skips steps (NaN risk on larger "
+        "models) when they are fp32"
+    ),
+}
+
+
+def unsloth_fp16_path(setup: Setup) -> tuple[str, str] | None:
+    """(what Unsloth does with this fp16 request on Gemma 3, severity) when the run uses it
+    (docs/evidence: Unsloth's precision patch). None: Unsloth is not in the run."""
+    if not setup.uses_unsloth:
+        return None
+    precision = setup.precision
+    who = precision.decided_by or "Unsloth"
+    if precision.mode == "no" and precision.decided_by:
+        version = setup.exact_version("unsloth")
+        full = setup.first("unsloth_full_finetuning")
+        if (
+            full is not None
+            and full.value is True
+            and frameworks.applies("unsloth", "full_finetuning_fp16_nan", version) is not False
+        ):
+            return (
+                f"{who} with full_finetuning=True on a GPU without bf16: "
+                f"{frameworks.provenance('unsloth', 'full_finetuning_fp16_nan')}"
+                + ("" if version else " (the project does not pin unsloth; releases from 2026.7.1 are fixed)"),
+                "error" if version else "warning",
+            )
+        how = (
+            next(
+                (
+                    frameworks.behaviour("unsloth", key)["why"]
+                    for key in ("amp_off_float32_compute", "fp16_safe_lora_path")
+                    if frameworks.applies("unsloth", key, version)
+                ),
+                None,
+            )
+            if version
+            else None
+        )
+        return (
+            f"{who} switches Gemma 3 to training without mixed precision on this GPU ('Unsloth: Switching to "
+            "float32 training since model cannot work with float16')"
+            + (f": {how}" if how else "")
+            + "; slower and more memory than bf16, but it runs",
+            "warning",
+        )
+    if setup.gpu is not None and setup.gpu.supports_bf16:
+        return (
+            f"{who} stops the trainer: `TypeError: Unsloth: Model is in bfloat16 precision but you want to use "
+            "float16 precision. Set fp16 to `False` and bf16 to `True`` (Unsloth loads Gemma 3 in bf16 on this GPU)",
+            "error",
+        )
+    return None

@@ -1,0 +1,81 @@
+"""GD101: fp16 mixed precision on a Gemma 3 model, and how it fails for this run's weights."""
+
+from __future__ import annotations
+
+from gemma_doctor.checks import rule
+from gemma_doctor.checks._precision import FP16_FAILURE, OVERFLOW, unsloth_fp16_path
+from gemma_doctor.findings import Diagnostic, Edit, Fix, beside, in_document, setting
+from gemma_doctor.setup import Setup, is_true
+
+
+def _bf16_advice(setup: Setup) -> tuple[str, str]:
+    """(advice, fix safety) for moving off fp16, by target GPU."""
+    gpu = setup.gpu
+    if gpu is None:
+        return (
+            "Use bf16 on a GPU with compute capability >= 8.0 (A100, L4, H100, RTX 30xx/40xx); on older GPUs "
+            "(T4, V100) train in fp32 or use Unsloth >= 2025.3.15 with unsloth_zoo >= 2025.3.13"
+        ), "unsafe"
+    if gpu.supports_bf16:
+        return f"Use bf16: the {gpu.describe()} supports it.", "safe"
+    return (
+        f"The {gpu.describe()} has no bf16: train in fp32 (fp16 off), or use Unsloth >= 2025.3.15 with "
+        "unsloth_zoo >= 2025.3.13, which has an fp16-safe Gemma 3 path."
+    ), "unsafe"
+
+
+def _switch_edits(setup: Setup, fact) -> list[Edit | None]:
+    """Edits that turn an fp16 request into bf16 (or fp32 on a GPU without bf16)."""
+    use_bf16 = setup.gpu is None or setup.gpu.supports_bf16
+    name = fact.name
+    if name in ("fp16", "fp16_full_eval"):
+        return [
+            setting(fact, False),
+            beside(fact, "bf16" if name == "fp16" else "bf16_full_eval", True) if use_bf16 else None,
+        ]
+    if name == "accelerate_mixed_precision":
+        return [setting(fact, "bf16" if use_bf16 else "no")]
+    if name == "deepspeed_fp16":  # the fp16 block's enabled key, and the bf16 block's beside it
+        return [setting(fact, False), in_document(fact, ("bf16", "enabled"), True) if use_bf16 else None]
+    return []
+
+
+@rule("GD101")
+def fp16_on_gemma3(setup: Setup):
+    if not setup.is_gemma3:
+        return
+    precision = setup.precision
+    # Every fp16 that training arguments ask for (a project can hold several scripts or
+    # calls), plus the accelerate/DeepSpeed/env source when it is what takes effect.
+    targets = [fact for fact in setup.all("fp16") + setup.all("fp16_full_eval") if is_true(fact.value)]
+    if precision.mode == "fp16" and precision.fact is not None and precision.fact not in targets:
+        targets.append(precision.fact)
+    weights = setup.weights_dtype
+    unsloth = unsloth_fp16_path(setup)
+    if setup.uses_unsloth and unsloth is None and setup.gpu is None:
+        return  # Unsloth decides from the GPU: the engine judges each kind of GPU
+    for fact in targets:
+        full_eval = fact.name == "fp16_full_eval"
+        if full_eval:
+            failure = "the whole model is cast to fp16 for evaluation, so eval logits and loss overflow to NaN"
+        elif setup.runs_on_cpu:
+            failure = "on the CPU accelerate ignores fp16 silently (no autocast, no scaler), so it does nothing here"
+        else:
+            failure = FP16_FAILURE.get(weights.dtype, FP16_FAILURE[None]).format(why=weights.why)
+        advice, safety = _bf16_advice(setup)
+        severity = None
+        if unsloth is not None and not full_eval:
+            failure, severity = unsloth
+            if severity == "warning":
+                advice = (
+                    "Leave it to Unsloth, which picks Gemma 3's precision itself (do not force fp16 back); "
+                    "set bf16/fp16 explicitly if the file should say what really runs"
+                )
+        message = (
+            f"fp16 on a {setup.family_name} model ({fact.raw_key or fact.name} = {setup.describe_value(fact)}): "
+            f"{OVERFLOW}; {failure}."
+        )
+        # Where Unsloth overrides fp16 for Gemma 3, do not "fix" its notebook pattern.
+        edits = [] if unsloth is not None and unsloth[1] == "warning" else _switch_edits(setup, fact)
+        fix = Fix.of(advice, safety if any(edits) else "display-only", *edits)
+        yield Diagnostic(fact.location, message, severity, fix)

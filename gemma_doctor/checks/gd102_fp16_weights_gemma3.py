@@ -1,0 +1,49 @@
+"""GD102: float16 declared for a Gemma 3 model's weights: config dtype, load dtype or 4-bit compute dtype."""
+
+from __future__ import annotations
+
+from gemma_doctor.checks import rule
+from gemma_doctor.checks._precision import OVERFLOW
+from gemma_doctor.findings import Diagnostic, Fix, setting
+from gemma_doctor.setup import Setup, dtype_name
+
+_DECLARED = (
+    ("config_dtype", "config.json"),
+    ("text_config_dtype", "config.json"),
+    ("load_dtype", "the model is loaded"),
+    ("bnb_compute_dtype", "the 4-bit compute dtype"),
+)
+
+
+@rule("GD102")
+def fp16_weights_gemma3(setup: Setup):
+    if not setup.is_gemma3:
+        return
+    for name, what in _DECLARED:
+        for fact in setup.all(name):
+            if dtype_name(fact.value) != "float16":
+                continue
+            to_bf16 = setting(fact, "bfloat16")
+            if name in ("config_dtype", "text_config_dtype"):
+                consequence = (
+                    "transformers >= 5 and torch_dtype='auto' load these weights in fp16, and tools that "
+                    "copy the config's dtype follow it"
+                )
+                fix = Fix.of(f'Set {fact.location.key} to "bfloat16", Gemma 3\'s pre-training dtype', "safe", to_bf16)
+            elif name == "bnb_compute_dtype":
+                consequence = "every 4-bit matmul outputs fp16, so activations overflow as in plain fp16"
+                fix = Fix.of(
+                    "Use bnb_4bit_compute_dtype=bfloat16 (compute capability >= 8.0), else float32", "unsafe", to_bf16
+                )
+            elif setup.weights_dtype.dtype == "float32" and setup.first("peft_kbit_prepare") is not None:
+                consequence = (
+                    "prepare_model_for_kbit_training casts the weights back to float32 before training, "
+                    "but any forward or evaluation of this float16 load before that overflows to NaN, and "
+                    "the float16 round trip has already cut the bf16 range"
+                )
+                fix = Fix.of("Load in bfloat16 (compute capability >= 8.0), else float32", "unsafe", to_bf16)
+            else:
+                consequence = "the weights and activations are fp16, so the forward overflows to NaN"
+                fix = Fix.of("Load in bfloat16 (compute capability >= 8.0), else float32", "unsafe", to_bf16)
+            message = f"float16 declared for a {setup.family_name} model ({fact.location.key or fact.raw_key} in {what}): {OVERFLOW}; {consequence}."
+            yield Diagnostic(fact.location, message, None, fix)

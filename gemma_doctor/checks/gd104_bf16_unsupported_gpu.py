@@ -1,0 +1,64 @@
+"""GD104: bf16 asked for (by the files, by TRL's default or by Axolotl's `bf16: auto`) on a GPU without
+native bf16."""
+
+from __future__ import annotations
+
+from gemma_doctor import frameworks
+from gemma_doctor.checks import rule
+from gemma_doctor.findings import Diagnostic, Fix, setting
+from gemma_doctor.setup import Setup
+
+
+@rule("GD104")
+def bf16_unsupported_gpu(setup: Setup):
+    gpu = setup.gpu
+    if gpu is None or gpu.supports_bf16:
+        return
+    precision = setup.precision
+    if precision.mode == "no" and precision.decided_by:
+        return  # e.g. Unsloth switched this Gemma 3 run to float32 on this GPU
+    seen = set()
+    for mode, fact in precision.requests:
+        if mode != "bf16" or id(fact) in seen:
+            continue
+        seen.add(id(fact))
+        if fact.value == "auto" and fact.name == "bf16":
+            # Axolotl resolves "auto" with torch.cuda.is_bf16_supported(), True on a T4 with current
+            # torch (docs/evidence; torch 2.2.2 returned False on a V100, pytorch#124996).
+            message = (
+                f"bf16: auto on the target {gpu.describe()}: {frameworks.provenance('axolotl', 'bf16_auto')}, "
+                "so bf16 is turned on although this GPU has no native bf16 (needs compute capability >= 8.0): "
+                "expect slow emulated bf16 or kernel errors."
+            )
+            yield Diagnostic(
+                fact.location,
+                message,
+                None,
+                Fix.of(
+                    "Set bf16: false (and fp16: false for fp32 training on Gemma 3)", "unsafe", setting(fact, False)
+                ),
+            )
+            continue
+        if fact.origin == "trl-default":
+            message = (
+                f"TRL >= 0.19 configs turn bf16 on by default, and the target {gpu.describe()} has no native "
+                "bf16 (needs >= 8.0). torch.cuda.is_bf16_supported() counts emulation and says True on a T4, "
+                "so transformers may not stop it: expect slow emulated bf16 or kernel errors."
+            )
+            fix = Fix.of("Set bf16 to false explicitly", "unsafe", setting(fact, False))
+            yield Diagnostic(fact.location, message, None, fix)
+            continue
+        message = (
+            f"bf16 requested ({fact.location.key or fact.raw_key} = {setup.describe_value(fact)}) on the target {gpu.describe()}, "
+            "which has no native bf16 (needs compute capability >= 8.0). Transformers checks "
+            "torch.cuda.is_bf16_supported(), which counts emulation and says True on a T4 with current torch "
+            "(torch 2.2.2 said False on a V100, pytorch#124996), so it may not raise: expect slow emulated "
+            "bf16 or kernel errors."
+        )
+        value = "no" if fact.name in ("accelerate_mixed_precision", "env_mixed_precision") else False
+        yield Diagnostic(
+            fact.location,
+            message,
+            None,
+            Fix.of("Turn bf16 off (fp32 training), or train on an Ampere or newer GPU", "unsafe", setting(fact, value)),
+        )

@@ -1,0 +1,54 @@
+"""GD701: reentrant gradient checkpointing on a PEFT model under DDP."""
+
+from __future__ import annotations
+
+from gemma_doctor import frameworks
+from gemma_doctor.checks import rule
+from gemma_doctor.checks._common import distributed
+from gemma_doctor.facts import is_resolved
+from gemma_doctor.findings import Diagnostic, Fix
+from gemma_doctor.setup import Setup, is_true
+
+
+@rule("GD701")
+def reentrant_checkpointing_ddp(setup: Setup):
+    if not setup.is_training or setup.first("peft") is None or setup.uses_deepspeed is not None:
+        return
+    ddp = distributed(setup)
+    if ddp is None:
+        return
+    checkpointing = (
+        setup.truthy("gradient_checkpointing")
+        or setup.first("code_gradient_checkpointing")
+        or setup.first("peft_kbit_prepare")
+    )
+    if (
+        checkpointing is None
+        and setup.trl_trainer == "SFTTrainer"
+        and frameworks.applies("trl", "gradient_checkpointing_default", setup.exact_version("trl"))
+        and not setup.all("gradient_checkpointing")
+    ):
+        checkpointing = setup.first("trainer_call") or setup.first("training_arguments_call")
+    if checkpointing is None:
+        return
+    explicit = next((f for f in setup.all("use_reentrant") if is_resolved(f.value)), None)
+    if explicit is not None:
+        if not is_true(explicit.value):
+            return
+        why = "use_reentrant is set to True"
+    else:
+        default = setup.known("transformers", "reentrant_checkpointing_default")
+        if not default:
+            return  # 5.x defaults to False; an unknown version claims nothing
+        why = f"transformers {setup.exact_version('transformers')} defaults use_reentrant to True"
+    message = (
+        f"gradient checkpointing with reentrant checkpoints ({why}) on a PEFT model under DDP "
+        f"({ddp.raw_key or ddp.name} = {ddp.value}): DDP sees the frozen base re-run in backward and fails "
+        "with `RuntimeError: Expected to mark a variable ready only once` (peft#313, accelerate#389)."
+    )
+    yield Diagnostic(
+        checkpointing.location,
+        message,
+        None,
+        Fix('Pass gradient_checkpointing_kwargs={"use_reentrant": False}', "display-only"),
+    )
