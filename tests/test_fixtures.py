@@ -110,7 +110,9 @@ def test_one_rule_per_module_named_after_its_id_and_name():
     for doc in docs.values():
         before = set(checks.RULES)
         module = importlib.import_module(f"gemma_doctor.checks.{checks.module_name(doc.id, doc.name)}")
-        registered_here = {rule_id for rule_id, function in checks.RULES.items() if function.__module__ == module.__name__}
+        registered_here = {
+            rule_id for rule_id, function in checks.RULES.items() if function.__module__ == module.__name__
+        }
         expected = set() if doc.id in checks.ENGINE_RULES else {doc.id}
         assert registered_here == expected, (module.__name__, registered_here)
         assert set(checks.RULES) - before <= expected
