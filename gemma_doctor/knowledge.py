@@ -1,5 +1,5 @@
-"""The rule catalogue (``rules/GD*.yaml``) and the versioned data beside it
-(``rules/data/*.json``: GPUs, Unsloth pins). Loaded lazily, once.
+"""The rule catalogue (``rules/GD*.yaml``) and the versioned data beside it (``rules/data/*.json``:
+every version boundary in ``versions.json``, GPUs, generated release metadata). Loaded lazily, once.
 """
 
 from __future__ import annotations
@@ -68,20 +68,117 @@ def data(name: str):
     return json.loads((rules_dir() / "data" / f"{name}.json").read_text(encoding="utf-8"))
 
 
-def version_fact(package: str, name: str, version: str | None) -> bool | None:
-    """Is the fact ``name`` (``rules/data/versions.json``) true of this ``package`` version?
-    None when the version is unknown or not PEP 440."""
-    if version is None:
-        return None
-    from gemma_doctor.pep440 import satisfies
+class VersionedFact:
+    """One entry of ``rules/data/versions.json``: behaviour ``name`` holds for the ``versions`` of
+    ``package``, because ``why`` (``cite``). Messages and docs format its boundaries from here, so
+    a boundary moved in the data moves everywhere it is said."""
 
-    specifiers = data("versions")[package][name]["versions"]
-    if isinstance(specifiers, str):
-        specifiers = [specifiers]
-    try:
-        return any(satisfies(version, spec) for spec in specifiers)
-    except ValueError:
-        return None
+    __slots__ = ("assume", "cite", "name", "package", "raw", "specifiers", "why")
+
+    def __init__(self, package: str, name: str, raw: dict) -> None:
+        self.package, self.name, self.raw = package, name, raw
+        versions = raw.get("versions", ())  # none: it holds for every version
+        self.specifiers: tuple[str, ...] = (versions,) if isinstance(versions, str) else tuple(versions)
+        self.why: str | None = raw.get("why")
+        self.cite: str = raw.get("cite", "")
+        self.assume: bool = bool(raw.get("assume"))
+
+    def holds(self, version: str | None) -> bool | None:
+        """Is it true of this version? Unknown (None) for no version, unless the entry takes an
+        unpinned framework at its current behaviour (``assume``); None for text that is not PEP 440."""
+        if not self.specifiers:
+            return True
+        if version is None:
+            return True if self.assume else None
+        from gemma_doctor.pep440 import satisfies
+
+        try:
+            return any(satisfies(version, spec) for spec in self.specifiers)
+        except ValueError:
+            return None
+
+    def _bounds(self, operators: tuple[str, ...]) -> list[str]:
+        from gemma_doctor.pep440 import parse_specifier, version_key
+
+        found = [v for spec in self.specifiers for op, v in parse_specifier(spec) if op in operators]
+        return sorted(set(found), key=version_key)
+
+    @property
+    def since(self) -> str | None:
+        """The first release it holds for: the data's ``since`` (a final release after a dev build),
+        else its lowest ``>=`` bound, if it has one."""
+        if self.raw.get("since"):
+            return str(self.raw["since"])
+        lows = self._bounds((">=", "=="))
+        return lows[0] if lows else None
+
+    @property
+    def until(self) -> str | None:
+        """The first release past it (its highest ``<`` bound), if it has one."""
+        highs = self._bounds(("<",))
+        return highs[-1] if highs else None
+
+    @property
+    def fixed_in(self) -> str | None:
+        return self.raw.get("fixed_in") or self.until
+
+    @property
+    def upgrade_to(self) -> str | None:
+        return self.raw.get("upgrade_to") or self.since
+
+    @property
+    def range(self) -> str:
+        """The versions as people write them: ">= 0.26.0", "4.50.0.dev0 to < 4.51.0"."""
+        parts = []
+        for spec in self.specifiers:
+            since, until = self._bounds_of(spec)
+            if since and until:
+                parts.append(f"{since} to < {until}")
+            elif since:
+                parts.append(f">= {since}")
+            elif until:
+                parts.append(f"< {until}")
+            else:
+                parts.append(spec)
+        return " or ".join(parts)
+
+    def _bounds_of(self, spec: str) -> tuple[str | None, str | None]:
+        from gemma_doctor.pep440 import parse_specifier
+
+        clauses = parse_specifier(spec)
+        if any(op not in (">=", "<", "==") for op, _ in clauses):
+            return None, None
+        if any(op == "==" for op, _ in clauses):
+            return None, None
+        since = next((v for op, v in clauses if op == ">="), None)
+        until = next((v for op, v in clauses if op == "<"), None)
+        return since, until
+
+    @property
+    def provenance(self) -> str:
+        """What it does and where that was read: "... (trl 0.22.0 sft_trainer.py L1040)"."""
+        return f"{self.why} ({self.cite})" if self.why else self.cite
+
+
+def versioned(package: str, name: str) -> VersionedFact:
+    """The entry ``name`` of ``package`` in rules/data/versions.json (a KeyError names a typo)."""
+    return VersionedFact(package, name, data("versions")[package][name])
+
+
+def holds(package: str, name: str, version: str | None) -> bool | None:
+    """Is the fact ``name`` (``rules/data/versions.json``) true of this ``package`` version?"""
+    return versioned(package, name).holds(version)
+
+
+_BOUNDARY = re.compile(r"\[\[(\w+)\.(\w+)\.(since|until|fixed_in|upgrade_to|range)\]\]")
+
+
+def expand_boundaries(text: str) -> str:
+    """A rule doc's ``[[transformers.hybridcache_float_crash.fixed_in]]`` written out from the data, so
+    the doc says the boundary the rule judges by."""
+    if "[[" not in text:
+        return text
+    return _BOUNDARY.sub(lambda m: str(getattr(versioned(m.group(1), m.group(2)), m.group(3))), text)
 
 
 def applies_specifier(package: str, spec: str) -> str | None:
@@ -89,8 +186,7 @@ def applies_specifier(package: str, spec: str) -> str | None:
     if spec == "any":
         return None
     if spec.startswith("fact:"):
-        specifiers = data("versions")[package][spec[5:]]["versions"]
-        return specifiers if isinstance(specifiers, str) else " || ".join(specifiers)
+        return " || ".join(versioned(package, spec[5:]).specifiers)
     return spec
 
 
@@ -105,7 +201,7 @@ def rule_applies(raw: dict, version_of) -> bool:
         if version is None:
             continue
         if spec.startswith("fact:"):
-            if version_fact(package, spec[5:], version) is False:
+            if holds(package, spec[5:], version) is False:
                 return False
             continue
         try:
@@ -114,11 +210,6 @@ def rule_applies(raw: dict, version_of) -> bool:
         except ValueError:
             continue
     return True
-
-
-def version_boundary(package: str, name: str, field: str) -> str:
-    """A release named by the data for a fact (``fixed_in``, ``upgrade_to``): what a fix asks for."""
-    return data("versions")[package][name][field]
 
 
 def release_range(rows: list[dict], version: str, releases: list[str]) -> dict | None:

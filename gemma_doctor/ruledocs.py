@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+_TEXT_FIELDS = ("summary", "what_it_does", "why", "example", "fix", "fix_safety_note", "applies_note", "verification")
+
+
+def expanded(doc: dict) -> dict:
+    """The entry with its boundaries (``[[package.fact.fixed_in]]``) written out from rules/data/versions.json."""
+    from gemma_doctor.knowledge import expand_boundaries
+
+    return {
+        key: expand_boundaries(value) if key in _TEXT_FIELDS and isinstance(value, str) else value
+        for key, value in doc.items()
+    }
+
 
 def render_markdown(doc: dict) -> str:
+    doc = expanded(doc)
     lines = [
         f"# {doc['id']} {doc['name']}",
         "",

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import cached_property
 
-from gemma_doctor import frameworks
 from gemma_doctor.facts import Fact, Location, MachineValue, VersionFact, is_resolved
-from gemma_doctor.knowledge import Gpu, version_fact
+from gemma_doctor.knowledge import Gpu, versioned
 from gemma_doctor.modelids import family_of_model_id, family_of_model_type
 from gemma_doctor.pep440 import satisfies
 from gemma_doctor.records import field, record, replace
@@ -287,9 +286,10 @@ class Setup:
         fact = self.version(package)
         return fact.version if fact else None
 
-    def known(self, package: str, name: str) -> bool | None:
-        """Is the version fact ``name`` (rules/data/versions.json) true of this run's ``package``?"""
-        return version_fact(package, name, self.exact_version(package))
+    def holds(self, package: str, name: str) -> bool | None:
+        """Does the entry ``name`` of rules/data/versions.json hold for the ``package`` this run uses?
+        None when that version is unknown (unless the entry assumes the current release)."""
+        return versioned(package, name).holds(self.exact_version(package))
 
     # --- precision ----------------------------------------------------------
     def _flag(self, name: str) -> tuple[Fact | None, Fact | None]:
@@ -346,7 +346,7 @@ class Setup:
         if bf16 is not None:
             if bf16.value == "auto":
                 return Precision(
-                    "bf16", bf16, frameworks.provenance("axolotl", "bf16_auto"), requests, decided_by="Axolotl"
+                    "bf16", bf16, versioned("axolotl", "bf16_auto").provenance, requests, decided_by="Axolotl"
                 )
             return Precision("bf16", bf16, "training arguments set bf16", requests)
         unresolved = fp16_unknown or bf16_unknown
@@ -383,11 +383,11 @@ class Setup:
         return Precision(None, None, "no source sets a precision", requests)
 
     def unsloth_precision(self, requests: list[tuple[str, Fact]]) -> Precision | None:
-        """Unsloth's trainer patch picks the precision itself (frameworks.json unsloth.precision_patch)."""
+        """Unsloth's trainer patch picks the precision itself (versions.json unsloth.precision_patch)."""
         if not self.unsloth_decides:
             return None
         version = self.exact_version("unsloth")
-        if frameworks.applies("unsloth", "precision_patch", version) is False:
+        if versioned("unsloth", "precision_patch").holds(version) is False:
             return None
         who = f"Unsloth {version}" if version else "Unsloth"
         if self.gpu is None:
@@ -399,7 +399,7 @@ class Setup:
         forced = (
             self.is_gemma3
             and (load_fp16 or not self.gpu.supports_bf16)
-            and frameworks.applies("unsloth", "gemma3_forced_float32", version) is not False
+            and versioned("unsloth", "gemma3_forced_float32").holds(version) is not False
         )
         fp16, _ = self._flag("fp16")
         bf16, _ = self._flag("bf16")
@@ -417,8 +417,7 @@ class Setup:
             return Precision(
                 mode,
                 None,
-                f"{who} turns on {mode} when neither flag is set "
-                f"({frameworks.behaviour('unsloth', 'precision_patch')['cite']})",
+                f"{who} turns on {mode} when neither flag is set ({versioned('unsloth', 'precision_patch').cite})",
                 requests,
                 decided_by=who,
             )
@@ -435,7 +434,7 @@ class Setup:
             return None
         if not all(is_resolved(f.value) for f in self.all("fp16")):
             return None
-        if frameworks.applies("trl", "bf16_default", self.exact_version("trl")) is False:
+        if self.holds("trl", "bf16_default") is False:
             return None
         edit = (trl_config.edit[0], ("bf16",)) if trl_config.edit else None  # where bf16 would be written
         return Fact("bf16", True, trl_config.location, "trl-default", raw_key="bf16", edit=edit)
@@ -508,9 +507,9 @@ class Setup:
                     if not is_resolved(fact.value):
                         return CacheSetting(None, fact, "set to a value that cannot be resolved", target)
                     return CacheSetting(is_true(fact.value), fact, "set in the training arguments", target)
-            if self.is_training and self.known("transformers", "major_5"):
+            if self.is_training and self.holds("transformers", "major_5"):
                 return CacheSetting(
-                    False, None, frameworks.provenance("transformers", "trainer_top_level_use_cache"), target
+                    False, None, versioned("transformers", "trainer_top_level_use_cache").provenance, target
                 )
         name = "text_config_use_cache" if multimodal else "config_use_cache"
         fact = self.first(name)
@@ -518,7 +517,7 @@ class Setup:
             return CacheSetting(is_true(fact.value), fact, f"config.json {fact.location.key}", target)
         where = "text_config.use_cache" if multimodal else "use_cache"
         why = f"{where} is not set, and transformers defaults it to true"
-        if multimodal and self.is_training and self.known("transformers", "major_5"):
+        if multimodal and self.is_training and self.holds("transformers", "major_5"):
             why += "; the transformers 5 Trainer turns off only the top-level use_cache (audit row 26)"
         return CacheSetting(True, None, why, target)
 
@@ -526,22 +525,18 @@ class Setup:
         """Why a framework turns the cache off at the level the model reads, if one does."""
         if not self.is_training:
             return None
-        if self.flavour == "axolotl" and frameworks.applies("axolotl", "use_cache_off", self.exact_version("axolotl")):
-            return "set by Axolotl: " + frameworks.provenance("axolotl", "use_cache_off")
-        if self.flavour == "llamafactory" and frameworks.applies(
-            "llamafactory", "use_cache_off", self.exact_version("llamafactory")
-        ):
-            return "set by LLaMA-Factory: " + frameworks.provenance("llamafactory", "use_cache_off")
+        if self.flavour == "axolotl" and self.holds("axolotl", "use_cache_off"):
+            return "set by Axolotl: " + versioned("axolotl", "use_cache_off").provenance
+        if self.flavour == "llamafactory" and self.holds("llamafactory", "use_cache_off"):
+            return "set by LLaMA-Factory: " + versioned("llamafactory", "use_cache_off").provenance
         if (
             self.uses_unsloth is not None
             and self.first("unsloth_loader") is not None
-            and frameworks.applies("unsloth", "use_cache_off", self.exact_version("unsloth"))
+            and self.holds("unsloth", "use_cache_off")
         ):
-            return "set by Unsloth: " + frameworks.provenance("unsloth", "use_cache_off")
-        if self.trl_trainer == "SFTTrainer" and frameworks.applies(
-            "trl", "sft_use_cache_off", self.exact_version("trl")
-        ):
-            return "passed by TRL's SFTTrainer: " + frameworks.provenance("trl", "sft_use_cache_off")
+            return "set by Unsloth: " + versioned("unsloth", "use_cache_off").provenance
+        if self.trl_trainer == "SFTTrainer" and self.holds("trl", "sft_use_cache_off"):
+            return "passed by TRL's SFTTrainer: " + versioned("trl", "sft_use_cache_off").provenance
         return None
 
     # --- weights ----------------------------------------------------------------
@@ -550,7 +545,7 @@ class Setup:
         """The dtype the weights load in: it decides how fp16 fails and whether the
         HybridCache bug fires (README precision matrix)."""
         upcast = self.first("peft_kbit_prepare")
-        if upcast is not None and frameworks.applies("peft", "kbit_prepare_upcasts", self.exact_version("peft")):
+        if upcast is not None and self.holds("peft", "kbit_prepare_upcasts"):
             loaded = self.first("load_dtype")
             how = (
                 f"loaded in {dtype_name(loaded.value)}, then "
@@ -561,7 +556,7 @@ class Setup:
                 "float32",
                 upcast,
                 f"{how}PEFT's prepare_model_for_kbit_training casts the non-4-bit "
-                "weights to float32 (" + frameworks.behaviour("peft", "kbit_prepare_upcasts")["cite"] + ")",
+                "weights to float32 (" + versioned("peft", "kbit_prepare_upcasts").cite + ")",
             )
         explicit = next((f for f in self.all("load_dtype")), None)
         if explicit is not None:
@@ -590,13 +585,19 @@ class Setup:
             return WeightsDtype("bfloat16" if fact else "float16", fact, "LLaMA-Factory loads in its compute dtype")
         string_load = next((f for f in self.all("model_load") if f.raw_key == "trl-string"), None)
         if string_load is not None:
-            trl_dtype = frameworks.trl_string_load_dtype(self.exact_version("trl"))
+            trl_dtype = (
+                "float32"
+                if self.holds("trl", "string_load_float32")
+                else "auto"
+                if self.holds("trl", "string_load_auto")
+                else None
+            )
             if trl_dtype == "float32":
                 return WeightsDtype(
                     "float32",
                     string_load,
                     f"TRL {self.exact_version('trl')} loads a model named by a "
-                    "string in float32 (" + frameworks.behaviour("trl", "string_load_dtype")["cite"] + ")",
+                    "string in float32 (" + versioned("trl", "string_load_float32").cite + ")",
                 )
             if trl_dtype == "auto":
                 dtype = self._checkpoint_dtype()
@@ -605,7 +606,7 @@ class Setup:
                     string_load,
                     f"TRL {self.exact_version('trl')} loads a model named by a string with dtype 'auto' ({dtype})",
                 )
-        if self.known("transformers", "major_5"):
+        if self.holds("transformers", "major_5"):
             dtype = self._checkpoint_dtype() or "bfloat16"
             return WeightsDtype(dtype, None, f"transformers >= 5 loads the checkpoint dtype ({dtype}) by default")
         plain = self.first("plain_from_pretrained")

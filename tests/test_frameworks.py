@@ -1,4 +1,4 @@
-"""What the frameworks do before training starts (rules/data/frameworks.json), each side of every
+"""What the frameworks do before training starts (rules/data/versions.json), each side of every
 version boundary: the finding follows the run that will really happen."""
 
 from __future__ import annotations

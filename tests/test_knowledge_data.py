@@ -67,23 +67,61 @@ def test_accelerate_minimum_per_transformers(transformers, accelerate):
     assert accelerate_minimum(transformers) == accelerate
 
 
-_VERSION_LITERAL = re.compile(
-    r"^\s*(?:[<>=!~]=?|===)?\s*v?\d+(?:\.\d+)+[\w.]*(?:\s*,\s*[<>=!~]=?\s*\d+(?:\.\d+)*[\w.]*)*\s*$"
-)
+# A release number anywhere in a string, f-strings and messages included: 4.51.0, 0.26, 5.0-5.5, 2025.3.15.
+_VERSION_LITERAL = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)*(?:\.?dev\d+)?(?![\w])")
+
+
+def _strings(tree: ast.AST):
+    """Every string constant of a module, f-string parts included, but not its docstrings (prose about
+    the code, not what a user reads)."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node
 
 
 def test_no_version_literal_in_checks():
+    """Every boundary a rule judges by or names is formatted from rules/data/versions.json. A compute
+    capability ("compute capability >= 8.0") is the GPU's, not a release."""
     found = []
     for path in sorted((ROOT / "gemma_doctor" / "checks").glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and _VERSION_LITERAL.match(node.value):
-                found.append(f"{path.name}:{node.lineno} {node.value!r}")
+        for node in _strings(ast.parse(path.read_text())):
+            for match in _VERSION_LITERAL.finditer(node.value):
+                before = node.value[max(0, match.start() - 30) : match.start()]
+                if "capabilit" in before or "needs >=" in before:
+                    continue
+                found.append(f"{path.name}:{node.lineno} {match.group()!r} in {node.value!r}")
     assert found == []
 
 
-def test_moving_a_boundary_in_the_data_moves_the_finding(tmp_path, monkeypatch):
-    """The HybridCache crash window is data: widen it to 4.51.x and 4.51.0 crashes too."""
+def test_the_guard_sees_a_boundary_inside_a_message():
+    tree = ast.parse('x = f"fixed in transformers 4.51.0 for {name}"\ny = "needs >= 8.0"\n')
+    hits = [m.group() for node in _strings(tree) for m in _VERSION_LITERAL.finditer(node.value)]
+    assert sorted(hits) == ["4.51.0", "8.0"]
+
+
+def test_applies_to_names_entries_of_the_data():
+    """A rule's applies_to is "any" or names a versions.json entry: no boundary is written in a rule's YAML."""
+    from gemma_doctor.knowledge import catalogue, versioned
+
+    for doc in catalogue().values():
+        for package, spec in doc.raw["applies_to"].items():
+            assert spec == "any" or spec.startswith("fact:"), (doc.id, package, spec)
+            if spec != "any":
+                assert versioned(package, spec[5:]).specifiers, (doc.id, spec)
+
+
+def test_moving_a_boundary_in_the_data_moves_the_rule_its_message_and_its_doc(tmp_path, monkeypatch):
+    """One home per boundary: widen the HybridCache crash window to 4.51.x in versions.json and 4.51.0
+    crashes too, the message names 4.52.0 as the fix, and so does the rule's doc."""
     from gemma_doctor import knowledge
+    from gemma_doctor.ruledocs import render_markdown
 
     project = tmp_path / "p"
     project.mkdir()
@@ -94,16 +132,22 @@ def test_moving_a_boundary_in_the_data_moves_the_finding(tmp_path, monkeypatch):
     )
     (project / "requirements.txt").write_text("transformers==4.51.0\n")
 
-    def rules():
+    def gd202():
         report = run_cli("check", str(project), "--env", "none", "--format", "json").json()
-        return {f["rule"] for f in report["findings"]}
+        return [f for f in report["findings"] if f["rule"] == "GD202"]
 
-    assert "GD202" not in rules()
+    def doc():
+        return render_markdown(knowledge.catalogue()["GD202"].raw)
+
+    assert gd202() == [] and ">= 4.51.0" in doc() and "4.52.0" not in doc()
     moved = json.loads(json.dumps(knowledge.data("versions")))
     moved["transformers"]["hybridcache_float_crash"]["versions"] = ">=4.50.0.dev0,<4.52.0"
+    del moved["transformers"]["hybridcache_float_crash"]["fixed_in"]  # the fix is the first release past the window
     real = knowledge.data
     monkeypatch.setattr(knowledge, "data", lambda name: moved if name == "versions" else real(name))
-    assert "GD202" in rules()
+    [finding] = gd202()
+    assert "Fixed in transformers 4.52.0" in finding["message"]
+    assert "Upgrade to transformers >= 4.52.0" in doc() and "4.50.0.dev0 to < 4.52.0" in doc()
 
 
 def test_applies_to_is_evaluated_by_the_engine(tmp_path, monkeypatch):

@@ -3,7 +3,7 @@ Unsloth does instead. Shared by GD101 and GD102; not a rule."""
 
 from __future__ import annotations
 
-from gemma_doctor import frameworks
+from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
 OVERFLOW = (
@@ -45,20 +45,25 @@ def unsloth_fp16_path(setup: Setup) -> tuple[str, str] | None:
         if (
             full is not None
             and full.value is True
-            and frameworks.applies("unsloth", "full_finetuning_fp16_nan", version) is not False
+            and versioned("unsloth", "full_finetuning_fp16_nan").holds(version) is not False
         ):
             return (
                 f"{who} with full_finetuning=True on a GPU without bf16: "
-                f"{frameworks.provenance('unsloth', 'full_finetuning_fp16_nan')}"
-                + ("" if version else " (the project does not pin unsloth; releases from 2026.7.1 are fixed)"),
+                f"{versioned('unsloth', 'full_finetuning_fp16_nan').provenance}"
+                + (
+                    ""
+                    if version
+                    else " (the project does not pin unsloth; releases from "
+                    f"{versioned('unsloth', 'full_finetuning_fp16_nan').until} are fixed)"
+                ),
                 "error" if version else "warning",
             )
         how = (
             next(
                 (
-                    frameworks.behaviour("unsloth", key)["why"]
+                    versioned("unsloth", key).why
                     for key in ("amp_off_float32_compute", "fp16_safe_lora_path")
-                    if frameworks.applies("unsloth", key, version)
+                    if versioned("unsloth", key).holds(version)
                 ),
                 None,
             )

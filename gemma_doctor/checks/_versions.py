@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gemma_doctor.facts import VersionFact
 from gemma_doctor.findings import Fix, pip
-from gemma_doctor.knowledge import data, release_range, version_boundary
+from gemma_doctor.knowledge import data, release_range, versioned
 from gemma_doctor.pep440 import parse_specifier, version_key
 from gemma_doctor.setup import Setup
 
@@ -58,4 +58,7 @@ def minimum(specifier: str) -> str | None:
 
 
 def upgrade(fact: str) -> str:
-    return version_boundary("transformers", fact, "upgrade_to")
+    release = versioned("transformers", fact).upgrade_to
+    if release is None:
+        raise KeyError(f"versions.json transformers.{fact} names no release to upgrade to")
+    return release

@@ -5,22 +5,27 @@ from __future__ import annotations
 from gemma_doctor.checks import rule
 from gemma_doctor.checks._precision import FP16_FAILURE, OVERFLOW, unsloth_fp16_path
 from gemma_doctor.findings import Diagnostic, Edit, Fix, beside, in_document, setting
+from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup, is_true
 
 
 def _bf16_advice(setup: Setup) -> tuple[str, str]:
     """(advice, fix safety) for moving off fp16, by target GPU."""
     gpu = setup.gpu
+    unsloth = (
+        f"Unsloth >= {versioned('unsloth', 'fp16_safe_lora_path').since} with unsloth_zoo >= "
+        f"{versioned('unsloth_zoo', 'gemma3_fp16_patches').since}"
+    )
     if gpu is None:
         return (
             "Use bf16 on a GPU with compute capability >= 8.0 (A100, L4, H100, RTX 30xx/40xx); on older GPUs "
-            "(T4, V100) train in fp32 or use Unsloth >= 2025.3.15 with unsloth_zoo >= 2025.3.13"
+            f"(T4, V100) train in fp32 or use {unsloth}"
         ), "unsafe"
     if gpu.supports_bf16:
         return f"Use bf16: the {gpu.describe()} supports it.", "safe"
     return (
-        f"The {gpu.describe()} has no bf16: train in fp32 (fp16 off), or use Unsloth >= 2025.3.15 with "
-        "unsloth_zoo >= 2025.3.13, which has an fp16-safe Gemma 3 path."
+        f"The {gpu.describe()} has no bf16: train in fp32 (fp16 off), or use {unsloth}, which has an fp16-safe "
+        "Gemma 3 path."
     ), "unsafe"
 
 

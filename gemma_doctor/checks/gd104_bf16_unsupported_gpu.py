@@ -3,9 +3,9 @@ native bf16."""
 
 from __future__ import annotations
 
-from gemma_doctor import frameworks
 from gemma_doctor.checks import rule
 from gemma_doctor.findings import Diagnostic, Fix, setting
+from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
 
@@ -24,9 +24,9 @@ def bf16_unsupported_gpu(setup: Setup):
         seen.add(id(fact))
         if fact.value == "auto" and fact.name == "bf16":
             # Axolotl resolves "auto" with torch.cuda.is_bf16_supported(), True on a T4 with current
-            # torch (docs/evidence; torch 2.2.2 returned False on a V100, pytorch#124996).
+            # torch (docs/evidence; an older torch returned False on a V100, pytorch#124996).
             message = (
-                f"bf16: auto on the target {gpu.describe()}: {frameworks.provenance('axolotl', 'bf16_auto')}, "
+                f"bf16: auto on the target {gpu.describe()}: {versioned('axolotl', 'bf16_auto').provenance}, "
                 "so bf16 is turned on although this GPU has no native bf16 (needs compute capability >= 8.0): "
                 "expect slow emulated bf16 or kernel errors."
             )
@@ -41,7 +41,7 @@ def bf16_unsupported_gpu(setup: Setup):
             continue
         if fact.origin == "trl-default":
             message = (
-                f"TRL >= 0.19 configs turn bf16 on by default, and the target {gpu.describe()} has no native "
+                f"TRL >= {versioned('trl', 'bf16_default').since} configs turn bf16 on by default, and the target {gpu.describe()} has no native "
                 "bf16 (needs >= 8.0). torch.cuda.is_bf16_supported() counts emulation and says True on a T4, "
                 "so transformers may not stop it: expect slow emulated bf16 or kernel errors."
             )
@@ -52,7 +52,7 @@ def bf16_unsupported_gpu(setup: Setup):
             f"bf16 requested ({fact.location.key or fact.raw_key} = {setup.describe_value(fact)}) on the target {gpu.describe()}, "
             "which has no native bf16 (needs compute capability >= 8.0). Transformers checks "
             "torch.cuda.is_bf16_supported(), which counts emulation and says True on a T4 with current torch "
-            "(torch 2.2.2 said False on a V100, pytorch#124996), so it may not raise: expect slow emulated "
+            "(an older torch said False on a V100, pytorch#124996), so it may not raise: expect slow emulated "
             "bf16 or kernel errors."
         )
         value = "no" if fact.name in ("accelerate_mixed_precision", "env_mixed_precision") else False

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gemma_doctor import frameworks
 from gemma_doctor.checks import rule
 from gemma_doctor.checks._common import quantized, training_location
 from gemma_doctor.findings import Diagnostic, Fix
+from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
 
@@ -16,14 +16,15 @@ def trl_qlora_bf16_adapters(setup: Setup):
     if setup.precision.mode != "fp16" or setup.uses_unsloth:
         return
     trl = setup.exact_version("trl")
-    applies = frameworks.applies("trl", "qlora_adapters_bf16", trl)
+    applies = versioned("trl", "qlora_adapters_bf16").holds(trl)
     if applies is False:
         return
     fact = setup.precision.fact
-    condition = "" if applies else " if the TRL that runs is >= 0.26 (the project does not pin trl)"
+    casts = versioned("trl", "qlora_adapters_bf16")
+    condition = "" if applies else f" if the TRL that runs is {casts.range} (the project does not pin trl)"
     message = (
         f"QLoRA with fp16 under TRL{' ' + trl if trl else ''}: "
-        f"{frameworks.provenance('trl', 'qlora_adapters_bf16')}{condition}. bf16 adapter weights under fp16 "
+        f"{versioned('trl', 'qlora_adapters_bf16').provenance}{condition}. bf16 adapter weights under fp16 "
         "mixed precision are the measured 'bf16 weights + fp16' case: the GradScaler fails with "
         "`\"_amp_foreach_non_finite_check_and_unscale_cuda\" not implemented for 'BFloat16'` (or the GPU "
         "emulates bf16 slowly)."
@@ -33,7 +34,7 @@ def trl_qlora_bf16_adapters(setup: Setup):
         message,
         None,
         Fix(
-            "Train in bf16 on a GPU that has it; on a T4/V100 pin trl < 0.26 for fp16 QLoRA, or train "
+            f"Train in bf16 on a GPU that has it; on a T4/V100 pin trl < {casts.since} for fp16 QLoRA, or train "
             "the adapters in fp32",
             "display-only",
         ),

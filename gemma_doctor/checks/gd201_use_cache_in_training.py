@@ -12,6 +12,7 @@ from gemma_doctor.checks._common import (
     inferred,
 )
 from gemma_doctor.findings import Diagnostic, Fix
+from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
 
@@ -32,7 +33,8 @@ def use_cache_in_training(setup: Setup):
         severity = "warning"
         cost = (
             "every evaluation/predict forward builds and returns a HybridCache it never uses (memory), and on "
-            "transformers 4.50.x that crashes mixed-precision evaluation (GD202)"
+            f"transformers {versioned('transformers', 'hybridcache_float_crash').range} that crashes mixed-precision "
+            "evaluation (GD202)"
         )
     else:
         severity = "info"

@@ -5,14 +5,14 @@ from __future__ import annotations
 from gemma_doctor.checks import rule
 from gemma_doctor.checks._common import cache_fix, cache_level, cache_location, inferred
 from gemma_doctor.findings import Diagnostic, Fix, pip
-from gemma_doctor.knowledge import version_boundary
+from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import HYBRID_CACHE_FAMILY, Setup
 
 
 @rule("GD202")
 def hybridcache_float_crash(setup: Setup):
     version = setup.version("transformers")
-    if version is None or version.version is None or not setup.known("transformers", "hybridcache_float_crash"):
+    if version is None or version.version is None or not setup.holds("transformers", "hybridcache_float_crash"):
         return
     if setup.family_name not in HYBRID_CACHE_FAMILY or not setup.mixed_precision_active:
         return
@@ -33,9 +33,9 @@ def hybridcache_float_crash(setup: Setup):
         f"({evaluation.location.key or evaluation.raw_key or evaluation.name}) + {where}=true ({setting.why}): "
         f"the first evaluation crashes{condition} with `AttributeError: 'HybridCache' object has no attribute "
         "'float'` (accelerate calls .float() on the cache in the model outputs). Fixed in transformers "
-        f"{version_boundary('transformers', 'hybridcache_float_crash', 'fixed_in')}." + inferred(setup)
+        f"{versioned('transformers', 'hybridcache_float_crash').fixed_in}." + inferred(setup)
     )
-    fixed_in = version_boundary("transformers", "hybridcache_float_crash", "fixed_in")
+    fixed_in = versioned("transformers", "hybridcache_float_crash").fixed_in
     fix = cache_fix(setup, "") or Fix.of(
         f"pip install 'transformers>={fixed_in}'", "display-only", pip("transformers", f">={fixed_in}")
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gemma_doctor.checks import rule
 from gemma_doctor.checks._versions import pip_fix, where
 from gemma_doctor.findings import Diagnostic
-from gemma_doctor.knowledge import version_boundary
+from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
 
@@ -14,9 +14,9 @@ def timm_for_gemma3n(setup: Setup):
     if setup.family_name != "gemma3n":
         return
     timm = setup.version("timm")
-    if timm is None or timm.version is None or setup.known("timm", "mobilenetv5") is not False:
+    if timm is None or timm.version is None or setup.holds("timm", "mobilenetv5") is not False:
         return
-    upgrade_to = version_boundary("timm", "mobilenetv5", "upgrade_to")
+    upgrade_to = versioned("timm", "mobilenetv5").upgrade_to
     yield Diagnostic(
         timm.location,
         f"timm {timm.version} ({where(timm)}) has no `mobilenetv5_300m_enc`, Gemma 3n's "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from gemma_doctor.checks import rule
 from gemma_doctor.checks._common import flash_attention
 from gemma_doctor.findings import Diagnostic, Fix, setting
+from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
 
@@ -16,7 +17,8 @@ def flash_attention_multimodal_gemma3(setup: Setup):
     images = setup.first("processor_loaded")
     if fact is None or images is None:
         return  # text-only batches have no image tokens: nothing is lost
-    refused = setup.known("transformers", "flash_attention_refused_multimodal_gemma3")
+    refused = setup.holds("transformers", "flash_attention_refused_multimodal_gemma3")
+    refused_since = versioned("transformers", "flash_attention_refused_multimodal_gemma3").since
     if refused:
         message = (
             f"flash attention for a multimodal Gemma 3 on transformers {setup.exact_version('transformers')}: "
@@ -29,8 +31,8 @@ def flash_attention_multimodal_gemma3(setup: Setup):
         message = (
             "flash attention for a multimodal Gemma 3 trained on images: flash attention cannot express the "
             "bidirectional attention Gemma 3 uses over an image's tokens, so transformers"
-            f"{' ' + version if version else ' before 5.24'} silently trains with a causal mask over them "
-            "(5.24 refuses it instead)."
+            f"{' ' + version if version else ' before ' + str(refused_since)} silently trains with a causal mask "
+            f"over them ({refused_since} refuses it instead)."
         )
         severity = None
     # Only a value written as attn_implementation is swapped: Axolotl's flash_attention: true is a switch.

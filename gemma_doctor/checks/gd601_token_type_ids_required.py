@@ -5,6 +5,7 @@ from __future__ import annotations
 from gemma_doctor.checks import rule
 from gemma_doctor.facts import Location
 from gemma_doctor.findings import Diagnostic, Fix
+from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
 
@@ -13,7 +14,7 @@ def token_type_ids_required(setup: Setup):
     if not setup.multimodal or not setup.is_training or setup.flavour not in ("transformers", "trl", None):
         return
     # Unsloth's collator adds token_type_ids (unsloth#4017); TRL's text collator does not (trl#5807).
-    if setup.uses_unsloth or not setup.known("transformers", "token_type_ids_required"):
+    if setup.uses_unsloth or not setup.holds("transformers", "token_type_ids_required"):
         return
     if setup.flavour == "trl" and setup.first("processor_loaded") is not None:
         return  # a processor makes TRL use its vision collator, which adds token_type_ids (docs/evidence)
@@ -22,16 +23,17 @@ def token_type_ids_required(setup: Setup):
         return
     anchor = model_class or setup.first("trainer_call") or setup.first("model_config")
     location = anchor.location if anchor is not None else Location(None)
+    required = versioned("transformers", "token_type_ids_required")
     yield Diagnostic(
         location,
-        "transformers 5.0-5.5 Gemma3ForConditionalGeneration requires token_type_ids when training: "
+        f"transformers {required.range} Gemma3ForConditionalGeneration requires token_type_ids when training: "
         "text-only batches without them raise `ValueError: token_type_ids is required as a model input "
         "when training`.",
         None,
         Fix(
             "Add zero token_type_ids to text-only batches (Unsloth's collator and TRL's vision collator do; "
             "TRL's text collator does not, trl#5807), train "
-            "text-only with Gemma3ForCausalLM, or upgrade to transformers >= 5.6.0",
+            f"text-only with Gemma3ForCausalLM, or upgrade to transformers >= {required.fixed_in}",
             "display-only",
         ),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from gemma_doctor import frameworks
 from gemma_doctor.checks import rule
 from gemma_doctor.checks._common import distributed
 from gemma_doctor.facts import is_resolved
@@ -25,7 +24,7 @@ def reentrant_checkpointing_ddp(setup: Setup):
     if (
         checkpointing is None
         and setup.trl_trainer == "SFTTrainer"
-        and frameworks.applies("trl", "gradient_checkpointing_default", setup.exact_version("trl"))
+        and setup.holds("trl", "gradient_checkpointing_default")
         and not setup.all("gradient_checkpointing")
     ):
         checkpointing = setup.first("trainer_call") or setup.first("training_arguments_call")
@@ -37,7 +36,7 @@ def reentrant_checkpointing_ddp(setup: Setup):
             return
         why = "use_reentrant is set to True"
     else:
-        default = setup.known("transformers", "reentrant_checkpointing_default")
+        default = setup.holds("transformers", "reentrant_checkpointing_default")
         if not default:
             return  # 5.x defaults to False; an unknown version claims nothing
         why = f"transformers {setup.exact_version('transformers')} defaults use_reentrant to True"
