@@ -16,6 +16,7 @@ from gemma_doctor.knowledge import Gpu, versioned
 from gemma_doctor.modelids import family_of_model_id, family_of_model_type
 from gemma_doctor.pep440 import satisfies
 from gemma_doctor.records import field, record, replace
+from gemma_doctor.vocabulary import FACTS, STRICT
 
 GEMMA3_FAMILY = ("gemma3", "gemma3_text", "gemma3n")
 # Families whose language model builds a HybridCache in evaluation. PaliGemma 1 has a Gemma 1
@@ -103,6 +104,10 @@ class Setup:
         self._by_name: dict[str, list[Fact]] = defaultdict(list)
         for fact in self.facts:
             self._by_name[fact.name].append(fact)
+        if STRICT:  # the tests: a source that emits an undeclared name is a typo
+            undeclared = sorted(set(self._by_name) - set(FACTS))
+            if undeclared:
+                raise KeyError(f"facts {undeclared} are not declared in gemma_doctor/vocabulary.py")
 
     def with_gpu(self, gpu: Gpu) -> Setup:
         """The same run judged on a given GPU."""
@@ -153,10 +158,12 @@ class Setup:
 
     # --- raw access -------------------------------------------------------
     def all(self, name: str) -> list[Fact]:
+        if STRICT and name not in FACTS:
+            raise KeyError(f"fact {name!r} is not declared in gemma_doctor/vocabulary.py")
         return self._by_name.get(name, [])
 
     def first(self, name: str) -> Fact | None:
-        facts = self._by_name.get(name)
+        facts = self.all(name)
         return facts[0] if facts else None
 
     def truthy(self, name: str) -> Fact | None:

@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# Before gemma_doctor is imported: asking for (or emitting) a fact gemma_doctor/vocabulary.py does not
+# declare raises, in this process and in every gemma-doctor the tests start.
+os.environ["GEMMA_DOCTOR_STRICT_FACTS"] = "1"
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 EXAMPLES = ROOT / "examples"

@@ -170,3 +170,20 @@ def test_applies_to_is_evaluated_by_the_engine(tmp_path, monkeypatch):
     narrowed["GD402"] = knowledge.RuleDoc("GD402", raw["name"], raw["severity"], raw["summary"], raw["fix_safety"], raw)
     monkeypatch.setattr("gemma_doctor.engine.catalogue", lambda: narrowed)
     assert "GD402" not in rules()
+
+
+def test_every_fact_name_is_declared_and_a_typo_raises():
+    """The vocabulary is the one list of fact names: the sources emit only these (the whole suite
+    runs strict), and asking for a misspelt one raises instead of finding nothing."""
+    from gemma_doctor import vocabulary
+    from gemma_doctor.facts import Fact, Location
+    from gemma_doctor.setup import Setup
+
+    assert vocabulary.STRICT
+    setup = Setup([Fact("packing", True, Location("t.yaml", 1, 1), "training-args")][:0], [])
+    with pytest.raises(KeyError, match="paking"):
+        setup.truthy("paking")
+    with pytest.raises(KeyError, match="packing_typo"):
+        Setup([Fact("packing_typo", True, Location("t.yaml", 1, 1), "training-args")], [])
+    for name, (kind, sources, meaning) in vocabulary.FACTS.items():
+        assert kind and sources and meaning, name

@@ -26,7 +26,7 @@ from gemma_doctor.sources.python_eval import (
     combine,
 )
 from gemma_doctor.sources.python_recovery import parse_recovering
-from gemma_doctor.sources.training_args import _COMMON, CHECKPOINTING_KWARGS
+from gemma_doctor.sources.training_args import ARGUMENT_KEYS, CHECKPOINTING_KWARGS
 
 # What the call walk skips: nested scopes and statements (walked on their own), and nodes that
 # hold no call.
@@ -366,7 +366,7 @@ class Analyzer:
         self.add("training_arguments_call", class_name, call, class_name)
         ref = self.call_ref(call)
         for keyword, value, key_node, _value_node, direct in self._keywords(call, scope):
-            name = _COMMON.get(keyword)
+            name = ARGUMENT_KEYS.get(keyword)
             if name is None:
                 if keyword == "model_init_kwargs" and isinstance(value, DictValue):
                     self._model_kwargs(value)
@@ -388,7 +388,7 @@ class Analyzer:
             if key in kwargs.entries:
                 value, key_node, _value_node = kwargs.entries[key]
                 if value is not None:
-                    self.add(_COMMON[key], value, key_node, key)
+                    self.add(ARGUMENT_KEYS[key], value, key_node, key)
 
     def _from_pretrained(self, call: ast.Call, scope: Scope) -> None:
         owner = self.evaluator.owner(call.func, scope)
@@ -415,7 +415,7 @@ class Analyzer:
                 if value is not None:
                     self.add("load_dtype", value, key_node, keyword, ("python", (ref, keyword)) if direct else None)
             elif keyword in ("attn_implementation", "load_in_4bit", "load_in_8bit", "use_cache"):
-                name = "code_use_cache" if keyword == "use_cache" else _COMMON[keyword]
+                name = "code_use_cache" if keyword == "use_cache" else ARGUMENT_KEYS[keyword]
                 self.add(name, value, key_node, keyword, ("python", (ref, keyword)) if direct else None)
             elif keyword == "full_finetuning" and owner in UNSLOTH_CLASSES:
                 self.add("unsloth_full_finetuning", value, key_node, keyword)

@@ -11,8 +11,8 @@ from gemma_doctor.facts import Fact, SourceResult
 
 ORIGIN = "training-args"
 
-# raw key -> vocabulary name, shared by every flavour
-_COMMON = {
+# raw key -> its name in gemma_doctor/vocabulary.py, shared by every flavour and by the Python reader
+ARGUMENT_KEYS = {
     "fp16": "fp16",
     "bf16": "bf16",
     "fp16_full_eval": "fp16_full_eval",
@@ -119,7 +119,7 @@ def facts_from(doc) -> SourceResult:
     result = SourceResult(kind="training-args")
     value = doc.value
     kind = flavour(value)
-    mapping = dict(_COMMON)
+    mapping = dict(ARGUMENT_KEYS)
     if kind == "axolotl":
         mapping.update(_AXOLOTL)
     elif kind == "llamafactory":
@@ -162,6 +162,6 @@ def facts_from(doc) -> SourceResult:
     if isinstance(model_kwargs, dict):  # TRL: SFTConfig(model_init_kwargs={"torch_dtype": ...})
         for raw_key in ("torch_dtype", "dtype", "attn_implementation", "use_cache"):
             if raw_key in model_kwargs:
-                name = _COMMON[raw_key]
+                name = ARGUMENT_KEYS[raw_key]
                 facts.append(doc.fact(name, ("model_init_kwargs", raw_key), ORIGIN))
     return result
