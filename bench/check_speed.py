@@ -11,7 +11,7 @@ Prints, for this machine:
      discovery, parsing, rules, report (medians of fresh processes, each phase timed in-process with
      perf_counter, from before `import json`); "the rest" is the wall time none of them covers: process
      start-up beyond `python -c pass`'s, the console script and writing the output, less the
-     interpreter shutdown that `python -c pass` pays and a static command skips (cli.entry).
+     interpreter shutdown that `python -c pass` pays and a static command skips (_startup.exit_after).
 Usage: python bench/check_speed.py [--runs N]
 """
 
@@ -162,13 +162,12 @@ import time
 t0 = time.perf_counter()
 import json, sys  # inside the timing: a check imports json (and with it re and enum) too
 from gemma_doctor import cli, __version__
-cli._import_pathlib()  # as cli.main does before a command
 from pathlib import Path
 from gemma_doctor.engine import Options, Report, group_projects, load_project, run_rules, machine_dependent_findings
 from gemma_doctor.reporters import render
 from gemma_doctor.settings import resolve
 t1 = time.perf_counter()
-args = cli.parse_plainly(["check", sys.argv[1], "--env", "none"])  # as cli.main reads it
+args = cli.build_parser(only="check").parse_args(["check", sys.argv[1], "--env", "none"])  # as cli.main reads it
 options = resolve(args, [Path(sys.argv[1])]).options
 ta = time.perf_counter()
 projects, problems = group_projects([Path(sys.argv[1])], options)
@@ -238,6 +237,15 @@ def main() -> None:
                 str(schema),
                 str(small / "config.json"),
             ]
+        # The hooks people run beside this one, on the same files (pre-commit-hooks' check-yaml and
+        # check-json, and yamllint), when installed.
+        for hook, files in (
+            ("check-yaml", ["train.yaml"]),
+            ("check-json", ["config.json"]),
+            ("yamllint", ["train.yaml"]),
+        ):
+            if (BIN / hook).exists():
+                commands[f"{hook} (same {files[0]})"] = [str(BIN / hook), *(str(small / f) for f in files)]
         results = interleaved(commands, base, args.runs)
         median = {name: statistics.median(values) for name, values in results.items()}
         baseline = median["python -c pass"]

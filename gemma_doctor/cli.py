@@ -1,10 +1,9 @@
 """The command line: parse arguments, call the engine, print, exit.
 
 argparse rather than click: click's import alone (~35 ms here) is more than a
-whole static check of a small project costs. And each command's options are data
-(``Option``), which builds the argparse parser and, for the plain spellings that
-almost every run uses, parses ``argv`` without importing argparse at all (see
-``parse_plainly``).
+whole static check of a small project costs. Each command's options are data
+(``Option``, ``COMMANDS``), the one table that builds the argparse parser and the
+typed requests the commands take.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ import os
 import sys
 
 from gemma_doctor import __version__
+from gemma_doctor._startup import help_width
 from gemma_doctor.errors import UsageError
 from gemma_doctor.findings import SEVERITIES
 from gemma_doctor.reporters import FORMATS
@@ -22,7 +22,7 @@ EXIT_USAGE = 2
 # Errors of writing to a full disk or quota. Reading errors never reach main: the sources turn them
 # into one line per file.
 _OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
-__all__ = ["UsageError", "build_parser", "entry", "main", "parse_plainly"]
+__all__ = ["UsageError", "build_parser", "entry", "main"]
 
 
 def _comma_list(text: str) -> list[str]:
@@ -30,8 +30,7 @@ def _comma_list(text: str) -> list[str]:
 
 
 class Option:
-    """One option or positional argument of a command: what argparse is told, and what
-    ``parse_plainly`` needs to read it the same way. ``kind`` is "value" (one argument),
+    """One option or positional argument of a command: what argparse is told. ``kind`` is "value" (one argument),
     "flag" (store_true), "optional" (an optional argument, else ``const``), or, for a positional,
     its nargs: "one", "?" or "*"."""
 
@@ -195,130 +194,16 @@ COMMANDS: dict[str, tuple[str, tuple[Option, ...]]] = {
 }
 
 
-def parse_plainly(argv: list[str]):
-    """``argv`` read without argparse, when it is spelled plainly: a command, then its long options
-    written out in full (``--env none``, ``--env=none``), valid choices and values, and one run of
-    positional arguments. The namespace is the one argparse would give (tests/test_cli_parse.py holds
-    it to argparse on generated command lines). Anything else (help, abbreviations, short options,
-    ``--``, a value that starts with "-", an optional argument's value, every error) returns None,
-    and argparse reads it, with its own messages. Importing and building argparse cost a check ~5 ms."""
-    if not argv or argv[0] not in COMMANDS:
-        return None
-    options = COMMANDS[argv[0]][1]
-    by_flag = {flag: option for option in options for flag in option.flags if flag.startswith("--")}
-    values: dict[str, object] = {"command": argv[0]}
-    for option in options:
-        values[option.dest] = False if option.kind == "flag" else option.default
-    positionals: list[str] = []
-    run_ended = False  # positionals are read only as one run: argparse rejects a second
-    index = 1
-    while index < len(argv):
-        token = argv[index]
-        index += 1
-        if not token.startswith("-"):
-            if run_ended:
-                return None
-            positionals.append(token)
-            continue
-        run_ended = run_ended or bool(positionals)
-        name, equals, explicit = token.partition("=")
-        given = by_flag.get(name)
-        if given is None or given.kind == "optional" or (given.kind == "flag" and equals):
-            return None
-        if given.kind == "flag":
-            values[given.dest] = True
-            continue
-        if equals:
-            value = explicit
-            if not value:
-                return None
-        elif index < len(argv) and not argv[index].startswith("-"):
-            value = argv[index]
-            index += 1
-        else:
-            return None
-        if given.choices is not None and value not in given.choices:
-            return None
-        try:
-            values[given.dest] = given.type(value) if given.type is not None else value
-        except (TypeError, ValueError):
-            return None
-    for option in options:
-        if not option.positional:
-            continue
-        if option.kind == "*":  # a fresh list: the default lives in COMMANDS for the whole process
-            values[option.dest] = positionals or list(option.default)  # type: ignore[call-overload]
-        elif option.kind == "?" and len(positionals) <= 1:
-            values[option.dest] = positionals[0] if positionals else option.default
-        elif option.kind == "one" and len(positionals) == 1:
-            values[option.dest] = positionals[0]
-        else:
-            return None
-        positionals = []
-    if positionals:  # a command without positional arguments
-        return None
-    from types import SimpleNamespace
-
-    return SimpleNamespace(**values)
-
-
-def _quote_from_bytes(*args, **kwargs):
-    from urllib.parse import quote_from_bytes
-
-    return quote_from_bytes(*args, **kwargs)
-
-
-def _import_pathlib() -> None:
-    """Import ``pathlib`` without ``urllib.parse``, before any command module does.
-
-    pathlib imports ``urllib.parse`` for ``Path.as_uri()`` alone, and that import (``ipaddress``,
-    six named tuples, its patterns) costs ~6 ms here: a fifth of what a check of a small project
-    does beyond starting Python. gemma-doctor never calls ``as_uri``. So while pathlib is imported,
-    ``urllib.parse`` is a stand-in whose one function loads the real module on its first call and
-    hands the call on. The stand-in is removed at once: any later ``import urllib.parse``
-    (huggingface_hub's, hub.py's) loads the real module, and ``as_uri`` gives the real answer.
-    """
-    if "pathlib" in sys.modules or "urllib.parse" in sys.modules:
-        return
-    stand_in = type(sys)("urllib.parse")
-    stand_in.quote_from_bytes = _quote_from_bytes  # type: ignore[attr-defined]
-    sys.modules["urllib.parse"] = stand_in
-    try:
-        import pathlib  # noqa: F401
-    finally:
-        if sys.modules.get("urllib.parse") is stand_in:
-            del sys.modules["urllib.parse"]
-
-
-def _help_width() -> int:
-    """The terminal's width for help text, told to argparse's formatter up front: left to itself it
-    imports shutil (with bz2 and lzma, ~4 ms) on every run, to size help text a check never prints."""
-    columns = 80
-    try:
-        if os.environ.get("COLUMNS", "").isdigit():
-            columns = int(os.environ["COLUMNS"])
-        elif sys.__stdout__ is not None:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-    except (ValueError, OSError):
-        pass
-    return max(columns - 2, 40)
-
-
 def build_parser(only: str | None = None):
     """The whole argparse parser, or (``only``) the top level and that one command: building the
     six commands costs about 4 ms that parsing one of them does not need."""
     import argparse
     import functools
 
-    # argparse passes each of its own strings through gettext's default domain, which no program sets
-    # up for it here; each lookup searches the locale directories again, and the first imports
-    # `locale` (~3 ms a run together). Without a translation catalogue the text is unchanged.
-    argparse._ = lambda message: message  # type: ignore[attr-defined]
-
     class Parser(argparse.ArgumentParser):
         def __init__(self, *args, **kwargs) -> None:
             # Read once per parser: argparse makes a new formatter for every argument it adds.
-            kwargs.setdefault("formatter_class", functools.partial(argparse.HelpFormatter, width=_help_width()))
+            kwargs.setdefault("formatter_class", functools.partial(argparse.HelpFormatter, width=help_width()))
             super().__init__(*args, **kwargs)
 
         def error(self, message: str):  # one line, exit 2, like every other usage error
@@ -343,18 +228,15 @@ def _command_in(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = parse_plainly(argv)
-    if args is None:
-        parser = build_parser(only=_command_in(argv))
-        args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
-            return EXIT_USAGE
+    parser = build_parser(only=_command_in(argv))
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
     if sys.stdout is None and not getattr(args, "output_file", None):  # the shell closed it: `>&-`
         if sys.stderr is not None:
             sys.stderr.write("gemma-doctor: error: standard output is closed, so there is nowhere to write to\n")
         return EXIT_USAGE  # before anything is read or written
-    _import_pathlib()
     try:
         if args.command == "check":
             from gemma_doctor.commands import run_check
@@ -402,32 +284,9 @@ def _could_not_write(exc: OSError) -> str:
     return f"gemma-doctor: error: could not write the output: {exc.strerror or exc}\n"
 
 
-# Commands that only read files and write reports or configs, each closed before main returns.
-_STATIC_COMMANDS = frozenset({"check", "fix", "rules", "rule", "env"})
-
-
 def entry() -> None:
-    """The console script and ``python -m gemma_doctor``.
-
-    After a static command the interpreter's teardown is skipped: freeing every module costs about
-    15 ms here, more than the rules of a small project. Nothing is lost by it: the output is flushed
-    below, every file was written and closed (atomically) inside ``main``, and when anything asked
-    to run at exit (``atexit``: logging, tempfile's finalizers, a library's hooks) the exit is the
-    ordinary one."""
-    import atexit
+    """The console script and ``python -m gemma_doctor``."""
+    from gemma_doctor._startup import exit_after
 
     argv = sys.argv[1:]
-    code = main(argv)
-    pending = getattr(atexit, "_ncallbacks", lambda: 1)()  # CPython's count of exit hooks
-    if _command_in(argv) not in _STATIC_COMMANDS or pending:
-        sys.exit(code)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:  # None when the shell closed it (`>&-`)
-                stream.flush()
-        except BrokenPipeError:  # the reader left (| head): what it read is all it wanted
-            code = code or 1
-        except OSError as exc:  # a full disk under `> report.txt`: say so, as the interpreter would
-            os.write(2, _could_not_write(exc).encode())
-            code = EXIT_USAGE
-    os._exit(code)
+    exit_after(_command_in(argv), main(argv), _could_not_write)

@@ -9,7 +9,7 @@ and that ``jsonschema`` reports the same problems on the fixtures.
 
 from __future__ import annotations
 
-from gemma_doctor import submodule
+from importlib import import_module
 
 SCHEMAS = ("model-config", "deepspeed", "accelerate", "notebook", "settings")
 
@@ -42,7 +42,7 @@ def problems(schema: str, document: object) -> list[ShapeProblem]:
     """Every way ``document`` breaks ``schema``, in document order."""
     from gemma_doctor.shapes.errors import JsonSchemaValuesException
 
-    module = submodule(f"gemma_doctor.shapes._{schema.replace('-', '_')}")
+    module = import_module(f"gemma_doctor.shapes._{schema.replace('-', '_')}")
     try:
         module.validate(document)
     except JsonSchemaValuesException as exc:

@@ -7,9 +7,9 @@ right source. Sources never judge anything; rules do.
 from __future__ import annotations
 
 import os
+from importlib import import_module
 from pathlib import Path
 
-from gemma_doctor import submodule
 from gemma_doctor.facts import InputError, SourceResult
 from gemma_doctor.filekinds import BY_NAME, BY_SUFFIX, is_requirements
 
@@ -90,7 +90,7 @@ def load_file(path: Path, display: str) -> SourceResult:
     suffix = path.suffix.lower()
     if name in BY_NAME or is_requirements(name):
         module, loader = BY_NAME.get(name, ("versions", "load_requirements"))
-        return getattr(submodule(f"gemma_doctor.sources.{module}"), loader)(path, display)
+        return getattr(import_module(f"gemma_doctor.sources.{module}"), loader)(path, display)
     if suffix == ".json" and name not in ("config.json", "generation_config.json"):
         # Datasets are often big JSON files; only config-like names are worth reading whole.
         try:
@@ -99,7 +99,7 @@ def load_file(path: Path, display: str) -> SourceResult:
             raise InputError(_os_reason(exc)) from None
         if size > MAX_CONFIG_BYTES and not any(part in name.lower() for part in _CONFIGISH):
             return SourceResult()
-    return submodule(f"gemma_doctor.sources.{BY_SUFFIX[suffix]}").load(path, display)
+    return import_module(f"gemma_doctor.sources.{BY_SUFFIX[suffix]}").load(path, display)
 
 
 def display_path(path: Path, cwd: Path) -> str:
