@@ -17,8 +17,9 @@ from gemma_doctor.facts import InputError, SourceResult, Suppression, VersionFac
 from gemma_doctor.findings import SEVERITY_RANK, Finding
 from gemma_doctor.knowledge import Gpu, catalogue, rule_applies
 from gemma_doctor.records import field, record
-from gemma_doctor.setup import Setup, environment_facts
+from gemma_doctor.setup import Setup
 from gemma_doctor.sources import display_path, load_file
+from gemma_doctor.sources.environment import environment_facts
 
 
 @record
