@@ -17,6 +17,7 @@ from gemma_doctor._startup import help_width
 from gemma_doctor.errors import UsageError
 from gemma_doctor.findings import SEVERITIES
 from gemma_doctor.reporters import FORMATS
+from gemma_doctor.requests import CheckRequest, FixRequest, from_namespace
 
 EXIT_USAGE = 2
 # Errors of writing to a full disk or quota. Reading errors never reach main: the sources turn them
@@ -241,11 +242,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             from gemma_doctor.commands import run_check
 
-            return run_check(args)
+            return run_check(from_namespace(CheckRequest, args))
         if args.command == "fix":
             from gemma_doctor.commands import run_fix
 
-            return run_fix(args)
+            return run_fix(from_namespace(FixRequest, args))
         if args.command in ("rules", "rule"):
             from gemma_doctor.commands import run_rules
 

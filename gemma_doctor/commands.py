@@ -25,28 +25,28 @@ def _color() -> bool:
     return sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def resolve_targets(raw_paths: list[str], args) -> list[Path]:
-    """Paths as given; an argument that is no local path but looks like a Hub id
+def resolve_targets(request) -> list[Path]:
+    """The request's paths as given; an argument that is no local path but looks like a Hub id
     (``google/gemma-3-4b-it``) resolves to its snapshot in the local cache."""
     paths = []
-    for raw in raw_paths or ["."]:
+    for raw in request.paths or ["."]:
         path = Path(raw)
         if not path.exists() and not path.is_symlink():
             from gemma_doctor import hub
 
             if hub.looks_like_repo_id(raw):
-                paths.append(hub.resolve(raw, getattr(args, "revision", None), getattr(args, "online", False)))
+                paths.append(hub.resolve(raw, getattr(request, "revision", None), getattr(request, "online", False)))
                 continue
         paths.append(path)
     return paths
 
 
-def run_check(args) -> int:
+def run_check(args) -> int:  # a requests.CheckRequest
     from gemma_doctor.engine import check, exit_code
     from gemma_doctor.reporters import render
     from gemma_doctor.settings import describe, resolve
 
-    paths = resolve_targets(args.paths, args)
+    paths = resolve_targets(args)
     settings = resolve(args, paths)
     if args.show_settings:
         sys.stdout.write(describe(settings))
@@ -71,10 +71,10 @@ def run_check(args) -> int:
     return exit_code(report, settings.fail_on, args.exit_zero)
 
 
-def run_fix(args) -> int:
+def run_fix(args) -> int:  # a requests.FixRequest
     from gemma_doctor.fixer import run_fix as fix
 
-    paths = resolve_targets(args.paths, args)
+    paths = resolve_targets(args)
     from gemma_doctor.settings import resolve
 
     settings = resolve(args, paths)

@@ -146,7 +146,7 @@ def load_project(project: Project, options: Options, report: Report) -> None:
         loaded[display] = LoadedFile(display, path, result)
         queue.extend(
             extra
-            for extra in _referenced_files(result, path)
+            for extra in _referenced_files(result, path, cwd)
             if not _excluded_path(display_path(extra, cwd), options.exclude)
         )
         return loaded[display]
@@ -157,7 +157,7 @@ def load_project(project: Project, options: Options, report: Report) -> None:
     snapshots: dict[str, Path | None] = {}  # model id -> its cached snapshot: asked once per run
 
     def resolve_model_folder(entry, model_id: str) -> list[str]:
-        folder = _model_folder(entry.path, model_id, snapshots)
+        folder = _model_folder(entry.path, model_id, snapshots, cwd)
         if folder is None:
             return []
         found = []
@@ -169,7 +169,7 @@ def load_project(project: Project, options: Options, report: Report) -> None:
                     found.append(item.display)
         return found
 
-    runs = build_runs(loaded, project.root or cwd, resolve_model_folder, load)
+    runs = build_runs(loaded, project.root or cwd, resolve_model_folder, load, cwd)
     environment = _environment_versions(options, cwd, report)
     environ = options.environ if options.environ is not None else dict(os.environ)
     for run in runs:
@@ -191,11 +191,11 @@ def _reason(exc: BaseException) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
-def _model_folder(entry_path: Path, model_id: str, snapshots: dict[str, Path | None]) -> Path | None:
+def _model_folder(entry_path: Path, model_id: str, snapshots: dict[str, Path | None], cwd: Path) -> Path | None:
     """The folder a model id names: a local path (beside the entry, or from the current
     directory), else its snapshot in the Hugging Face cache (remembered in ``snapshots``)."""
     if model_id.startswith((".", "/", "~")) or (os.sep in model_id and model_id.count("/") != 1):
-        for base in (entry_path.parent, Path.cwd()):
+        for base in (entry_path.parent, cwd):
             candidate = base / os.path.expanduser(model_id)
             if os.path.isdir(candidate):
                 return candidate
@@ -214,7 +214,7 @@ def _excluded_path(display: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatch(display, pattern) or fnmatch.fnmatch(display, f"*/{pattern}") for pattern in patterns)
 
 
-def _referenced_files(result: SourceResult, path: Path) -> list[Path]:
+def _referenced_files(result: SourceResult, path: Path, cwd: Path) -> list[Path]:
     """Files a training config names bring themselves in: its DeepSpeed JSON (``deepspeed:
     ds_z2.json``) and a local model folder's config files (``model_name_or_path: ./model``)."""
     found = []
@@ -228,7 +228,7 @@ def _referenced_files(result: SourceResult, path: Path) -> list[Path]:
         else:
             continue
         for name in names:
-            for base in (path.parent, Path.cwd()):
+            for base in (path.parent, cwd):
                 candidate = base / name
                 if os.path.isfile(candidate):
                     found.append(candidate)

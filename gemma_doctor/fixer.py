@@ -238,7 +238,7 @@ def pip_line(findings: list[Finding]) -> str | None:
 
 def fix(paths: list[Path], options, unsafe: bool, write: bool) -> tuple[FixResult, Report]:
     """Plan, verify and (with ``write``) apply the fixes. Returns the result and the final check."""
-    cwd = Path.cwd()
+    cwd = options.cwd or Path.cwd()
     writable = Writability(paths, cwd)
     result = FixResult()
     if not write:
@@ -302,11 +302,11 @@ def _collect_advice(result: FixResult, plan: FixPlan) -> None:
     result.elsewhere = plan.elsewhere
 
 
-def run_fix(paths: list[Path], settings, args) -> int:
-    """The ``fix`` command: print the diff (dry run) or apply, then the summary."""
-    result, report = fix(paths, settings.options, args.unsafe_fixes, args.write)
+def run_fix(paths: list[Path], settings, request) -> int:
+    """The ``fix`` command (a requests.FixRequest): print the diff (dry run) or apply, then the summary."""
+    result, report = fix(paths, settings.options, request.unsafe_fixes, request.write)
     out = sys.stdout
-    if not args.write:
+    if not request.write:
         for path, old, new in result.diffs:
             out.writelines(
                 difflib.unified_diff(
@@ -336,7 +336,7 @@ def run_fix(paths: list[Path], settings, args) -> int:
         sys.stderr.write(f"{problem.path}: error: {problem.message}\n")
     if report.errors or result.refused or result.elsewhere or not result.converged:
         return 2  # something wanted was not done: the user must act
-    return 1 if args.diff and result.diffs else 0
+    return 1 if request.diff and result.diffs else 0
 
 
 def _summary(out, result: FixResult) -> None:

@@ -65,12 +65,12 @@ def render(findings: list[Finding]) -> str:
 
 def _options(ignore: list[str] | None) -> Options:
     """The project's [tool.gemma-doctor] selection, found from the working directory, plus ``ignore``."""
-    from types import SimpleNamespace
+    from gemma_doctor.requests import CheckRequest
 
     try:
         from gemma_doctor.settings import resolve
 
-        options = resolve(SimpleNamespace(), [Path.cwd()]).options
+        options = resolve(CheckRequest(), [Path.cwd()]).options
     except Exception:  # noqa: BLE001 - a broken config must not stop training; the static check reports it
         options = Options()
     options.ignore = list(options.ignore) + [rule.upper() for rule in (ignore or [])]

@@ -27,7 +27,6 @@ from gemma_doctor.facts import Fact, SourceResult, VersionFact
 from gemma_doctor.modelids import family_of_model_id, family_of_model_type
 from gemma_doctor.records import field, record
 
-ENTRY_KINDS = ("python", "notebook", "training-args")
 PIN_KINDS = ("requirements", "pyproject", "lock")
 
 
@@ -95,11 +94,15 @@ def _ancestors(directory: Path, root: Path) -> list[Path]:
     return chain
 
 
-def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, load_path=None) -> list[Run]:
+def build_runs(
+    files: dict[str, LoadedFile], root: Path, resolve_model_folder, load_path=None, cwd: Path | None = None
+) -> list[Run]:
     """Group loaded files into runs. ``resolve_model_folder(entry, model_id)`` returns the
     display paths of a model folder's config files (local or in the HF cache), or [];
-    ``load_path(path)`` loads a file a launch line names."""
-    launches = _launches(files)
+    ``load_path(path)`` loads a file a launch line names; relative names are tried beside the
+    file that names them, then in ``cwd``."""
+    cwd = cwd or Path.cwd()
+    launches = _launches(files, cwd)
     entries = [loaded for loaded in files.values() if is_entry(loaded)]
     launched = {id(entry) for entry in entries for _launch in launches.get(entry.absolute, [])}
     # A launch line whose script holds no training call (HfArgumentParser recipes) is the entry itself.
@@ -165,7 +168,7 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
         # DeepSpeed files it names (already loaded as referenced files), accelerate config nearby
         for fact in entry.result.facts:
             if fact.name == "deepspeed" and isinstance(fact.value, str):
-                for base in (directory, Path.cwd()):
+                for base in (directory, cwd):
                     named = deepspeed_files.get(absolute(base / fact.value))
                     if named is not None:
                         run.files.append(named.display)
@@ -187,7 +190,7 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
                     run.files.extend(pins)
                     break
         for launcher, fact in _launches_of(entry, launches, launched, files):
-            _apply_launch(run, launcher, fact, load_path)
+            _apply_launch(run, launcher, fact, load_path, cwd)
         run.files = list(dict.fromkeys(run.files))
         used.update(run.files)
         runs.append(run)
@@ -208,7 +211,7 @@ def build_runs(files: dict[str, LoadedFile], root: Path, resolve_model_folder, l
     return runs
 
 
-def _launches(files: dict[str, LoadedFile]) -> dict[Path, list[tuple[LoadedFile, Fact]]]:
+def _launches(files: dict[str, LoadedFile], cwd: Path) -> dict[Path, list[tuple[LoadedFile, Fact]]]:
     """Launch lines, by the resolved path of the script they run (beside the shell script, or
     from the current directory)."""
     found: dict[Path, list[tuple[LoadedFile, Fact]]] = {}
@@ -219,7 +222,7 @@ def _launches(files: dict[str, LoadedFile]) -> dict[Path, list[tuple[LoadedFile,
             if not isinstance(fact.value, dict):
                 continue
             script = fact.value["script"]
-            for base in (loaded.path.parent, Path.cwd()):
+            for base in (loaded.path.parent, cwd):
                 candidate = absolute(base / script)
                 if os.path.isfile(candidate):
                     break
@@ -236,7 +239,7 @@ def _launches_of(entry: LoadedFile, launches, launched: set[int], files) -> list
     return []
 
 
-def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path) -> None:
+def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path, cwd: Path) -> None:
     """What a launch line adds to its run: the accelerate config and DeepSpeed JSON it names,
     ``--mixed_precision`` (exported as ACCELERATE_MIXED_PRECISION) and script flags."""
     if loaded is None:
@@ -249,7 +252,7 @@ def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path) ->
     for key in ("config_file", "deepspeed_config_file", "script_deepspeed"):
         name = launch.get(key)
         if name and load_path is not None:
-            for base in (loaded.path.parent, Path.cwd()):
+            for base in (loaded.path.parent, cwd):
                 if os.path.isfile(base / name):
                     named = load_path(base / name)
                     if named is not None:

@@ -8,22 +8,19 @@ from pathlib import Path
 
 from gemma_doctor.engine import Options
 from gemma_doctor.errors import UsageError
-from gemma_doctor.findings import SEVERITIES
 from gemma_doctor.knowledge import catalogue, find_gpu, gpu_from_capability, gpu_names
 from gemma_doctor.records import field, record
 
-KNOWN_KEYS = {
-    "select",
-    "ignore",
-    "extend-select",
-    "severity",
-    "per-file-ignores",
-    "target-gpu",
-    "env",
-    "exclude",
-    "fail-on",
-    "compute-capability",
-}
+
+def known_keys() -> list[str]:
+    """The settings a table may hold: the properties of rules/schemas/settings.schema.json, the one
+    validator of their types and values."""
+    import json
+
+    from gemma_doctor.knowledge import rules_dir
+
+    schema = json.loads((rules_dir() / "schemas" / "settings.schema.json").read_text(encoding="utf-8"))
+    return list(schema["properties"])
 
 
 @record
@@ -100,25 +97,48 @@ def _gpu(name: str | None, capability: str | None, where: str):
     return None
 
 
-def resolve(args, paths: list[Path]) -> Settings:
-    options = Options()
-    settings = Settings(options)
-    origins = settings.origins
-    for key in (
-        "select",
-        "ignore",
-        "extend-select",
-        "severity",
-        "per-file-ignores",
-        "exclude",
-        "target-gpu",
-        "env",
-        "fail-on",
-    ):
-        origins[key] = "default"
+def _severity(table: dict, where: str) -> dict[str, str]:
+    _rule_ids(list(table), where)  # the schema checked the levels; the ids need the catalogue
+    return {rule_id.upper(): level for rule_id, level in table.items()}
+
+
+def _per_file_ignores(table: dict, where: str) -> dict[str, list[str]]:
+    return {pattern: _rule_ids(ids, f"{where}.{pattern}") for pattern, ids in table.items()}
+
+
+# setting -> (where it lands: an Options attribute, or "fail_on" on the Settings; how a value is read).
+# The schema has already checked every type and value; what is left is what it cannot know (rule ids).
+_APPLY = {
+    "select": ("select", _rule_ids),
+    "ignore": ("ignore", _rule_ids),
+    "extend-select": ("extend_select", _rule_ids),
+    "severity": ("severity", _severity),
+    "per-file-ignores": ("per_file_ignores", _per_file_ignores),
+    "exclude": ("exclude", lambda value, where: list(value)),
+    "env": ("env", lambda value, where: value),
+    "fail-on": ("fail_on", lambda value, where: value),
+}
+# The command line's spelling of each setting it can give.
+_FLAGS = {"select": "select", "ignore": "ignore", "extend-select": "extend_select", "env": "env", "fail-on": "fail_on"}
+
+
+def _set(settings: Settings, key: str, value, where: str) -> None:
+    attribute, read = _APPLY[key]
+    value = read(value, f"{where}: {key}" if not where.startswith("--") else where)
+    setattr(settings if attribute == "fail_on" else settings.options, attribute, value)
+    settings.origins[key] = "command line" if where.startswith("--") else where
+
+
+def resolve(request, paths: list[Path]) -> Settings:
+    """The settings of a check or fix request (requests.CheckRequest / FixRequest): its command line
+    over the nearest settings file over the defaults."""
+    cwd = getattr(request, "cwd", None) or Path.cwd()
+    settings = Settings(Options(cwd=cwd))
+    settings.origins.update((key, "default") for key in (*_APPLY, "target-gpu"))
     table: dict = {}
-    if getattr(args, "config", None):
-        path = Path(args.config)
+    config = getattr(request, "config", None)
+    if config:
+        path = Path(config)
         if not path.is_file():
             raise UsageError(f"{path}: no such config file")
         import tomllib
@@ -127,82 +147,39 @@ def resolve(args, paths: list[Path]) -> Settings:
         if path.name == "pyproject.toml":
             table = table.get("tool", {}).get("gemma-doctor", {})
         settings.config_file = path
-    elif not getattr(args, "isolated", False):
-        found = find_config(paths[0] if paths else Path("."))
+    elif not getattr(request, "isolated", False):
+        found = find_config(paths[0] if paths else cwd)
         if found:
             settings.config_file, table = found
     where = str(settings.config_file) if settings.config_file else ""
-    for key in table:
-        if key not in KNOWN_KEYS:
-            raise UsageError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(KNOWN_KEYS))})")
     if table:
+        known = known_keys()
+        for key in table:
+            if key not in known:
+                raise UsageError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
         from gemma_doctor.shapes import problems  # rules/schemas/settings.schema.json
 
         shape = problems("settings", table)
         if shape:
             raise UsageError(f"{where}: {shape[0].message}")
-    if "select" in table:
-        options.select = _rule_ids(table["select"], f"{where}: select")
-        origins["select"] = where
-    if "ignore" in table:
-        options.ignore = _rule_ids(table["ignore"], f"{where}: ignore")
-        origins["ignore"] = where
-    if "extend-select" in table:
-        options.extend_select = _rule_ids(table["extend-select"], f"{where}: extend-select")
-        origins["extend-select"] = where
-    if "severity" in table:
-        if not isinstance(table["severity"], dict):
-            raise UsageError(f'{where}: severity must be a table of RULE = "error|warning|info"')
-        for rule_id, level in table["severity"].items():
-            _rule_ids([rule_id], f"{where}: severity")
-            if level not in SEVERITIES:
-                raise UsageError(f"{where}: severity.{rule_id} must be error, warning or info, not {level!r}")
-            options.severity[rule_id.upper()] = level
-        origins["severity"] = where
-    if "per-file-ignores" in table:
-        ignores = table["per-file-ignores"]
-        if not isinstance(ignores, dict):
-            raise UsageError(f'{where}: per-file-ignores must be a table of "glob" = [rule ids]')
-        options.per_file_ignores = {
-            pattern: _rule_ids(ids, f"{where}: per-file-ignores.{pattern}") for pattern, ids in ignores.items()
-        }
-        origins["per-file-ignores"] = where
-    if "exclude" in table:
-        exclude = table["exclude"]
-        if not isinstance(exclude, list) or not all(isinstance(item, str) for item in exclude):
-            raise UsageError(f"{where}: exclude must be a list of glob strings, not {type(exclude).__name__}")
-        options.exclude = list(exclude)
-        origins["exclude"] = where
+    for key, value in table.items():
+        if key in _APPLY:
+            _set(settings, key, value, where)
     if "target-gpu" in table or "compute-capability" in table:
-        options.gpu = _gpu(table.get("target-gpu"), table.get("compute-capability"), f"{where}: target-gpu")
-        origins["target-gpu"] = where
-    if "env" in table:
-        if not isinstance(table["env"], str):
-            raise UsageError(f"{where}: env must be a string (auto, none or a file)")
-        options.env = table["env"]
-        origins["env"] = where
-    if "fail-on" in table:
-        if table["fail-on"] not in SEVERITIES:
-            raise UsageError(f"{where}: fail-on must be error, warning or info")
-        settings.fail_on = table["fail-on"]
-        origins["fail-on"] = where
+        settings.options.gpu = _gpu(table.get("target-gpu"), table.get("compute-capability"), f"{where}: target-gpu")
+        settings.origins["target-gpu"] = where
     # The command line wins.
-    for attribute, key in (("select", "select"), ("ignore", "ignore"), ("extend_select", "extend-select")):
-        value = getattr(args, attribute, None)
+    for key, attribute in _FLAGS.items():
+        value = getattr(request, attribute, None)
         if value:
-            setattr(options, attribute, _rule_ids(value, f"--{key}"))
-            origins[key] = "command line"
-    if getattr(args, "gpu", None) or getattr(args, "compute_capability", None):
-        options.gpu = _gpu(args.gpu, args.compute_capability, "--gpu")
-        origins["target-gpu"] = "command line"
-    if getattr(args, "env", None):
-        options.env = args.env
-        origins["env"] = "command line"
-    if getattr(args, "fail_on", None):
-        settings.fail_on = args.fail_on
-        origins["fail-on"] = "command line"
-    if options.env not in ("auto", "none") and not Path(options.env).is_file():
-        raise UsageError(f"--env {options.env}: no such file (use auto, none or a `pip freeze` file)")
+            _set(settings, key, value, f"--{key}")
+    gpu, capability = getattr(request, "gpu", None), getattr(request, "compute_capability", None)
+    if gpu or capability:
+        settings.options.gpu = _gpu(gpu, capability, "--compute-capability" if capability else "--gpu")
+        settings.origins["target-gpu"] = "command line"
+    env = settings.options.env
+    if env not in ("auto", "none") and not (cwd / env).is_file():
+        raise UsageError(f"--env {env}: no such file (use auto, none or a `pip freeze` file)")
     return settings
 
 

@@ -80,8 +80,13 @@ def test_clean_example_has_no_findings():
 
 def test_exit_codes_fail_on_and_exit_zero():
     assert run_cli("check", str(BROKEN), "--env", "none", "--exit-zero").code == 0
-    only_warning = run_cli("check", str(BROKEN), "--env", "none", "--select", "GD103", "--ignore", "GD103")
-    assert only_warning.code == 0
+    # GD201 alone: a warning, which does not fail the run by default, and does with --fail-on warning
+    only_warning = run_cli("check", str(BROKEN), "--env", "none", "--select", "GD201", "--format", "json")
+    assert [f["severity"] for f in only_warning.json()["findings"]] == ["warning"] and only_warning.code == 0
+    assert run_cli("check", str(BROKEN), "--env", "none", "--select", "GD201", "--fail-on", "warning").code == 1
+    # --ignore wins over --select: nothing runs, nothing fails
+    nothing = run_cli("check", str(BROKEN), "--env", "none", "--select", "GD1", "--ignore", "GD1", "--format", "json")
+    assert nothing.json()["findings"] == [] and nothing.code == 0
     warnings = run_cli("check", str(ROOT / "fixtures/GD203/fail-top-level-only"), "--env", "none")
     assert warnings.code == 0  # a warning does not fail by default
     assert (
@@ -265,3 +270,23 @@ def test_catalogue_index_is_current():
 
     index = json.loads((ROOT / "rules/index.json").read_text())
     assert index == json.loads(json.dumps(build_index())), "run: python -m gemma_doctor.knowledge"
+
+
+def test_the_typed_requests_hold_every_option_of_their_command():
+    """requests.CheckRequest / FixRequest have a field for each option of check / fix in cli.COMMANDS,
+    and nothing else but cwd: the CLI boundary cannot drift from the option table."""
+    from gemma_doctor.cli import COMMANDS
+    from gemma_doctor.requests import CheckRequest, FixRequest
+
+    for command, kind in (("check", CheckRequest), ("fix", FixRequest)):
+        dests = {option.dest for option in COMMANDS[command][1]}
+        assert set(kind.__record_fields__) - {"cwd", "fail_on"} == dests - {"fail_on"}, command
+
+
+def test_a_bad_compute_capability_names_its_own_flag():
+    result = run_cli("check", str(BROKEN), "--env", "none", "--compute-capability", "abc")
+    assert result.code == 2
+    assert (
+        result.err.strip()
+        == "gemma-doctor: error: --compute-capability: compute capability must look like 7.5, not 'abc'"
+    )

@@ -17,17 +17,17 @@ CASES = json.loads((CORPUS / "labels.json").read_text())["cases"]
 
 def findings(project, *args, paths=(".",)):
     report = run_cli("check", *paths, "--env", "none", "--format", "json", "--exit-zero", *args, cwd=project).json()
-    found = set()
+    found = []  # a sorted list, not a set: a finding reported twice is a defect the test must see
     for f in report["findings"]:
         where = f"{f['cell']}:{f['line']}" if f["cell"] else str(f["line"])
-        found.add(f"{f['path']}:{where} {f['rule']}")
-    return found, report
+        found.append(f"{f['path']}:{where} {f['rule']}")
+    return sorted(found), report
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['project']} {' '.join(c['args'])}".strip() for c in CASES])
 def test_labelled_case(case):
     found, report = findings((CORPUS / case["project"]).resolve(), *case["args"])
-    assert found == set(case["expect"]), report
+    assert found == sorted(case["expect"]), report
 
 
 def test_cookbook_qlora_reads_the_pins_of_its_install_cell():
@@ -45,18 +45,18 @@ def test_cookbook_qlora_reads_the_pins_of_its_install_cell():
 
 def test_without_a_gpu_the_cookbook_pattern_is_judged_per_kind_of_gpu():
     found, report = findings(CORPUS / "cookbook-qlora-notebook", "--select", "GD101,GD102")
-    assert found == {
+    assert found == [
         "huggingface_text_finetune_qlora.ipynb:3:19 GD102",
         "huggingface_text_finetune_qlora.ipynb:3:26 GD102",
         "huggingface_text_finetune_qlora.ipynb:4:11 GD101",
-    }
+    ]
     assert all(f["message"].startswith("On a GPU without bf16 (T4, V100):") for f in report["findings"])
 
 
 def test_unknown_flag_is_not_false(tmp_path):
     """bf16=(args.dtype == "bf16") with no default it can see: no claim of a DeepSpeed mismatch."""
     found, _ = findings(CORPUS / "deepspeed-argparse-dtype", "--select", "GD103")
-    assert found == set()
+    assert found == []
     project = tmp_path / "p"
     shutil.copytree(CORPUS / "deepspeed-argparse-dtype", project)
     script = project / "train_trainer.py"
@@ -67,7 +67,7 @@ def test_unknown_flag_is_not_false(tmp_path):
         .replace('fp16=(args.dtype == "fp16")', "fp16=False")
     )
     found, _ = findings(project, "--select", "GD103")
-    assert found == {"ds_config_zero1.json:8 GD103"}
+    assert found == ["ds_config_zero1.json:8 GD103"]
 
 
 def test_module_level_argparse_default_resolves(tmp_path):
@@ -78,7 +78,7 @@ def test_module_level_argparse_default_resolves(tmp_path):
         "training_args = TrainingArguments(output_dir='o', fp16=(args.dtype == 'fp16'))\n"
     )
     found, report = findings(tmp_path, "--select", "GD101")
-    assert found == {"train.py:7 GD101"}, report
+    assert found == ["train.py:7 GD101"], report
 
 
 def test_files_passed_one_by_one_recheck_the_runs_that_use_them(tmp_path):
@@ -95,7 +95,7 @@ def test_files_passed_one_by_one_recheck_the_runs_that_use_them(tmp_path):
     other.mkdir()
     (other / "notes.yaml").write_text("title: unrelated\n")
     found, _ = findings(project, paths=("other/notes.yaml",))
-    assert found == set()  # a file no run uses brings no finding of other runs
+    assert found == []  # a file no run uses brings no finding of other runs
 
 
 def test_monorepo_reports_per_run_in_text(tmp_path):

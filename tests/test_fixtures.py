@@ -20,11 +20,12 @@ def rule_findings(directory, rule_id, tmp_path):
     result = run_cli("check", ".", "--format", "json", "--env", "none", "--exit-zero", cwd=project)
     assert result.code == 0, result.err
     report = result.json()
-    found = {
+    # A sorted list, not a set: a finding reported twice is a defect the test must see.
+    found = sorted(
         f"{f['path']}:{'cell {}:'.format(f['cell']) if f['cell'] else ''}{f['line']}:{f['column']} {f['rule']}"
         for f in report["findings"]
         if f["rule"] == rule_id
-    }
+    )
     return found, report
 
 
@@ -33,7 +34,7 @@ def test_fixture(directory, tmp_path):
     rule_id = directory.parent.name
     found, report = rule_findings(directory, rule_id, tmp_path)
     if directory.name.startswith("fail"):
-        expected = set((directory / "expected.txt").read_text().split("\n")) - {""}
+        expected = sorted(line for line in (directory / "expected.txt").read_text().split("\n") if line)
         assert found == expected, report
         # The messages themselves, pinned: GEMMA_DOCTOR_UPDATE_SNAPSHOTS=1 rewrites messages.txt.
         messages = "".join(
@@ -49,7 +50,7 @@ def test_fixture(directory, tmp_path):
         assert snapshot.is_file(), f"{snapshot} is missing: run with GEMMA_DOCTOR_UPDATE_SNAPSHOTS=1"
         assert messages == snapshot.read_text()
     else:
-        assert found == set(), report
+        assert found == [], report
         assert report["errors"] == []
 
 
