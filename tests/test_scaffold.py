@@ -62,7 +62,7 @@ def test_the_scaffold_writes_a_rule_the_engine_runs(tmp_path):
         assert (repo / path).is_file(), path
     assert "GD599" in (repo / "README.md").read_text()
     index = json.loads((repo / "rules/index.json").read_text())
-    assert {"GD599": "fact:example_boundary"} == {e["id"]: e["applies_to"]["trl"] for e in index if e["id"] == "GD599"}
+    assert {e["id"]: e["applies_to"]["trl"] for e in index if e["id"] == "GD599"} == {"GD599": "fact:example_boundary"}
     assert json.loads((repo / "rules/data/versions.json").read_text())["trl"]["example_boundary"]["versions"]
     # the engine imports and runs it: the stub asks for a fact that is not declared yet, which strict mode names
     check = subprocess.run(
