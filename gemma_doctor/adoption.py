@@ -100,7 +100,7 @@ def _python(text: str, lines: dict, reason: str | None, cell: int | None = None)
     import io
     import tokenize
 
-    from gemma_doctor.sources.notebook import python_lines
+    from gemma_doctor.notebookcells import python_lines
 
     code = python_lines(text)[0] if cell is not None else text
     try:
@@ -158,7 +158,7 @@ def _place(text: str, lines: dict, reason: str | None, cell, same, statement_sta
 
 def _notebook(text: str, lines: dict, reason: str | None) -> tuple[str, int]:
     from gemma_doctor.jsonpos import parse_json
-    from gemma_doctor.sources.notebook import cell_source
+    from gemma_doctor.notebookcells import cell_source
     from gemma_doctor.writers.notebook_writer import replace_cell_source
 
     total = 0

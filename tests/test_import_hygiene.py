@@ -74,3 +74,68 @@ def test_check_imports_nothing_heavy():
 def test_env_command_imports_nothing_heavy():
     loaded = modules_after("env", "--format", "json")
     assert not {m.split(".")[0] for m in loaded} & {"torch", "transformers", "accelerate", "numpy"}
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Every module of the package -> the modules of the package it imports, at the top or inside a
+    function (a module importing its own package, as every submodule does, is not an edge)."""
+    import ast
+
+    from conftest import ROOT
+
+    modules = {}
+    for path in (ROOT / "gemma_doctor").rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        modules[name] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                base = (
+                    node.module
+                    if node.level == 0
+                    else ".".join([*package.split(".")[: 1 - node.level or None], node.module])
+                )
+                for alias in node.names:
+                    found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+        graph[name] = {t for t in found if t in modules and t != name and not name.startswith(t + ".")}
+    return graph
+
+
+def test_no_import_runs_in_a_circle():
+    """The house has floors: no module of the package imports, even lazily, a module that imports it
+    back (the sources/model_config <-> sources/structured knot is gone: both read sources/document)."""
+    graph = _import_graph()
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles = []
+
+    def visit(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    assert circles == []
+    assert "gemma_doctor.sources.structured" not in graph["gemma_doctor.sources.model_config"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from gemma_doctor.facts import ConfigTree, Fact, InputError, Location, SourceResult
+from gemma_doctor.sources import read_text
+from gemma_doctor.sources.document import parse_document
 
 ORIGIN = "model-config"
 _DTYPE_KEYS = ("torch_dtype", "dtype")
@@ -28,11 +30,7 @@ def looks_like(value: dict) -> bool:
 
 
 def load(path: Path, display: str) -> SourceResult:
-    from gemma_doctor.sources.structured import parse_document
-
     kind = "generation-config" if path.name == "generation_config.json" else "model-config"
-    from gemma_doctor.sources import read_text
-
     try:
         if read_text(path).startswith("version https://git-lfs.github.com/spec/"):
             raise LfsPointer(f"{path.name} is a Git LFS pointer, not the file; run `git lfs pull`")

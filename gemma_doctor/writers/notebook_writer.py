@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 
 from gemma_doctor.jsonpos import parse_json
-from gemma_doctor.sources.notebook import cell_source, python_lines
+from gemma_doctor.notebookcells import cell_source, python_lines
 from gemma_doctor.writers import WriteError, python_writer
 
 

@@ -70,7 +70,7 @@ def apply(text: str, edits: list, parse_text: str | None = None) -> str:
     for edit in sorted(edits, key=_edit_line, reverse=True):
         text = _apply_one(text, edit, parse_text)
         if parse_text is not None:  # keep the magic lines blank after an edit moved other lines
-            from gemma_doctor.sources.notebook import python_lines
+            from gemma_doctor.notebookcells import python_lines
 
             parse_text = python_lines(text)[0]
     return text
