@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gemma_doctor.facts import InputError, SourceResult, Suppression, VersionFact
+from gemma_doctor.filekinds import FILE_SUFFIXES
 from gemma_doctor.findings import SEVERITY_RANK, Finding
 from gemma_doctor.knowledge import Gpu, catalogue, rule_applies
 from gemma_doctor.records import field, record
@@ -192,13 +193,14 @@ def _reason(exc: BaseException) -> str:
 
 
 def _model_folder(entry_path: Path, model_id: str, snapshots: dict[str, Path | None], cwd: Path) -> Path | None:
-    """The folder a model id names: a local path (beside the entry, or from the current
-    directory), else its snapshot in the Hugging Face cache (remembered in ``snapshots``)."""
+    """The folder a model id names: a local folder of that name (beside the entry, or from the
+    current directory), whatever its slashes, as transformers checks ``os.path.isdir`` first; else
+    its snapshot in the Hugging Face cache (remembered in ``snapshots``)."""
+    for base in (entry_path.parent, cwd):
+        candidate = base / os.path.expanduser(model_id)
+        if os.path.isdir(candidate):
+            return candidate
     if model_id.startswith((".", "/", "~")) or (os.sep in model_id and model_id.count("/") != 1):
-        for base in (entry_path.parent, cwd):
-            candidate = base / os.path.expanduser(model_id)
-            if os.path.isdir(candidate):
-                return candidate
         return None
     from gemma_doctor import hub
 
@@ -223,8 +225,8 @@ def _referenced_files(result: SourceResult, path: Path, cwd: Path) -> list[Path]
             continue
         if fact.name == "deepspeed" and fact.value.endswith(".json"):
             names = [fact.value]
-        elif fact.name == "model_id" and fact.value.startswith((".", "/")):
-            names = [f"{fact.value}/config.json", f"{fact.value}/generation_config.json"]
+        elif fact.name in ("model_id", "model_load") and not fact.value.endswith(FILE_SUFFIXES):
+            names = [f"{fact.value}/config.json", f"{fact.value}/generation_config.json"]  # a local folder
         else:
             continue
         for name in names:

@@ -18,10 +18,11 @@ def _patterns() -> list[tuple[re.Pattern, str]]:
 
 
 def family_of_model_id(model_id: str) -> str | None:
-    """The family of a Hub id or path, or None when nothing in it names one."""
+    """The family of a Hub id or path: a Gemma family, "other" for a family the table places and no
+    Gemma rule judges (Llama, Qwen, CodeGemma, ...), or None when nothing in it names one (unknown)."""
     for pattern, family in _patterns():
         if pattern.search(model_id):
-            return None if family == "other" and "gemma" not in model_id.lower() else family
+            return family
     return None
 
 

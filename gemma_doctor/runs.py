@@ -143,7 +143,10 @@ def build_runs(
                 break
         if not model_files:
             wanted = {_generation(family_of_model_id(model_id)) for model_id in ids}
-            names_other_model = bool(ids) and wanted == {None}
+            placed = wanted - {None}
+            # Only a family the table places as non-Gemma mutes the Gemma rules; an id it cannot place
+            # ("model", "outputs/merged", "my-org/my-finetune") is unknown, not "another model".
+            names_other_model = bool(placed) and placed <= {"other"}
             for folder in chain:
                 configs = [f for f in by_dir.get(folder, []) if f.result.kind == "model-config"]
                 configs += sorted(child_configs.get(folder, []), key=lambda f: f.display)
@@ -159,10 +162,16 @@ def build_runs(
                         if f.result.kind == "generation-config"
                     ]
                     break
-            if not model_files and ids and wanted - {None}:
+            if not model_files and ids and placed and not names_other_model:
                 run.notes.append(
                     "the model's config.json is neither local nor in the Hugging Face cache: its layout "
                     "was inferred from the model id"
+                )
+            elif model_files and ids and not placed:
+                shown = ", ".join(repr(model_id) for model_id in ids[:2])
+                run.notes.append(
+                    f"the model it loads ({shown}) is neither a local folder nor in the Hugging Face cache, and "
+                    f"its id names no family: the run was judged with the nearest model config, {model_files[0]}"
                 )
         run.files.extend(model_files)
         # DeepSpeed files it names (already loaded as referenced files), accelerate config nearby

@@ -257,9 +257,9 @@ def snapshots(rule_id: str) -> list[Path]:
                     capture_output=True,
                     check=False,
                 )
-                for path in fixed.iterdir():
+                for path in sorted(fixed.rglob("*")):
                     if path.is_file():
-                        shutil.copy(copy / path.name, path)
+                        shutil.copy(copy / path.relative_to(fixed), path)
                         written.append(path)
     return written
 
