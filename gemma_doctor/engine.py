@@ -37,6 +37,10 @@ class Options:
     cwd: Path | None = None
 
 
+# The findings that say a run was not judged, rather than what is wrong with it.
+NOT_JUDGED = ("GD902",)
+
+
 @record
 class InputProblem:
     path: str | None
@@ -72,8 +76,14 @@ class Report:
     def counts(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}
         for finding in self.findings:
-            counts[finding.severity] += 1
+            if finding.rule not in NOT_JUDGED:
+                counts[finding.severity] += 1
         return counts
+
+    @property
+    def not_judged(self) -> int:
+        """Runs no rule could judge (GD902): "no problems" is never said while there is one."""
+        return sum(1 for finding in self.findings if finding.rule in NOT_JUDGED)
 
 
 def rule_enabled(rule_id: str, options: Options) -> bool:

@@ -29,12 +29,12 @@ def test_bundled_broken_example_text(tmp_path):
     assert "\x1b[" not in result.out  # no colour when not a terminal
 
 
-def test_json_contract_version_1_1():
+def test_json_contract_version_1_2():
     result = run_console("check", "examples/gemma3-broken", "--format", "json", "--env", "none", cwd=ROOT)
     report = json.loads(result.out)
     assert set(report) == {"version", "minor", "findings", "errors", "summary"}
-    assert (report["version"], report["minor"]) == (1, 1)
-    assert report["summary"] == {"files": 6, "error": 2, "warning": 2, "info": 0}
+    assert (report["version"], report["minor"]) == (1, 2)
+    assert report["summary"] == {"files": 6, "error": 2, "warning": 2, "info": 0, "not_judged": 0}
     for finding in report["findings"]:
         assert set(finding) == {
             "rule",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from conftest import EXAMPLES, FIXTURES, run_cli
@@ -93,3 +94,19 @@ def test_the_fixture_pair_for_a_folder_named_without_dot():
     fail = FIXTURES / "GD202/fail-local-folder-named-without-dot"
     assert "GD202" in rules(fail)
     assert "GD202" not in rules(FIXTURES / "GD202/pass-local-folder-named-without-dot")
+
+
+def test_no_problems_is_said_only_when_every_run_was_judged(tmp_path):
+    """A Gemma 4 run and a model nobody can place are named (GD902, info, not failing the run), and the
+    summary says they were not judged instead of "Found no problems"."""
+    shutil.copytree(FIXTURES / "GD902/fail-gemma4-axolotl", tmp_path / "g4")
+    result = run_cli("check", "g4", "--env", "none", cwd=tmp_path)
+    assert result.code == 0
+    assert result.out.splitlines()[-1] == "Found no problems in the runs judged; 1 run not judged (GD902), in 1 file."
+    report = run_cli("check", "g4", "--env", "none", "--format", "json", cwd=tmp_path).json()
+    assert report["summary"] == {"files": 1, "error": 0, "warning": 0, "info": 0, "not_judged": 1}
+    [finding] = report["findings"]
+    assert finding["rule"] == "GD902" and "google/gemma-4-E2B-it" in finding["message"]
+    assert finding["run"] == "g4/gemma4-e2b-qlora.yaml"
+    judged = run_cli("check", str(FIXTURES / "GD902/pass-gemma3-trl"), "--env", "none", "--format", "json").json()
+    assert judged["summary"]["not_judged"] == 0 and "GD902" not in {f["rule"] for f in judged["findings"]}

@@ -39,6 +39,9 @@ def render(report, color: bool = False) -> str:
     fixable = sum(1 for f in report.findings if f.fix and f.fix.safety == "safe" and f.fix.edits)
     files = f"{report.files} file{'s' if report.files != 1 else ''}"
     tail = f"Found {summary} in {files}."
+    if report.not_judged:  # never "no problems" over a run nothing checked (GD902)
+        unjudged = f"{report.not_judged} run{'s' if report.not_judged != 1 else ''}"
+        tail = f"Found {summary} in the runs judged; {unjudged} not judged (GD902), in {files}."
     if fixable:
         tail += f" {fixable} fixable with `gemma-doctor fix --write`."
     if report.errors:
