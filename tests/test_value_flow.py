@@ -110,3 +110,110 @@ def test_no_problems_is_said_only_when_every_run_was_judged(tmp_path):
     assert finding["run"] == "g4/gemma4-e2b-qlora.yaml"
     judged = run_cli("check", str(FIXTURES / "GD902/pass-gemma3-trl"), "--env", "none", "--format", "json").json()
     assert judged["summary"]["not_judged"] == 0 and "GD902" not in {f["rule"] for f in judged["findings"]}
+
+
+CONFIG_MODULE = """BASE_MODEL = "google/gemma-3-4b-it"
+BNB_CONFIG = {
+    "load_in_4bit": True,
+    "bnb_4bit_compute_dtype": "float16",
+}
+"""
+TRAIN_IMPORTING = """import torch
+from transformers import AutoModelForCausalLM, BitsAndBytesConfig, TrainingArguments
+from {source} import BASE_MODEL, BNB_CONFIG
+
+
+def train():
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=BNB_CONFIG.get("load_in_4bit", False),
+        bnb_4bit_compute_dtype=getattr(torch, BNB_CONFIG.get("bnb_4bit_compute_dtype", "bfloat16")),
+    )
+    model = AutoModelForCausalLM.from_pretrained(BASE_MODEL, quantization_config=quantization)
+    args = TrainingArguments(output_dir="o", fp16=torch.cuda.is_available())
+
+
+if __name__ == "__main__":
+    train()
+"""
+
+
+@pytest.mark.parametrize("layout", ["sibling", "package"])
+def test_values_from_another_module_of_the_project_point_where_they_are_set(tmp_path, layout):
+    """from config import BASE_MODEL, BNB_CONFIG: the run is Gemma 3 (GD101 on fp16), and the float16
+    compute dtype is reported in config.py, at the line that sets it."""
+    folder = tmp_path / "fine_tuning" if layout == "package" else tmp_path
+    folder.mkdir(exist_ok=True)
+    if layout == "package":
+        (folder / "__init__.py").write_text("")
+    (folder / "config.py").write_text(CONFIG_MODULE)
+    (folder / "train.py").write_text(TRAIN_IMPORTING.format(source=".config" if layout == "package" else "config"))
+    found = rules(tmp_path)
+    prefix = "fine_tuning/" if layout == "package" else ""
+    assert [(f["path"], f["line"]) for f in found["GD102"]] == [(f"{prefix}config.py", 4)]
+    assert [(f["path"], f["line"]) for f in found["GD101"]] == [(f"{prefix}train.py", 12)]
+
+
+def test_a_module_imported_whole_is_followed(tmp_path):
+    (tmp_path / "settings.py").write_text('MODEL_ID = "google/gemma-3-1b-it"\nUSE_FP16 = True\n')
+    (tmp_path / "train.py").write_text(
+        "import settings\nfrom transformers import AutoModelForCausalLM, TrainingArguments\n"
+        "model = AutoModelForCausalLM.from_pretrained(settings.MODEL_ID)\n"
+        "args = TrainingArguments(output_dir='o', fp16=settings.USE_FP16)\n"
+    )
+    assert [f["path"] for f in rules(tmp_path)["GD101"]] == ["settings.py"]
+
+
+HELPER = """import torch
+from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+from trl import SFTConfig
+
+
+def get_torch_dtype():
+    if torch.cuda.is_available():
+        capability = torch.cuda.get_device_capability()
+        dtype = torch.bfloat16 if capability[0] >= 8 else torch.float16
+    else:
+        dtype = torch.float32
+    return dtype
+
+
+def pick(capability):
+    if capability < 8:
+        return torch.float16
+    return torch.bfloat16
+
+
+def load(model_id, torch_dtype):
+    quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=torch_dtype)
+    return AutoModelForCausalLM.from_pretrained(model_id, quantization_config=quantization)
+
+
+def main():
+    torch_dtype = get_torch_dtype()
+    model = load("google/gemma-3-1b-it", torch_dtype)
+    args = SFTConfig(output_dir="o", fp16=torch_dtype == torch.float16, bf16=pick(7) == torch.bfloat16)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_helper_functions_are_evaluated_with_their_arguments_per_kind_of_gpu(tmp_path):
+    """get_torch_dtype() picks float16 below compute capability 8: on a T4 the 4-bit compute dtype
+    (inside load(), bound at its call) and fp16 are float16 (GD102, GD101); on an A100 they are not."""
+    (tmp_path / "train.py").write_text(HELPER)
+    t4 = rules(tmp_path, "--gpu", "T4")
+    assert [f["line"] for f in t4["GD102"]] == [22] and [f["line"] for f in t4["GD101"]] == [29]
+    a100 = rules(tmp_path, "--gpu", "A100")
+    assert "GD102" not in a100 and "GD101" not in a100
+
+
+def test_an_early_return_is_one_value_per_branch():
+    import ast
+
+    from gemma_doctor.sources.python_code import Analyzer
+
+    analyzer = Analyzer("t.py")
+    analyzer.run(ast.parse(HELPER + "\nlow = pick(7)\nhigh = pick(9)\n"))
+    assert (analyzer.scope.lookup("low"), analyzer.scope.lookup("high")) == ("float16", "bfloat16")

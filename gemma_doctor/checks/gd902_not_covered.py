@@ -24,6 +24,8 @@ def not_covered(setup: Setup):
     if family in table["covered"] or family == "other":
         return  # judged: a Gemma family with rules, or a model the table places outside them
     location = fact.location if fact is not None else training_location(setup)
+    if location.path is None:  # a run named by its launch line, say: point at a file it reads
+        location = next((f.location for f in setup.facts if f.location.path is not None), location)
     if family in table["not_covered"]:
         said = f"{fact.value}" if fact is not None else family
         yield Diagnostic(

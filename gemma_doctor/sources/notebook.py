@@ -63,7 +63,7 @@ def load(path: Path, display: str) -> SourceResult:
     for problem in shape:
         broken.setdefault(problem.key_path[1], problem.message)
     cells = notebook["cells"]
-    analyzer = Analyzer(display)
+    analyzer = Analyzer(display, path)
     analyzer.result.kind = "notebook"
     problems = []
     for index, cell in enumerate(cells, 1):
@@ -90,6 +90,7 @@ def load(path: Path, display: str) -> SourceResult:
             analyzer.result.suppressions.extend(
                 scan_hash_comments(source, display, index, statement_ranges(tree), python_comment_columns(code))
             )
+    analyzer.finish()
     if problems:
         analyzer.result.error = "; ".join(problems)
     return analyzer.result

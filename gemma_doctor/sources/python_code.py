@@ -15,15 +15,18 @@ from pathlib import Path
 
 from gemma_doctor.facts import Fact, InputError, Location, SourceResult, Unknown, is_resolved
 from gemma_doctor.modelids import family_of_model_id
-from gemma_doctor.sources import read_text
+from gemma_doctor.sources import project_modules, read_text
 from gemma_doctor.sources.python_eval import (
     _MISSING,
     ArgumentParser,
     ClassRef,
     DictValue,
     Evaluator,
+    FunctionRef,
+    ModuleValue,
     Scope,
     combine,
+    origin_of,
 )
 from gemma_doctor.sources.python_recovery import parse_recovering
 from gemma_doctor.sources.training_args import ARGUMENT_KEYS, CHECKPOINTING_KWARGS
@@ -96,18 +99,30 @@ class Analyzer:
     defaults. What cannot be resolved is Unknown (see python_eval).
     """
 
-    def __init__(self, display: str) -> None:
+    def __init__(self, display: str, path: Path | None = None, depth: int = 0) -> None:
         self.display = display
+        self.path = path  # where the file is, to follow its imports of the project's own modules
+        self.depth = depth  # how many imports away from the file being checked
         self.aliases: dict[str, str] = {}  # local name -> imported class/function name
-        self.evaluator = Evaluator(self.aliases)
+        self.evaluator = Evaluator(self.aliases, display)
+        self.evaluator.project_call = self._project_call
         self.scope = Scope()
         self.trainers: set[str] = set()  # variables bound to a Trainer
         self.result = SourceResult(kind="python")
         self.cell: int | None = None
         self.line_offset = 0
+        # Functions of this file, read where they are called with their arguments bound (a call's
+        # value is what the body returns), and at the end, with their defaults, if nothing called them.
+        self.functions: dict[int, tuple[ast.AST, Scope, int | None, int]] = {}
+        self.walked: set[int] = set()
+        self.calls: dict[int, object] = {}  # call node -> the value it returned (read once per call)
+        self.active: list[int] = []  # functions being read: recursion is not followed
+        self.frame: _Frame | None = None
 
     # --- locations ------------------------------------------------------------
     def location(self, node: ast.AST, key: str | None = None) -> Location:
+        if isinstance(node, _Elsewhere):  # a value set in another module of the project
+            return Location(node.display, node.lineno, node.col_offset + 1, key)
         line, column = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)  # every node we locate has both
         return Location(self.display, line - self.line_offset, column + 1, key, self.cell)
 
@@ -124,9 +139,95 @@ class Analyzer:
     def run(self, tree: ast.Module) -> None:
         self._block(tree.body, self.scope)
 
+    def finish(self) -> None:
+        """Read every function nothing called, with its parameters bound to their defaults."""
+        for key, (node, scope, cell, offset) in list(self.functions.items()):
+            if key not in self.walked:
+                self.cell, self.line_offset = cell, offset
+                self._walk_function(node, scope, None)
+
     def _block(self, statements: list[ast.stmt], scope: Scope) -> None:
         for statement in statements:
             self._statement(statement, scope)
+            if self.frame is not None and self.frame.returned:
+                break  # the rest of this block does not run
+
+    # --- the project's own functions --------------------------------------------------
+    def _walk_function(self, node, scope: Scope, call: ast.Call | None, caller: Scope | None = None) -> object:
+        """Read a function's body with its parameters bound (to the call's arguments, else their
+        defaults): its facts are the file's, and what it returns is the call's value."""
+        self.walked.add(id(node))
+        inner = Scope(scope)
+        arguments = node.args
+        positional = arguments.posonlyargs + arguments.args
+        defaults = dict(
+            zip([p.arg for p in positional[len(positional) - len(arguments.defaults) :]], arguments.defaults)
+        )
+        defaults.update((p.arg, d) for p, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None)
+        given: dict[str, object] = {}
+        if call is not None and caller is not None:
+            for parameter, argument in zip(positional, call.args):
+                if isinstance(argument, ast.Starred):
+                    break
+                given[parameter.arg] = self.value(argument, caller)
+            for keyword in call.keywords:
+                if keyword.arg is not None:
+                    given[keyword.arg] = self.value(keyword.value, caller)
+        for parameter in [*positional, *arguments.kwonlyargs]:
+            if parameter.arg in given:
+                inner.bind(parameter.arg, given[parameter.arg])
+            elif parameter.arg in defaults:
+                inner.bind(parameter.arg, self.value(defaults[parameter.arg], scope))
+        outer, self.frame = self.frame, _Frame()
+        self.active.append(id(node))
+        try:
+            self._block(node.body, inner)
+            return self.frame.value()
+        finally:
+            self.active.pop()
+            self.frame = outer
+
+    def _project_call(self, call: ast.Call, scope: Scope) -> object:
+        """The value of a call to a function of the project, or _MISSING (not one, or not followed)."""
+        if id(call) in self.calls:
+            return self.calls[id(call)]
+        function = scope.lookup(call.func.id) if isinstance(call.func, ast.Name) else None
+        if not isinstance(function, FunctionRef):
+            return _MISSING
+        if function.reader is not self:  # imported: read in its own module, its facts not this file's
+            return function.reader.call_value(function, call, scope, self)
+        if id(function.node) in self.active or len(self.active) >= _MAX_CALL_DEPTH:
+            return _MISSING
+        cell, offset = self.cell, self.line_offset
+        _node, _scope, self.cell, self.line_offset = self.functions[id(function.node)]
+        try:
+            value = self._walk_function(function.node, function.scope, call, scope)
+        finally:
+            self.cell, self.line_offset = cell, offset
+        self.calls[id(call)] = value
+        return value
+
+    def call_value(self, function: FunctionRef, call: ast.Call, caller_scope: Scope, caller) -> object:
+        """A call from another module to a function of this one: the value it returns, facts dropped."""
+        if id(function.node) in self.active or len(self.active) >= _MAX_CALL_DEPTH:
+            return _MISSING
+        arguments = [caller.value(argument, caller_scope) for argument in call.args]
+        keywords = {k.arg: caller.value(k.value, caller_scope) for k in call.keywords if k.arg is not None}
+        bound = Scope(function.scope)
+        stand_in = ast.Call(func=call.func, args=[], keywords=[])  # the arguments, already evaluated
+        node = function.node
+        assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        positional = node.args.posonlyargs + node.args.args
+        for parameter, value in zip(positional, arguments):
+            bound.bind(parameter.arg, value)
+        for name, value in keywords.items():
+            bound.bind(name, value)
+        facts = self.result.facts
+        self.result.facts = []
+        try:
+            return self._walk_function(node, bound, stand_in, bound)
+        finally:
+            self.result.facts = facts
 
     def _statement(self, statement: ast.stmt, scope: Scope) -> None:
         if isinstance(statement, ast.Import):
@@ -135,6 +236,11 @@ class Analyzer:
                     self.add("unsloth_import", True, statement, "unsloth")
                 if alias.asname:
                     self.aliases[alias.asname] = alias.name.split(".")[-1]
+                if self.path is not None and (alias.asname or "." not in alias.name):
+                    module = project_modules.find(self.path, alias.name, 0)
+                    reader = self._read_module(module)
+                    if reader is not None:  # import config: config.MODEL_ID is followed
+                        scope.bind(alias.asname or alias.name, ModuleValue(reader.scope, reader.display))
             return
         if isinstance(statement, ast.ImportFrom):
             if (statement.module or "").split(".")[0] == "unsloth":
@@ -142,22 +248,26 @@ class Analyzer:
             for alias in statement.names:
                 if alias.asname:
                     self.aliases[alias.asname] = alias.name
+            if self.path is not None:
+                self._import_from(statement, scope)
             return
         if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            inner = Scope(scope)
-            arguments = statement.args
-            positional = arguments.posonlyargs + arguments.args
-            for parameter, default in zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults):
-                inner.bind(parameter.arg, self.value(default, scope))
-            for parameter, keyword_default in zip(arguments.kwonlyargs, arguments.kw_defaults):
-                if keyword_default is not None:
-                    inner.bind(parameter.arg, self.value(keyword_default, scope))
-            self._block(statement.body, inner)
+            # Read where it is called (its arguments bound), or at the end with its defaults.
+            self.functions[id(statement)] = (statement, scope, self.cell, self.line_offset)
+            scope.bind(statement.name, FunctionRef(statement, scope, self))
+            return
+        if isinstance(statement, ast.Return):
+            self._calls(statement, scope)
+            if self.frame is not None:
+                self.frame.returns.append(self.value(statement.value, scope) if statement.value is not None else None)
+                self.frame.returned = True
             return
         if isinstance(statement, ast.ClassDef):
             self._block(statement.body, Scope(scope))
             return
         if isinstance(statement, ast.If):
+            if self.depth and _is_main_guard(statement.test):
+                return  # an imported module's `if __name__ == "__main__":` does not run on import
             self._calls(statement.test, scope)
             test = self.value(statement.test, scope)
             if test is True or test is False or (is_resolved(test) and isinstance(test, (int, str, type(None)))):
@@ -172,23 +282,61 @@ class Analyzer:
                 self._bind(target, statement.value, statement, scope)
         elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
             self._bind(statement.target, statement.value, statement, scope)
+        frame = self.frame
         for field in ("body", "orelse", "finalbody"):
             block = getattr(statement, field, None)
             if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
                 self._block(block, scope)
+                if frame is not None:  # a return inside a loop, with, try or handler may not run:
+                    frame.returned = False  # what follows is read all the same
         for handler in getattr(statement, "handlers", []) or []:
             self._block(handler.body, scope)
+            if frame is not None:
+                frame.returned = False
+
+    # --- the project's own modules ------------------------------------------------------
+    def _read_module(self, module: Path | None):
+        if module is None or self.path is None:
+            return None
+        return project_modules.read(module, self.display, self.path, self.depth + 1, type(self))
+
+    def _import_from(self, statement: ast.ImportFrom, scope: Scope) -> None:
+        """``from config import MODEL_ID, BNB_CONFIG``: each name takes the value the project's module
+        gives it, and remembers where that module sets it."""
+        if self.path is None:
+            return
+        for alias in statement.names:
+            module = project_modules.find(self.path, statement.module, statement.level, alias.name)
+            if module is None:
+                continue
+            reader = self._read_module(module)
+            if reader is None:
+                continue
+            if module.stem == alias.name or (module.name == "__init__.py" and module.parent.name == alias.name):
+                scope.bind(alias.asname or alias.name, ModuleValue(reader.scope, reader.display))
+                continue
+            value = reader.scope.lookup(alias.name)
+            if value is not _MISSING:
+                scope.bind(alias.asname or alias.name, value, reader.scope.origin(alias.name))
 
     def _branches(self, statement: ast.If, test, scope: Scope) -> None:
         """Both branches of an ``if`` whose test depends on the GPU (or is unknown): a name
         assigned in them takes, on each kind of GPU, the branch taken there (or is unknown)."""
         before = dict(scope.names)
+        frame = self.frame
+        start = len(frame.returns) if frame is not None else 0
         self._block(statement.body, scope)
         after_body = dict(scope.names)
+        body_returned = frame is not None and frame.returned
+        if frame is not None:
+            frame.returned = False
+        middle = len(frame.returns) if frame is not None else 0
         scope.names.clear()
         scope.names.update(before)
         self._block(statement.orelse, scope)
         after_else = dict(scope.names)
+        if frame is not None:  # what each side returned, folded into one value per kind of GPU
+            frame.branch(statement.test, test, start, middle, body_returned)
         for name in set(after_body) | set(after_else):
             in_body = after_body.get(name, before.get(name, _MISSING))
             in_else = after_else.get(name, before.get(name, _MISSING))
@@ -225,7 +373,7 @@ class Analyzer:
                 scope.bind(target.id, ClassRef(self.aliases.get(value_node.id, value_node.id)))
                 return
             value = self.value(value_node, scope)
-            scope.bind(target.id, value)
+            scope.bind(target.id, value, origin_of(value_node, scope, self.evaluator) or (self.display, value_node))
             if isinstance(value_node, ast.Call):
                 callee = self.evaluator.callee(value_node.func, scope)
                 if callee in TRAINER_CLASSES:
@@ -278,14 +426,23 @@ class Analyzer:
         """(name, value, key node, editable) for every keyword, following ``**dict`` values."""
         for keyword in call.keywords:
             if keyword.arg is not None:
-                yield keyword.arg, self.value(keyword.value, scope), keyword, keyword.value, True
+                value = self.value(keyword.value, scope)
+                origin = origin_of(keyword.value, scope, self.evaluator)
+                if origin is not None and origin[0] != self.display:  # set in another module: point there
+                    yield keyword.arg, value, _Elsewhere(*origin), origin[1], False
+                else:
+                    yield keyword.arg, value, keyword, keyword.value, True
                 continue
             spread = self.value(keyword.value, scope)
             if isinstance(spread, DictValue):
+                where = spread.display if spread.display not in (None, self.display) else None
                 for key, (value, key_node, value_node) in spread.entries.items():
-                    yield key, value, key_node, value_node, False
+                    yield key, value, _Elsewhere(where, key_node) if where else key_node, value_node, False
 
     def _call(self, call: ast.Call, scope: Scope) -> None:
+        if isinstance(call.func, ast.Name) and isinstance(scope.lookup(call.func.id), FunctionRef):
+            self._project_call(call, scope)  # its body is read here, with this call's arguments
+            return
         name = self.evaluator.callee(call.func, scope)
         if name in ARGUMENT_CLASSES:
             self._training_arguments(call, name, scope)
@@ -439,8 +596,77 @@ class Analyzer:
                 self.add(keyword, value, key_node, keyword)
 
 
+class _Elsewhere:
+    """Where a value was set in another module of the project: a finding about it points there."""
+
+    __slots__ = ("col_offset", "display", "lineno")
+
+    def __init__(self, display: str, node: ast.AST) -> None:
+        self.display = display
+        self.lineno, self.col_offset = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
+
+
+# How deep calls to the project's own functions are followed, one inside another.
+_MAX_CALL_DEPTH = 6
+
+
+def _choose(t, b, o):
+    return b if t else o
+
+
+class _Frame:
+    """What one reading of a function returns. An ``if`` that cannot be decided statically keeps both
+    sides: ``if cap < 8: return fp16`` then ``return bf16`` is one value per kind of GPU."""
+
+    __slots__ = ("pending", "returned", "returns")
+
+    def __init__(self) -> None:
+        self.returns: list[object] = []
+        self.returned = False  # the statements read so far always return
+        self.pending: list[tuple[ast.AST, object, object, bool]] = []  # (test node, test, value, on the true side)
+
+    def branch(self, node: ast.AST, test: object, start: int, middle: int, body_returned: bool) -> None:
+        body, other = self.returns[start:middle], self.returns[middle:]
+        else_returned = self.returned
+        if body_returned and else_returned and len(body) == 1 and len(other) == 1:
+            del self.returns[start:]
+            self.returns.append(combine(node, _choose, test, body[0], other[0]))
+            self.returned = True
+        elif body_returned != else_returned and len(body) + len(other) == 1:
+            del self.returns[start:]  # one side returns here, the other goes on to what follows
+            self.pending.append((node, test, (body or other)[0], body_returned))
+            self.returned = False
+        else:
+            self.returned = body_returned and else_returned
+
+    def value(self) -> object:
+        distinct: list[object] = []
+        for value in self.returns:
+            if not any(value is seen or (type(value) is type(seen) and value == seen) for seen in distinct):
+                distinct.append(value)
+        if len(distinct) > 1:
+            return Unknown("a function that returns several values")
+        result = distinct[0] if distinct else None
+        for node, test, value, on_true in reversed(self.pending):
+            result = (
+                combine(node, _choose, test, value, result) if on_true else combine(node, _choose, test, result, value)
+            )
+        return result
+
+
 # The LoraConfig arguments that change what trains; verify passes them to its own LoraConfig.
 LORA_KEYS = ("r", "lora_alpha", "lora_dropout", "target_modules", "bias", "use_rslora", "use_dora")
+
+
+def _is_main_guard(test: ast.AST) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
 
 
 def _attribute_chain(node: ast.AST) -> list[str] | None:
@@ -501,8 +727,9 @@ def load(path: Path, display: str) -> SourceResult:
     tree, skipped = parse_recovering(text, display)
     if tree is None:
         raise InputError(skipped[0] if skipped else "cannot parse")
-    analyzer = Analyzer(display)
+    analyzer = Analyzer(display, path)
     analyzer.run(tree)
+    analyzer.finish()
     if skipped:
         analyzer.result.error = "; ".join(skipped)
     if "gemma-doctor" in text:  # statement ranges cost a walk: only for files with suppression comments

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Callable
 
 from gemma_doctor.facts import MachineValue, Unknown
 
@@ -62,12 +63,32 @@ class ClassRef:
 
 
 class DictValue:
-    """A dict literal or ``dict(...)`` call: key -> (value, key node, value node)."""
+    """A dict literal or ``dict(...)`` call: key -> (value, key node, value node), built in the file
+    ``display`` (another module of the project, when it was imported)."""
 
-    __slots__ = ("entries",)
+    __slots__ = ("display", "entries")
 
-    def __init__(self) -> None:
+    def __init__(self, display: str | None = None) -> None:
         self.entries: dict[str, tuple[object, ast.AST, ast.AST]] = {}
+        self.display = display
+
+
+class ModuleValue:
+    """A module of the project, imported (``import config``): its names as its own reading left them."""
+
+    __slots__ = ("display", "scope")
+
+    def __init__(self, scope: Scope, display: str) -> None:
+        self.scope, self.display = scope, display
+
+
+class FunctionRef:
+    """A function of the project: where it is defined, and the reader that can evaluate a call to it."""
+
+    __slots__ = ("node", "reader", "scope")
+
+    def __init__(self, node: ast.AST, scope: Scope, reader) -> None:
+        self.node, self.scope, self.reader = node, scope, reader
 
 
 class ArgumentParser:
@@ -94,6 +115,8 @@ class Scope:
     def __init__(self, parent: Scope | None = None) -> None:
         self.names: dict[str, object] = {}
         self.parent = parent
+        # name -> (file, node) where its value was set, for a value set in another file of the project
+        self.origins: dict[str, tuple[str, ast.AST]] = {}
 
     def lookup(self, name: str) -> object:
         scope: Scope | None = self
@@ -103,8 +126,20 @@ class Scope:
             scope = scope.parent
         return _MISSING
 
-    def bind(self, name: str, value: object) -> None:
+    def origin(self, name: str) -> tuple[str, ast.AST] | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.names:
+                return scope.origins.get(name)
+            scope = scope.parent
+        return None
+
+    def bind(self, name: str, value: object, origin: tuple[str, ast.AST] | None = None) -> None:
         self.names[name] = value
+        if origin is None:
+            self.origins.pop(name, None)
+        else:
+            self.origins[name] = origin
 
 
 _MISSING = object()
@@ -145,8 +180,11 @@ def combine(node: ast.AST, function, *values: object) -> object:
 
 
 class Evaluator:
-    def __init__(self, aliases: dict[str, str]) -> None:
+    def __init__(self, aliases: dict[str, str], display: str | None = None) -> None:
         self.aliases = aliases  # local name -> imported name
+        self.display = display  # the file being read
+        # Evaluates a call to a function of the project (set by the reader); returns _MISSING when it cannot.
+        self.project_call: Callable[[ast.Call, Scope], object] | None = None
 
     def callee(self, func: ast.AST, scope: Scope) -> str | None:
         """The name a call goes to: ``SFTConfig``, ``from_pretrained``, a bound class's name."""
@@ -211,6 +249,9 @@ class Evaluator:
             owner = scope.lookup(node.value.id)
             if isinstance(owner, Namespace):
                 return owner.parser.defaults.get(node.attr, unknown(node))
+            if isinstance(owner, ModuleValue):  # config.MODEL_ID, from another module of the project
+                found = owner.scope.lookup(node.attr)
+                return unknown(node) if found is _MISSING else found
         if node.attr in _DTYPE_ATTRS:  # torch imported under another name
             return _DTYPE_ATTRS[node.attr]
         return unknown(node)
@@ -230,6 +271,25 @@ class Evaluator:
                 return Namespace(parser)
         if name in ("get", "getenv") and len(node.args) == 2 and _is_environ(node.func):
             return self.value(node.args[1], scope)  # os.environ.get("X", default): the default
+        if name == "getattr" and len(node.args) >= 2 and isinstance(node.args[0], ast.Name):
+            # getattr(torch, "float16"), getattr(torch, config["dtype"])
+            owner = self.aliases.get(node.args[0].id, node.args[0].id)
+            attribute = self.value(node.args[1], scope)
+            if owner in ("torch", "th"):  # a GPU-dependent name gives a GPU-dependent dtype; anything else, unknown
+                return combine(node, lambda name: _DTYPE_ATTRS[name], attribute)
+            return unknown(node)
+        if name == "get" and isinstance(node.func, ast.Attribute) and 1 <= len(node.args) <= 2:
+            container = self.value(node.func.value, scope)
+            key = self.value(node.args[0], scope)
+            if isinstance(container, DictValue) and isinstance(key, str):  # settings.get("fp16", False)
+                entry = container.entries.get(key)
+                if entry is not None:
+                    return entry[0]
+                return self.value(node.args[1], scope) if len(node.args) == 2 else None
+        if self.project_call is not None:
+            result = self.project_call(node, scope)
+            if result is not _MISSING:
+                return result
         if name in ("bool", "str", "int", "float") and len(node.args) == 1 and not node.keywords:
             converter = {"bool": bool, "str": str, "int": int, "float": float}[name]
             return combine(node, converter, self.value(node.args[0], scope))
@@ -263,7 +323,7 @@ class Evaluator:
         return combine(node, lambda c, k: c[k], container, key)
 
     def dict_literal(self, node: ast.Dict, scope: Scope) -> DictValue:
-        result = DictValue()
+        result = DictValue(self.display)
         for key, item in zip(node.keys, node.values):
             if key is None:  # {**other}
                 spread = self.value(item, scope)
@@ -275,7 +335,7 @@ class Evaluator:
         return result
 
     def dict_call(self, node: ast.Call, scope: Scope) -> DictValue:
-        result = DictValue()
+        result = DictValue(self.display)
         for keyword in node.keywords:
             if keyword.arg is None:
                 spread = self.value(keyword.value, scope)
@@ -284,6 +344,44 @@ class Evaluator:
             else:
                 result.entries[keyword.arg] = (self.value(keyword.value, scope), keyword, keyword.value)
         return result
+
+
+def origin_of(node: ast.AST, scope: Scope, evaluator: Evaluator) -> tuple[str, ast.AST] | None:
+    """The file and node where the value of ``node`` was set, when that is another file of the project
+    (``from config import BNB_CONFIG`` ... ``getattr(torch, BNB_CONFIG.get("bnb_4bit_compute_dtype"))``
+    is set in config.py), so a finding points at the line that really sets it. None: this file."""
+    if isinstance(node, ast.Name):
+        return scope.origin(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        owner = scope.lookup(node.value.id)
+        if isinstance(owner, ModuleValue):
+            return owner.scope.origin(node.attr)
+        return None
+    if isinstance(node, ast.Call):
+        name = evaluator.callee(node.func, scope)
+        if name == "getattr" and len(node.args) >= 2:
+            return origin_of(node.args[1], scope, evaluator)
+        if name in ("bool", "str", "int", "float") and len(node.args) == 1:
+            return origin_of(node.args[0], scope, evaluator)
+        if name == "get" and isinstance(node.func, ast.Attribute) and node.args:
+            return _entry_origin(
+                evaluator.value(node.func.value, scope), evaluator.value(node.args[0], scope), evaluator
+            )
+        return None
+    if isinstance(node, ast.Subscript):
+        return _entry_origin(evaluator.value(node.value, scope), evaluator.value(node.slice, scope), evaluator)
+    return None
+
+
+def _entry_origin(container: object, key: object, evaluator: Evaluator) -> tuple[str, ast.AST] | None:
+    if (
+        not isinstance(container, DictValue)
+        or not isinstance(key, str)
+        or container.display in (None, evaluator.display)
+    ):
+        return None
+    entry = container.entries.get(key)
+    return (container.display, entry[2]) if entry is not None else None
 
 
 def _is_environ(func: ast.AST) -> bool:
