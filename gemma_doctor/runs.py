@@ -62,8 +62,13 @@ def is_entry(loaded: LoadedFile) -> bool:
     if result.kind in ("training-args", "launch-entry"):
         return True
     if result.kind in ("python", "notebook"):
-        return any(fact.name in ("training_arguments_call", "trainer_call") for fact in result.facts)
+        # A training script or notebook, one with a loop of its own, or one that loads a model (inference,
+        # evaluation, merge and export scripts): every model load is judged on its own.
+        return any(fact.name in ENTRY_FACTS for fact in result.facts)
     return False
+
+
+ENTRY_FACTS = ("training_arguments_call", "trainer_call", "training_loop", "model_class")
 
 
 def _model_family(loaded: LoadedFile) -> str | None:

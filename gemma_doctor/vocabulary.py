@@ -80,6 +80,7 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "trainer_flavour": ("str", (TRAINING_ARGS, PYTHON, LIVE), "transformers, trl, axolotl or llamafactory"),
     "trainer_call": ("class name", (PYTHON, LIVE), "a Trainer class instantiated (Trainer, SFTTrainer, ...)"),
     "training_arguments_call": ("class name", (PYTHON,), "a TrainingArguments / TRL config instantiated"),
+    "training_loop": ("str", (PYTHON,), "a training loop of the script's own: loss.backward(), optimizer.step()"),
     "eval_strategy": ("str", _ARGS, "eval_strategy (or the removed evaluation_strategy)"),
     "eval_steps": ("int", _ARGS, "eval_steps"),
     "do_eval": ("bool", _ARGS, "do_eval"),

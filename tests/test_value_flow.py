@@ -217,3 +217,29 @@ def test_an_early_return_is_one_value_per_branch():
     analyzer = Analyzer("t.py")
     analyzer.run(ast.parse(HELPER + "\nlow = pick(7)\nhigh = pick(9)\n"))
     assert (analyzer.scope.lookup("low"), analyzer.scope.lookup("high")) == ("float16", "bfloat16")
+
+
+def test_a_plain_pytorch_loop_is_a_training_run(tmp_path):
+    """No Trainer: Gemma3ForConditionalGeneration with flash_attention_2, a processor and images, and a
+    loop of the script's own (loss.backward(), optimizer.step()): GD504 applies to it."""
+    (tmp_path / "train.py").write_text(
+        "import torch\nfrom transformers import AutoProcessor, Gemma3ForConditionalGeneration\n"
+        "model = Gemma3ForConditionalGeneration.from_pretrained('google/gemma-3-4b-it', torch_dtype=torch.bfloat16,\n"
+        "    attn_implementation='flash_attention_2')\n"
+        "processor = AutoProcessor.from_pretrained('google/gemma-3-4b-it')\n"
+        "optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)\n"
+        "for batch in loader:\n    loss = model(**batch).loss\n    loss.backward()\n    optimizer.step()\n"
+    )
+    assert [f["line"] for f in rules(tmp_path)["GD504"]] == [4]
+
+
+def test_an_inference_script_load_is_judged(tmp_path):
+    """Loading Gemma 3 in float16 overflows in inference too: every model load is judged (GD102), while
+    the training-only rules still need a training run."""
+    (tmp_path / "chat.py").write_text(
+        "import torch\nfrom transformers import AutoModelForCausalLM\n"
+        "model = AutoModelForCausalLM.from_pretrained('google/gemma-3-1b-it', torch_dtype=torch.float16)\n"
+        "print(model.generate(**inputs))\n"
+    )
+    found = rules(tmp_path)
+    assert [f["line"] for f in found["GD102"]] == [3] and set(found) == {"GD102"}

@@ -37,11 +37,15 @@ def cache_fix(setup: Setup, title_reason: str) -> Fix | None:
 
 
 def training_location(setup: Setup) -> Location:
-    """Where training is configured: the TrainingArguments/SFTConfig call, the trainer, or the recipe file."""
+    """Where training is configured: the TrainingArguments/SFTConfig call, the trainer, the recipe file,
+    or a loop of the script's own; else where the model is loaded."""
     fact = (
         setup.first("training_arguments_call")
         or setup.first("trainer_call")
         or next((f for f in setup.facts if f.origin == "training-args"), None)
+        or setup.first("training_loop")
+        or setup.first("model_load")
+        or setup.first("model_class")
     )
     return fact.location if fact else Location(None)
 

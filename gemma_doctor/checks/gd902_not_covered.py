@@ -36,6 +36,8 @@ def not_covered(setup: Setup):
             Fix("Check the run by hand for now (see `gemma-doctor rule GD902`)", "display-only"),
         )
         return
+    if not setup.is_training:
+        return  # an inference or merge script whose model cannot be placed has no training rule to miss
     loads = [f for f in setup.all("model_load") + setup.all("model_id") if isinstance(f.value, str)]
     named = f" ({loads[0].value!r})" if loads else ""
     yield Diagnostic(

@@ -172,6 +172,7 @@ class Setup:
             any(fact.origin == "training-args" for fact in self.facts)
             or bool(self.all("trainer_call"))
             or bool(self.all("training_arguments_call"))
+            or bool(self.all("training_loop"))
         )
 
     @cached_property

@@ -472,6 +472,8 @@ class Analyzer:
             owner_name = owner.id if isinstance(owner, ast.Name) else ""
             if owner_name in self.trainers or "trainer" in owner_name.lower():
                 self.add("eval_call", f"{owner_name}.{name}()", call, name)
+        elif name in ("backward", "step") and isinstance(call.func, ast.Attribute) and self._trains(call.func, name):
+            self.add("training_loop", f"{ast.unparse(call.func)}()", call, name)  # a loop of its own: a run
         elif name == "gradient_checkpointing_enable":
             self.add("code_gradient_checkpointing", True, call, "gradient_checkpointing_enable")
         elif name == "prepare_model_for_kbit_training":
@@ -489,6 +491,15 @@ class Analyzer:
             parser = self.value(call.func.value, scope)
             if isinstance(parser, ArgumentParser):
                 self._argument(parser, call, scope)
+
+    @staticmethod
+    def _trains(func: ast.Attribute, name: str) -> bool:
+        """``loss.backward()`` or ``optimizer.step()`` / ``accelerator.backward(loss)``: a training loop."""
+        owner = func.value.id if isinstance(func.value, ast.Name) else getattr(func.value, "attr", "")
+        owner = owner.lower()
+        if name == "backward":
+            return "loss" in owner or owner in ("accelerator", "scaler")
+        return "optim" in owner
 
     def _argument(self, parser: ArgumentParser, call: ast.Call, scope: Scope) -> None:
         flags = [arg.value for arg in call.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
