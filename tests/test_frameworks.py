@@ -105,7 +105,7 @@ def test_trl_bf16_default_from_0_19(tmp_path, trl, requested):
     assert ("GD104" in rules(report)) is requested, report
 
 
-@pytest.mark.parametrize("trl, weights", [("0.28.0", "with bf16 weights"), ("0.29.0", "with fp32 weights")])
+@pytest.mark.parametrize("trl, weights", [("0.26.2", "with bf16 weights"), ("0.27.0", "with fp32 weights")])
 def test_trl_string_load_dtype_decides_how_fp16_fails(tmp_path, trl, weights):
     script = (
         "from trl import SFTConfig, SFTTrainer\nargs = SFTConfig(output_dir='o', fp16=True)\n"
@@ -144,8 +144,9 @@ def test_unsloth_picks_bf16_itself_on_a_bf16_gpu_unsloth_2223(tmp_path):
     assert [f["message"][:40] for f in unnamed] == ["On a GPU with bf16 (A100, L4, H100): tra"]
 
 
-@pytest.mark.parametrize("unsloth, cached", [("2026.5.1", True), ("2026.6.1", False)])
-def test_unsloth_turns_the_cache_off_from_2026_6_1(tmp_path, unsloth, cached):
+@pytest.mark.parametrize("unsloth, cached", [("2026.6.1", True), ("2026.6.2", False)])
+def test_unsloth_turns_the_cache_off_from_2026_6_2(tmp_path, unsloth, cached):
+    """unsloth_zoo's disable_use_cache ships in 2026.6.2; unsloth 2026.6.1 allows zoo 2026.6.1, without it."""
     files = {"train.py": UNSLOTH.format(flags=", bf16=True"), "requirements.txt": f"unsloth=={unsloth}\n"}
     assert ("GD201" in rules(check(tmp_path, files, "--gpu", "A100"))) is cached
 
@@ -269,3 +270,52 @@ def test_transformers_5_activation_checkpointing_name_is_read(tmp_path, checkpoi
         "requirements.txt": "transformers==5.24.0\npeft==0.18.0\n",
     }
     assert ("GD701" in rules(check(tmp_path, files))) is reentrant
+
+
+# The audit of 2026-12-07: each corrected boundary, on both sides.
+QLORA_DPO = (
+    "import torch\nfrom peft import LoraConfig\nfrom transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
+    "from trl import DPOConfig, DPOTrainer\n"
+    "bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=torch.bfloat16)\n"
+    "model = AutoModelForCausalLM.from_pretrained('google/gemma-3-1b-it', quantization_config=bnb, load_in_4bit=True)\n"
+    "trainer = DPOTrainer(model=model, args=DPOConfig(output_dir='o', fp16=True), peft_config=LoraConfig(r=8))\n"
+)
+
+
+@pytest.mark.parametrize("trl, casts", [("0.28.0", False), ("0.29.0", True)])
+def test_dpo_casts_qlora_adapters_from_0_29_only(tmp_path, trl, casts):
+    report = check(tmp_path, {"dpo.py": QLORA_DPO, "requirements.txt": f"trl=={trl}\ntransformers==4.57.6\n"})
+    assert ("GD105" in rules(report)) is casts
+
+
+DDP_TRL = (
+    "import torch\nfrom peft import LoraConfig\nfrom transformers import AutoModelForCausalLM\n"
+    "from trl import SFTConfig, SFTTrainer\n"
+    "model = AutoModelForCausalLM.from_pretrained('google/gemma-3-1b-it', torch_dtype=torch.bfloat16)\n"
+    "args = SFTConfig(output_dir='o', bf16=True, gradient_checkpointing=True)\n"
+    "trainer = SFTTrainer(model=model, args=args, peft_config=LoraConfig(r=8), train_dataset=d)\n"
+)
+
+
+@pytest.mark.parametrize("trl, reentrant", [("0.26.2", True), ("0.27.0", False)])
+def test_trl_sets_non_reentrant_checkpointing_itself_from_0_27(tmp_path, trl, reentrant):
+    files = {
+        "train.py": DDP_TRL,
+        "accelerate.yaml": "compute_environment: LOCAL_MACHINE\ndistributed_type: MULTI_GPU\nnum_processes: 2\n",
+        "requirements.txt": f"transformers==4.57.6\ntrl=={trl}\n",
+    }
+    assert ("GD701" in rules(check(tmp_path, files))) is reentrant
+
+
+@pytest.mark.parametrize("unsloth, nan", [("2025.9.6", False), ("2025.9.7", True), ("2026.7.1", False)])
+def test_unsloth_full_finetuning_fp16_window(unsloth, nan):
+    from gemma_doctor.knowledge import holds
+
+    assert holds("unsloth", "full_finetuning_fp16_nan", unsloth) is nan
+
+
+@pytest.mark.parametrize("unsloth, patched", [("2025.2.5", False), ("2025.2.6", True)])
+def test_unsloth_precision_patch_from_2025_2_6(unsloth, patched):
+    from gemma_doctor.knowledge import holds
+
+    assert holds("unsloth", "precision_patch", unsloth) is patched

@@ -9,6 +9,17 @@ from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
 
+# Each TRL trainer casts a quantized model's adapters to bfloat16 from its own release (versions.json).
+_CASTING = {
+    "SFTTrainer": "qlora_adapters_bf16",
+    "GRPOTrainer": "qlora_adapters_bf16",
+    "RewardTrainer": "qlora_adapters_bf16",
+    "RLOOTrainer": "qlora_adapters_bf16_rloo",
+    "DPOTrainer": "qlora_adapters_bf16_dpo",
+    "KTOTrainer": "qlora_adapters_bf16_kto",
+}
+
+
 @rule("GD105")
 def trl_qlora_bf16_adapters(setup: Setup):
     if setup.trl_trainer is None or setup.first("peft") is None or not quantized(setup):
@@ -16,15 +27,18 @@ def trl_qlora_bf16_adapters(setup: Setup):
     if setup.precision.mode != "fp16" or setup.uses_unsloth:
         return
     trl = setup.exact_version("trl")
-    applies = versioned("trl", "qlora_adapters_bf16").holds(trl)
+    entry = _CASTING.get(setup.trl_trainer)
+    if entry is None:
+        return  # a trainer not known to cast the adapters
+    casts = versioned("trl", entry)
+    applies = casts.holds(trl)
     if applies is False:
         return
     fact = setup.precision.fact
-    casts = versioned("trl", "qlora_adapters_bf16")
     condition = "" if applies else f" if the TRL that runs is {casts.range} (the project does not pin trl)"
     message = (
         f"QLoRA with fp16 under TRL{' ' + trl if trl else ''}: "
-        f"{versioned('trl', 'qlora_adapters_bf16').provenance}{condition}. bf16 adapter weights under fp16 "
+        f"{casts.provenance}{condition}. bf16 adapter weights under fp16 "
         "mixed precision are the measured 'bf16 weights + fp16' case: the GradScaler fails with "
         "`\"_amp_foreach_non_finite_check_and_unscale_cuda\" not implemented for 'BFloat16'` (or the GPU "
         "emulates bf16 slowly)."

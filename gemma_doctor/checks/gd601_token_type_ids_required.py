@@ -9,6 +9,10 @@ from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
 
+# Classes a project loads to train on images: with TRL >= 0.24 they mean image columns, the vision collator.
+_IMAGE_CLASSES = ("AutoModelForImageTextToText", "AutoModelForVision2Seq")
+
+
 @rule("GD601")
 def token_type_ids_required(setup: Setup):
     if not setup.multimodal or not setup.is_training or setup.flavour not in ("transformers", "trl", None):
@@ -17,7 +21,12 @@ def token_type_ids_required(setup: Setup):
     if setup.uses_unsloth or not setup.holds("transformers", "token_type_ids_required"):
         return
     if setup.flavour == "trl" and setup.first("processor_loaded") is not None:
-        return  # a processor makes TRL use its vision collator, which adds token_type_ids (docs/evidence)
+        # TRL's vision collator adds token_type_ids. Before trl 0.24 a processor chose it; from 0.24 image
+        # columns in the dataset do, which the files do not show: a processor alone proves nothing there.
+        if setup.holds("trl", "vision_collator_by_dataset") is False:
+            return
+        if not setup.exact_version("trl") or any(str(f.value) in _IMAGE_CLASSES for f in setup.all("model_class")):
+            return  # an unpinned TRL, or an image-text class (the run trains on images): nothing to claim
     model_class = setup.first("model_class")
     if model_class is not None and "CausalLM" in str(model_class.value) and "Auto" not in str(model_class.value):
         return

@@ -39,6 +39,8 @@ def reentrant_checkpointing_ddp(setup: Setup):
         default = setup.holds("transformers", "reentrant_checkpointing_default")
         if not default:
             return  # 5.x defaults to False; an unknown version claims nothing
+        if setup.trl_trainer is not None and setup.holds("trl", "non_reentrant_default") is not False:
+            return  # TRL (from its non_reentrant_default release; unpinned, maybe) sets use_reentrant=False itself
         why = f"transformers {setup.exact_version('transformers')} defaults use_reentrant to True"
     message = (
         f"gradient checkpointing with reentrant checkpoints ({why}) on a PEFT model under DDP "
