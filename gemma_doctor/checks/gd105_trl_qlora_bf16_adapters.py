@@ -8,7 +8,6 @@ from gemma_doctor.findings import Diagnostic, Fix
 from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
-
 # Each TRL trainer casts a quantized model's adapters to bfloat16 from its own release (versions.json).
 _CASTING = {
     "SFTTrainer": "qlora_adapters_bf16",

@@ -8,7 +8,6 @@ from gemma_doctor.findings import Diagnostic, Fix
 from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
-
 # Classes a project loads to train on images: with TRL >= 0.24 they mean image columns, the vision collator.
 _IMAGE_CLASSES = ("AutoModelForImageTextToText", "AutoModelForVision2Seq")
 
