@@ -98,7 +98,7 @@ class MachineValue:
     ``on_bf16_gpu`` is its value on compute capability >= 8.0 (A100, L4, H100),
     ``on_older_gpu`` on a T4 or V100. Either may be any value, including Unknown.
     ``torch.cuda.is_bf16_supported()`` counts emulation, so it is True on a T4 too
-    (facts.md P3, audit row 23).
+    (docs/evidence/README.md, docs/evidence/audit.md).
     """
 
     __slots__ = ("expression", "on_bf16_gpu", "on_older_gpu")

@@ -241,7 +241,7 @@ class Gpu:
     @property
     def supports_bf16(self) -> bool:
         # Native bf16 needs Ampere (8.0) or newer. torch.cuda.is_bf16_supported()
-        # says True on a T4 because it counts emulation (facts.md P3).
+        # says True on a T4 because it counts emulation (docs/evidence/README.md).
         return self.compute_capability >= (8, 0)
 
     def describe(self) -> str:

@@ -28,7 +28,6 @@ from gemma_doctor.engine import Options, run_rules
 from gemma_doctor.findings import Finding
 from gemma_doctor.sources import live
 
-DOCS = "docs/rules/{rule}.md"
 _TRL_TRAINERS = {
     "SFTConfig": "SFTTrainer",
     "DPOConfig": "DPOTrainer",
@@ -59,7 +58,7 @@ def render(findings: list[Finding]) -> str:
         if finding.fix:
             label = {"safe": "fix", "unsafe": "fix (unsafe)", "display-only": "advice"}[finding.fix.safety]
             lines.append(f"  = {label}: {finding.fix.title}")
-        lines.append(f"  = see: {DOCS.format(rule=finding.rule)} (gemma-doctor rule {finding.rule})")
+        lines.append(f"  = see: gemma-doctor rule {finding.rule}")  # the doc ships in the wheel; docs/ does not
     return "\n".join(lines)
 
 

@@ -40,7 +40,7 @@ __all__ = [
 
 GEMMA3_FAMILY = ("gemma3", "gemma3_text", "gemma3n")
 # Families whose language model builds a HybridCache in evaluation. PaliGemma 1 has a Gemma 1
-# backbone and a DynamicCache with no .dtype, so only PaliGemma 2 is here (audit row 10).
+# backbone and a DynamicCache with no .dtype, so only PaliGemma 2 is here (docs/evidence/audit.md).
 HYBRID_CACHE_FAMILY = ("gemma2", "gemma3", "gemma3_text", "paligemma2")
 
 
@@ -186,7 +186,7 @@ class Setup:
 
     @cached_property
     def uses_deepspeed(self) -> Fact | None:
-        """DeepSpeed owns the precision: accelerate installs no fp32-output wrapper (audit row 9)."""
+        """DeepSpeed owns the precision: accelerate installs no fp32-output wrapper (docs/evidence/audit.md)."""
         named = next((f for f in self.all("deepspeed") if isinstance(f.value, (str, dict)) and f.value), None)
         if named is not None:
             return named

@@ -57,7 +57,7 @@ def effective(setup: Setup) -> CacheSetting:
     where = "text_config.use_cache" if multimodal else "use_cache"
     why = f"{where} is not set, and transformers defaults it to true"
     if multimodal and setup.is_training and setup.holds("transformers", "major_5"):
-        why += "; the transformers 5 Trainer turns off only the top-level use_cache (audit row 26)"
+        why += "; the transformers 5 Trainer turns off only the top-level use_cache (docs/evidence/audit.md)"
     return CacheSetting(True, None, why, target)
 
 

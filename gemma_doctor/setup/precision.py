@@ -93,7 +93,7 @@ def effective(setup: Setup) -> Precision:
     if default is not None:
         return Precision("bf16", default, "TRL >= 0.19 configs default bf16 to True", requests, decided_by="TRL")
     # TrainingArguments override ACCELERATE_MIXED_PRECISION only when fp16 or bf16 is
-    # True; otherwise the accelerate config / env var wins (facts.md P10).
+    # True; otherwise the accelerate config / env var wins (docs/evidence/README.md).
     for name in ("accelerate_mixed_precision", "env_mixed_precision"):
         source = setup.first(name)
         if source is not None and str(source.value).lower() in ("fp16", "bf16", "no"):
@@ -156,7 +156,7 @@ def unsloth_precision(setup: Setup, requests: list[tuple[str, Fact]]) -> Precisi
 
 
 def trl_bf16_default(setup: Setup) -> Fact | None:
-    """TRL >= 0.19: every config's bf16 defaults to ``not fp16`` when unset (audit rows 21-22).
+    """TRL >= 0.19: every config's bf16 defaults to ``not fp16`` when unset (docs/evidence/audit.md).
     Unsloth replaces it and picks the precision itsetup."""
     trl_config = next((f for f in setup.all("trainer_flavour") if f.value in ("trl", "trl-sft")), None)
     if trl_config is None or setup.all("bf16") or argument_flag(setup, "fp16") or setup.uses_unsloth:
@@ -174,7 +174,7 @@ def trl_bf16_default(setup: Setup) -> Fact | None:
 def mixed_precision_active(setup: Setup) -> bool:
     mode = setup.precision.mode
     if mode == "fp16" and setup.runs_on_cpu:
-        return False  # accelerate ignores fp16 on the CPU (repro.md §4)
+        return False  # accelerate ignores fp16 on the CPU (docs/evidence/hybridcache.md)
     return mode in ("fp16", "bf16")
 
 

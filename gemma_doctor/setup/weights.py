@@ -54,13 +54,13 @@ def effective(setup: Setup) -> WeightsDtype:
             return WeightsDtype(None, loader, "Unsloth loads bfloat16 on a GPU with bf16, float16 on older GPUs")
         dtype = "bfloat16" if setup.gpu.supports_bf16 else "float16"
         return WeightsDtype(dtype, loader, f"Unsloth loads {dtype} on the {setup.gpu.describe()}")
-    if setup.flavour == "axolotl":  # resolve_dtype: torch_dtype from bf16/fp16 (anchors.md §6)
+    if setup.flavour == "axolotl":  # resolve_dtype: torch_dtype from bf16/fp16 (docs/evidence/frameworks.md)
         for mode, dtype in (("bf16", "bfloat16"), ("fp16", "float16")):
             fact = argument_flag(setup, mode)
             if fact is not None:
                 return WeightsDtype(dtype, fact, f"Axolotl loads the weights in {dtype} when {mode} is on")
         return WeightsDtype("float32", None, "Axolotl loads float32 when neither bf16 nor fp16 is on")
-    if setup.flavour == "llamafactory":  # loads in its compute dtype (anchors.md §7)
+    if setup.flavour == "llamafactory":  # loads in its compute dtype (docs/evidence/frameworks.md)
         fact = argument_flag(setup, "bf16")
         return WeightsDtype("bfloat16" if fact else "float16", fact, "LLaMA-Factory loads in its compute dtype")
     string_load = next((f for f in setup.all("model_load") if f.raw_key == "trl-string"), None)

@@ -3,7 +3,7 @@
 
 A launch line tells which script a run executes and what it runs with: the accelerate config it
 names (its ``mixed_precision`` reaches the run through ``ACCELERATE_MIXED_PRECISION``, which
-TrainingArguments override only when fp16 or bf16 is True: facts.md P10), ``--mixed_precision``
+TrainingArguments override only when fp16 or bf16 is True: docs/evidence/README.md), ``--mixed_precision``
 itself, and a DeepSpeed JSON passed to the script. Lines are read, never run.
 """
 

@@ -7,8 +7,8 @@ statement by statement), ``not``/``and``/``or``, comparisons, conditional expres
 
 - ``torch.cuda.is_available()``: True on the GPU a training run targets;
 - ``torch.cuda.is_bf16_supported()`` and transformers' ``is_torch_bf16_gpu_available()``:
-  True on every GPU with recent torch, which counts emulation (facts.md P3, audit row 23);
-- Unsloth's ``is_bfloat16_supported()``: compute capability >= 8.0 (facts.md §2.1);
+  True on every GPU with recent torch, which counts emulation (docs/evidence/README.md, docs/evidence/audit.md);
+- Unsloth's ``is_bfloat16_supported()``: compute capability >= 8.0 (docs/evidence/README.md);
 - ``torch.cuda.get_device_capability()``: (8, 0) on a bf16 GPU, (7, 5) on a T4.
 
 A GPU-dependent result is a ``MachineValue`` (one value per kind of GPU); anything else it

@@ -4,7 +4,7 @@ Runs the built-in text through the real weights once in float32 with a hook on
 every decoder layer (the residual stream leaves each layer), compares each
 layer's max |activation| with fp16's largest finite value, then runs the same
 forward in float16 and bfloat16 and reports where inf/NaN first appears.
-Ground truth on Gemma 3 270M (knowledge/gguf.md): 104,061 at layer 14, first
+Ground truth on Gemma 3 270M (docs/evidence/fp16-overflow.md): 104,061 at layer 14, first
 past 65504 at layer 7, every fp16 logit NaN, bf16 finite.
 """
 

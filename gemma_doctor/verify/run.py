@@ -214,7 +214,7 @@ def _saved(model, workdir: str) -> str:
 def _unsloth_model(plan, model, transformers, result: Result, workdir: str):
     """Through Unsloth, as the project loads it: FastModel.from_pretrained of the tiny model saved to disk,
     with dtype=None (Unsloth picks it), and the adapter through FastModel.get_peft_model. Unsloth's patched
-    TRL trainer then decides the precision itself (knowledge/facts.md; GD101's Unsloth cases)."""
+    TRL trainer then decides the precision itself (docs/evidence/README.md; GD101's Unsloth cases)."""
     # Unsloth compiles its kernels into ./unsloth_compiled_cache unless told otherwise: keep it in the run's folder.
     os.environ.setdefault("UNSLOTH_COMPILE_LOCATION", os.path.join(workdir, "unsloth_compiled_cache"))
     import unsloth

@@ -27,7 +27,7 @@ from gemma_doctor.errors import UsageError
 from gemma_doctor.setup import fits
 from gemma_doctor.sources.versions import canonical
 
-# The packages whose version changes what the step does (knowledge/facts.md, audit.md).
+# The packages whose version changes what the step does (docs/evidence/README.md, audit.md).
 STACK_PACKAGES = ("torch", "transformers", "accelerate", "trl", "peft", "bitsandbytes", "unsloth", "unsloth_zoo")
 
 
