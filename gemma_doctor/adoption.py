@@ -30,6 +30,12 @@ def apply_baseline(report, path: Path) -> None:
             raise UsageError(f"{path}: cannot write the baseline: {exc.strerror or type(exc).__name__}") from None
         report.findings = []
         return
+    import stat
+
+    if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the read forever (fuzz N06)
+        from gemma_doctor.errors import UsageError
+
+        raise UsageError(f"{path}: not a regular file, so not a gemma-doctor baseline")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         known = {entry["fingerprint"] for entry in data["findings"]}

@@ -59,6 +59,10 @@ def run_check(args) -> int:  # a requests.CheckRequest
     if args.add_ignore is not None:
         from gemma_doctor.adoption import add_ignore_comments
 
+        if any(char in args.add_ignore for char in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+            # written after a comment marker, a line break would start a line of the file's own (fuzz N09)
+            raise UsageError("--add-ignore: the reason must be one line")
+
         written = add_ignore_comments(report, args.add_ignore or None)
         sys.stderr.write(f"gemma-doctor: added {written} suppression comment{'s' if written != 1 else ''}\n")
         report = check(paths, settings.options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from pathlib import Path
 
 from gemma_doctor.sources import is_candidate
@@ -31,6 +32,11 @@ SKIP_DIRS = {
 }
 
 
+# Bounds on what a .gitignore can make the walk cost: no real pattern is this long, no real file this long.
+_MAX_PATTERN_LENGTH = 512
+_MAX_PATTERNS = 2_000
+
+
 class GitIgnore:
     """The subset of .gitignore that real projects use: globs, '**', '/'-anchoring,
     directory-only patterns and '!' negation, matched in linear time (see ``glob_match``)."""
@@ -39,15 +45,18 @@ class GitIgnore:
         self._rules: list[tuple[str, str, bool, bool, bool]] = []  # (base, glob, anchored, negated, dir_only)
 
     def add_file(self, directory: str) -> None:
+        path = os.path.join(directory, ".gitignore")
         try:
-            with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return  # a FIFO or a device would block the read forever (fuzz N06)
+            with open(path, encoding="utf-8", errors="replace") as handle:
                 lines = handle.read(1_000_000).splitlines()
         except OSError:
             return
-        for line in lines:
+        for line in lines[:_MAX_PATTERNS]:
             line = line.rstrip()
-            if not line or line.startswith("#"):
-                continue
+            if not line or line.startswith("#") or len(line) > _MAX_PATTERN_LENGTH:
+                continue  # matching costs pattern x path length: a pathological line is not a pattern (fuzz N07)
             negated = line.startswith("!")
             if negated:
                 line = line[1:]

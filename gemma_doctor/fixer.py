@@ -39,6 +39,7 @@ from gemma_doctor.filetext import (
 from gemma_doctor.findings import Finding
 from gemma_doctor.pep440 import parse_specifier
 from gemma_doctor.records import field, record
+from gemma_doctor.reporters import printable
 from gemma_doctor.writers import WriteError, apply_edits
 
 MAX_PASSES = 3
@@ -328,7 +329,7 @@ def run_fix(paths: list[Path], settings, request) -> int:
             )
             for rule in sorted(result.fixed):
                 for path, finding in result.fixed[rule]:
-                    out.write(f"  {rule} {finding.name}: {path}: {finding.fix.title}\n")
+                    out.write(f"  {rule} {finding.name}: {printable(path)}: {finding.fix.title}\n")  # fuzz N11
         else:
             out.write("No fixes applied.\n")
     _summary(out, result)

@@ -61,6 +61,8 @@ def _read_toml(path: Path, tomllib) -> dict:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses into nested arrays (fuzz N05)
+        raise UsageError(f"{path}: invalid TOML: nested too deeply") from None
 
 
 def _rule_ids(values, where: str) -> list[str]:

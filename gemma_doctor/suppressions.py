@@ -57,10 +57,13 @@ def scan_hash_comments(
     where the data is) keep a ``# gemma-doctor: ignore[...]`` inside a string from counting."""
     if "gemma-doctor" not in text:
         return []
-    lines = text.splitlines()
+    # Split at \n only: str.splitlines also breaks at a form feed and other characters that Python and
+    # YAML read inside a line, which shifted every comment below one (fuzz N08).
+    kept = text.split("\n")
+    lines = [line.removesuffix("\r") for line in kept]
     offsets = [0]
-    for line in text.splitlines(keepends=True):
-        offsets.append(offsets[-1] + len(line))
+    for line in kept:
+        offsets.append(offsets[-1] + len(line) + 1)
     found = []
     for index, line in enumerate(lines):
         match = _COMMENT.search(line)

@@ -28,9 +28,12 @@ _NUMERIC_START = frozenset("-+0123456789.")
 # Every character PyYAML's int, float and timestamp patterns can match: a scalar with any other
 # (a path such as ./out_dir) is a string, whatever it starts with.
 _NUMERIC_CHARS = frozenset("0123456789abcdefABCDEFxXinINtTZ_:.+- ")
+# One NaN object for every spelling, as PyYAML's constructor returns its one nan_value: two NaN keys of a
+# mapping are then one key, as there (fuzz N03).
+_NAN = float("nan")
 _SPECIAL_FLOATS = {
     **{sign + word: float(sign + "inf") for sign in ("", "-", "+") for word in (".inf", ".Inf", ".INF")},
-    **{word: float("nan") for word in (".nan", ".NaN", ".NAN")},
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), _NAN),
 }
 _BINARY, _OCTAL, _HEX = frozenset("01"), frozenset("01234567"), frozenset("0123456789abcdefABCDEF")
 
@@ -73,8 +76,11 @@ def _plain_text(text: str) -> bool:
         if code < 0x80:
             if not (0x20 <= code <= 0x7E or code == 0x0A):
                 return False
-        elif not (0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000) or char == "\ufeff":
-            return False  # also \x85, \u2028 and \u2029: line breaks in YAML 1.1
+        elif (
+            not (0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000)
+            or char in "\ufeff\u2028\u2029"
+        ):
+            return False  # \x85 (below 0xA0), \u2028 and \u2029 are line breaks in YAML 1.1 (fuzz N01)
     return True
 
 
@@ -235,6 +241,8 @@ def _split_entry(content: str) -> tuple[str, bool, str, int] | None:
         if key[0] in _NOT_PLAIN_START or key[0] == "-" or len(key) > 1000:
             raise _Unsupported
         quoted = False
+    if colon > 1000:  # PyYAML drops a simple key longer than 1024 characters: let it say so (fuzz N02)
+        raise _Unsupported
     rest_at = colon + 1
     while rest_at < len(content) and content[rest_at] == " ":
         rest_at += 1

@@ -423,3 +423,85 @@ def test_D30_cache_refs_stay_inside_the_cache(tmp_path, monkeypatch):
     assert snapshot_path("google/gemma-3-1b-it", "../../../outside") is None
     result = run_cli("check", "google/gemma-3-1b-it", "--env", "none")
     assert result.code == 2 and "not in the Hugging Face cache" in result.err
+
+
+# --- The second fuzz (2026-12): each defect by its number -----------------------------------------
+
+
+def test_N01_unicode_line_separators_are_line_breaks_as_pyyaml_reads_them(tmp_path):
+    import yaml as pyyaml
+
+    from gemma_doctor.yamlpos import parse_yaml
+
+    text = "model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\n\u2029fp16: true\n"
+    assert parse_yaml(text).value == pyyaml.safe_load(text)
+    (tmp_path / "sft.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "config.json").write_text((FIXTURES / "GD101/fail-trl-yaml/config.json").read_text())
+    report = run_cli("check", str(tmp_path), "--env", "none", "--format", "json").json()
+    assert "GD101" in {f["rule"] for f in report["findings"]}
+
+
+def test_N02_a_key_longer_than_pyyaml_allows_is_pyyamls_to_judge():
+    from gemma_doctor.yamlblock import read_block_yaml
+
+    assert read_block_yaml("fp16" + " " * 1100 + ": true\n") is None
+    assert read_block_yaml("'" + "k" * 1100 + "': 1\n") is None
+
+
+def test_N03_nan_keys_are_one_key_as_in_pyyaml():
+    import yaml as pyyaml
+
+    from gemma_doctor.yamlblock import read_block_yaml
+
+    text = ".nan: 1\n.NaN: 2\n"
+    assert len(read_block_yaml(text)[0]) == len(pyyaml.safe_load(text)) == 1
+
+
+def test_N04_a_huge_integer_is_one_line_of_ours(tmp_path):
+    (tmp_path / "sft.yaml").write_text("output_dir: o\nfp16: true\nseed: " + "7" * 5000 + "\n")
+    result = run_cli("check", str(tmp_path), "--env", "none")
+    assert "more than 4,300 digits" in result.out and "set_int_max_str_digits" not in result.out + result.err
+
+
+def test_N05_deep_toml_in_the_settings_is_a_usage_error(tmp_path):
+    (tmp_path / ".gemma-doctor.toml").write_text("x = " + "[" * 500 + "]" * 500 + "\n")
+    result = run_cli("check", str(tmp_path), "--env", "none")
+    assert result.code == 2 and "nested too deeply" in result.err and "internal error" not in result.err
+
+
+def test_N06_a_fifo_as_gitignore_or_baseline_never_blocks(tmp_path):
+    import os
+
+    (tmp_path / "config.json").write_text((FIXTURES / "GD102/fail-config-float16/config.json").read_text())
+    os.mkfifo(tmp_path / ".gitignore")
+    assert run_cli("check", str(tmp_path), "--env", "none", "--exit-zero").code == 0
+    os.mkfifo(tmp_path / "base.json")
+    result = run_cli("check", str(tmp_path), "--env", "none", "--baseline", str(tmp_path / "base.json"))
+    assert result.code == 2 and "not a regular file" in result.err
+
+
+def test_N08_a_form_feed_does_not_shift_suppression_comments(tmp_path):
+    (tmp_path / "train.py").write_text(
+        "from transformers import AutoModelForCausalLM, TrainingArguments\n\x0c\n"
+        "model = AutoModelForCausalLM.from_pretrained('google/gemma-3-1b-it')\n"
+        "args = TrainingArguments(output_dir='o', fp16=True)  # gemma-doctor: ignore[GD101] reviewed\n"
+    )
+    report = run_cli("check", str(tmp_path), "--env", "none", "--format", "json").json()
+    assert {f["rule"] for f in report["findings"]} & {"GD101", "GD901"} == set()
+
+
+def test_N09_a_reason_with_a_line_break_is_refused(tmp_path):
+    shutil.copytree(FIXTURES / "GD101/fail-trl-yaml", tmp_path / "p", ignore=shutil.ignore_patterns("*.txt"))
+    before = (tmp_path / "p/sft.yaml").read_bytes()
+    result = run_cli("check", str(tmp_path / "p"), "--env", "none", "--add-ignore", "ok\nbf16: true")
+    assert result.code == 2 and "one line" in result.err
+    assert (tmp_path / "p/sft.yaml").read_bytes() == before
+
+
+def test_N07_a_pathological_gitignore_line_costs_nothing(tmp_path):
+    for index in range(50):
+        (tmp_path / f"{'ab' * 50}{index}.yaml").write_text("x: 1\n")
+    (tmp_path / ".gitignore").write_text("*a" * 5000 + "b\n")
+    start = time.perf_counter()
+    assert run_cli("check", str(tmp_path), "--env", "none", "--exit-zero").code == 0
+    assert time.perf_counter() - start < 5  # it took 16.5 s before
