@@ -77,8 +77,7 @@ def _plain_text(text: str) -> bool:
             if not (0x20 <= code <= 0x7E or code == 0x0A):
                 return False
         elif (
-            not (0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000)
-            or char in "\ufeff\u2028\u2029"
+            not (0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000) or char in "\ufeff\u2028\u2029"
         ):
             return False  # \x85 (below 0xA0), \u2028 and \u2029 are line breaks in YAML 1.1 (fuzz N01)
     return True

@@ -23,9 +23,11 @@ def test_bundled_broken_example_text(tmp_path):
     # The run names deepspeed: DeepSpeed owns the precision, so accelerate installs no fp32-output
     # wrapper and the HybridCache crash path does not exist (audit row 9): no GD202 here.
     assert not any(" GD202 " in line for line in lines)
-    assert any(line.startswith("examples/gemma3-broken/model/config.json:15:3: GD201 [warning]") for line in lines)
+    # transformers 4.50 builds no cache in a training forward, and gradient checkpointing is on: no GD201
+    assert not any(" GD201 " in line for line in lines)
+    assert any(line.startswith("examples/gemma3-broken/accelerate.yaml:3:1: GD103 [warning]") for line in lines)
     assert any(line.startswith("examples/gemma3-broken/ds_zero2.json:3:5: GD103 [error]") for line in lines)
-    assert lines[-1].startswith("Found 2 errors, 2 warnings in 6 files.")
+    assert lines[-1].startswith("Found 2 errors, 1 warning in 6 files.")
     assert "\x1b[" not in result.out  # no colour when not a terminal
 
 
@@ -34,7 +36,7 @@ def test_json_contract_version_1_2():
     report = json.loads(result.out)
     assert set(report) == {"version", "minor", "findings", "errors", "summary"}
     assert (report["version"], report["minor"]) == (1, 2)
-    assert report["summary"] == {"files": 6, "error": 2, "warning": 2, "info": 0, "not_judged": 0}
+    assert report["summary"] == {"files": 6, "error": 2, "warning": 1, "info": 0, "not_judged": 0}
     for finding in report["findings"]:
         assert set(finding) == {
             "rule",
@@ -80,10 +82,11 @@ def test_clean_example_has_no_findings():
 
 def test_exit_codes_fail_on_and_exit_zero():
     assert run_cli("check", str(BROKEN), "--env", "none", "--exit-zero").code == 0
-    # GD201 alone: a warning, which does not fail the run by default, and does with --fail-on warning
-    only_warning = run_cli("check", str(BROKEN), "--env", "none", "--select", "GD201", "--format", "json")
-    assert [f["severity"] for f in only_warning.json()["findings"]] == ["warning"] and only_warning.code == 0
-    assert run_cli("check", str(BROKEN), "--env", "none", "--select", "GD201", "--fail-on", "warning").code == 1
+    # a warning alone (GD203's) does not fail the run by default, and does with --fail-on warning (below)
+    only_warning = run_cli(
+        "check", str(ROOT / "fixtures/GD203/fail-top-level-only"), "--env", "none", "--format", "json"
+    )
+    assert {f["severity"] for f in only_warning.json()["findings"]} == {"warning"}
     # --ignore wins over --select: nothing runs, nothing fails
     nothing = run_cli("check", str(BROKEN), "--env", "none", "--select", "GD1", "--ignore", "GD1", "--format", "json")
     assert nothing.json()["findings"] == [] and nothing.code == 0
@@ -97,11 +100,11 @@ def test_exit_codes_fail_on_and_exit_zero():
 
 def test_select_and_ignore_by_prefix():
     every = {f["rule"] for f in run_cli("check", str(BROKEN), "--env", "none", "--format", "json").json()["findings"]}
-    assert every == {"GD101", "GD103", "GD201"}
-    report = run_cli("check", str(BROKEN), "--env", "none", "--format", "json", "--select", "GD2").json()
-    assert {f["rule"] for f in report["findings"]} == {"GD201"}
-    report = run_cli("check", str(BROKEN), "--env", "none", "--format", "json", "--ignore", "GD1,GD202").json()
-    assert {f["rule"] for f in report["findings"]} == {"GD201"}
+    assert every == {"GD101", "GD103"}
+    report = run_cli("check", str(BROKEN), "--env", "none", "--format", "json", "--select", "GD10").json()
+    assert {f["rule"] for f in report["findings"]} == {"GD101", "GD103"}
+    report = run_cli("check", str(BROKEN), "--env", "none", "--format", "json", "--ignore", "GD101,GD202").json()
+    assert {f["rule"] for f in report["findings"]} == {"GD103"}
 
 
 def test_gpu_changes_the_advice_and_fix_safety():
@@ -142,7 +145,7 @@ def test_model_family_from_model_id_without_config(tmp_path):
         "model_name_or_path: unsloth/gemma-3-1b-it-bnb-4bit\noutput_dir: o\nfp16: true\n"
     )
     report = run_cli("check", str(tmp_path), "--env", "none", "--format", "json").json()
-    assert sorted(f["rule"] for f in report["findings"]) == ["GD101", "GD201"]
+    assert sorted(f["rule"] for f in report["findings"]) == ["GD101"]
     assert "gemma3_text" in next(f["message"] for f in report["findings"] if f["rule"] == "GD101")
 
 

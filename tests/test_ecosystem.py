@@ -46,7 +46,7 @@ def test_github_annotations_and_auto_selection(tmp_path):
 def test_junit_report_parses():
     out = run_cli("check", str(BROKEN), "--env", "none", "--format", "junit").out
     suite = ElementTree.fromstring(out.split("\n", 1)[1]).find("testsuite")
-    assert suite.get("tests") == "4" and suite.get("failures") == "2"  # 2 errors fail; 2 warnings pass
+    assert suite.get("tests") == "3" and suite.get("failures") == "2"  # 2 errors fail; 1 warning passes
     assert suite.find("testcase/failure").get("type") == "GD103"
 
 
@@ -66,7 +66,7 @@ def test_pyproject_settings_and_show_settings(tmp_path):
     )
     report = run_cli("check", ".", "--format", "json", cwd=project).json()
     rules = {(f["rule"], f["severity"]) for f in report["findings"]}
-    assert rules == {("GD101", "error"), ("GD201", "info")}
+    assert rules == {("GD101", "error")}  # GD103 ignored; no GD201 on transformers 4.50 with checkpointing
     settings = run_cli("check", ".", "--show-settings", cwd=project)
     assert settings.code == 0
     assert "ignore = GD103    # from " in settings.out and str(project / "pyproject.toml") in settings.out
@@ -93,7 +93,7 @@ def test_baseline_reports_only_new_findings_and_survives_line_shifts(tmp_path):
     project = _project(tmp_path)
     baseline = project / "gemma-doctor-baseline.json"
     first = run_cli("check", ".", "--env", "none", "--baseline", str(baseline), cwd=project)
-    assert first.code == 0 and baseline.exists() and len(json.loads(baseline.read_text())["findings"]) == 4
+    assert first.code == 0 and baseline.exists() and len(json.loads(baseline.read_text())["findings"]) == 3
     train = project / "train.yaml"
     train.write_text("# a new comment shifts every line\n\n" + train.read_text())
     shifted = run_cli("check", ".", "--env", "none", "--baseline", str(baseline), "--format", "json", cwd=project)
@@ -113,7 +113,7 @@ def test_add_ignore_writes_comments_where_the_format_allows(tmp_path):
     )
     assert "# gemma-doctor" in (project / "accelerate.yaml").read_text()
     report = run_cli("check", ".", "--env", "none", "--format", "json", cwd=project).json()
-    assert sorted(f["path"] for f in report["findings"]) == ["ds_zero2.json", "model/config.json"]
+    assert sorted(f["path"] for f in report["findings"]) == ["ds_zero2.json"]  # JSON has no comments
 
 
 def _hub_cache(tmp_path: Path) -> tuple[Path, str]:
@@ -203,6 +203,6 @@ def test_add_ignore_in_a_notebook_keeps_outputs(tmp_path):
     assert "added 2 suppression comments" in result.err
     after = json.loads(path.read_text())
     assert after["cells"][2]["outputs"] == before["cells"][2]["outputs"] and after["metadata"] == before["metadata"]
-    assert "# gemma-doctor: ignore[GD201,GD202]" in "".join(after["cells"][5]["source"])
+    assert "# gemma-doctor: ignore[GD202]" in "".join(after["cells"][5]["source"])
     report = run_cli("check", ".", "--env", "none", "--format", "json", cwd=project).json()
     assert report["findings"] == []

@@ -47,13 +47,14 @@ def test_fix_writes_exactly_the_expected_bytes_and_converges(fixture, tmp_path):
 
 
 def test_dry_run_prints_a_diff_and_writes_nothing(tmp_path):
-    project = _copy(EXAMPLES / "gemma3-broken", tmp_path)
+    project = _copy(EXAMPLES / "verify-hybridcache", tmp_path)
     before = _snapshot(project)
     result = run_cli("fix", ".", "--env", "none", cwd=project)
     assert result.code == 0 and _snapshot(project) == before
     assert "--- a/model/config.json\n+++ b/model/config.json\n" in result.out
     assert '+    "use_cache": false\n' in result.out
-    assert "more fixes available with --unsafe-fixes (GD101, GD103)" in result.out
+    broken = run_cli("fix", ".", "--env", "none", cwd=_copy(EXAMPLES / "gemma3-broken", tmp_path))
+    assert "more fixes available with --unsafe-fixes (GD101, GD103)" in broken.out
     diff = run_cli("fix", ".", "--diff", "--env", "none", cwd=project)
     assert diff.code == 1 and _snapshot(project) == before
 

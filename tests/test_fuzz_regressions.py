@@ -313,7 +313,8 @@ def test_D20_an_inserted_statement_never_copies_its_neighbours(tmp_path):
         "torch_dtype='auto')\nTrainer(model=model, args=TrainingArguments(output_dir='o', bf16=True, "
         "eval_strategy='steps'))\n"
     )
-    root = project(tmp_path, {"train.py": script})
+    # transformers 5.5: a training forward of this model builds a cache (GD201), whose fix is that line
+    root = project(tmp_path, {"train.py": script, "requirements.txt": "transformers==5.5.0\n"})
     run_cli("fix", ".", "--write", "--env", "none", cwd=root)
     text = (root / "train.py").read_text()
     assert text.count("steps += 1") == 1 and "\nmodel.config.text_config.use_cache = False\n" in text
