@@ -11,9 +11,10 @@ The metadata comes from the package index through pip's PEP 658 support, which d
 index pip is configured for. Run it again to refresh:
 
     python scripts/update_knowledge.py [--jobs 4] [--only unsloth|accelerate]
+    python scripts/update_knowledge.py --check      # the releases published since the data was read
 
 TRL's defaults (bf16, use_cache, the load dtype) are code, not metadata: they live in
-``rules/data/frameworks.json``, read by hand from TRL's source with citations.
+``rules/data/versions.json``, read by hand from TRL's source with citations.
 """
 
 from __future__ import annotations
@@ -175,11 +176,29 @@ def update_accelerate(jobs: int) -> Path:
     )
 
 
+def stale() -> list[str]:
+    """Releases on the index newer than what the data knows (versions.json knowledge.known_through)."""
+    from gemma_doctor.pep440 import compare
+
+    known = json.loads((DATA / "versions.json").read_text())["knowledge"]["known_through"]
+    found = []
+    for package, newest in known.items():
+        newer = [v for v in versions(package) if compare(v, newest) > 0]
+        if newer:
+            found.append(f"{package}: {', '.join(newer)} newer than the data ({newest})")
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=4, help="pip processes at once")
     parser.add_argument("--only", choices=("unsloth", "accelerate"))
+    parser.add_argument("--check", action="store_true", help="list what is stale; exit 1 if anything is")
     args = parser.parse_args()
+    if args.check:
+        lines = stale()
+        print("\n".join(lines) if lines else "the data knows every release on the index")
+        raise SystemExit(1 if lines else 0)
     if args.only in (None, "unsloth"):
         print(update_unsloth(args.jobs))
     if args.only in (None, "accelerate"):

@@ -187,3 +187,17 @@ def test_every_fact_name_is_declared_and_a_typo_raises():
         Setup([Fact("packing_typo", True, Location("t.yaml", 1, 1), "training-args")], [])
     for name, (kind, sources, meaning) in vocabulary.FACTS.items():
         assert kind and sources and meaning, name
+
+
+@pytest.mark.parametrize("pin, newer", [("5.25.0", False), ("5.26.0", True), ("5.25.1.dev0", True)])
+def test_gd903_speaks_only_for_a_pin_newer_than_the_data(tmp_path, pin, newer):
+    (tmp_path / "requirements.txt").write_text(f"transformers=={pin}\n")
+    report = run_cli("check", str(tmp_path), "--env", "none", "--format", "json").json()
+    assert ("GD903" in {f["rule"] for f in report["findings"]}) is newer
+
+
+def test_the_generated_tables_know_the_newest_release_the_data_was_read_against():
+    known = data("versions")["knowledge"]["known_through"]
+    assert data("accelerate_minimum")["releases"][-1] == known["transformers"]
+    assert accelerate_minimum("5.25.0") == "1.1.0"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", data("versions")["knowledge"]["checked"])
