@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable
 
 # Commands that only read files and write reports or configs, each closed before main returns.
-STATIC_COMMANDS = frozenset({"check", "fix", "rules", "rule", "env"})
+STATIC_COMMANDS = frozenset({"check", "fix", "rules", "rule", "explain", "env"})
 EXIT_USAGE = 2
 
 

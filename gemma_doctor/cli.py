@@ -113,6 +113,10 @@ COMMANDS: dict[str, tuple[str, tuple[Option, ...]]] = {
                 metavar="REASON",
                 help="write suppression comments for current findings where the format allows",
             ),
+            Option("--fix", kind="flag", help="apply the safe fixes first (fix --write), then report what is left"),
+            Option("--unsafe-fixes", kind="flag", help="with --fix: also apply fixes that change numerics or speed"),
+            Option("--quiet", "-q", kind="flag", help="print the findings only: no fix lines, no summary"),
+            Option("--statistics", kind="flag", help="print how many findings each rule has, not the findings"),
             Option("--revision", help="revision of a Hugging Face model id in the local cache"),
             Option("--online", kind="flag", help="fetch config.json/generation_config.json of a model id"),
             *_SELECTION,
@@ -131,6 +135,13 @@ COMMANDS: dict[str, tuple[str, tuple[Option, ...]]] = {
     "rules": ("list every rule", (_TEXT_OR_JSON,)),
     "rule": (
         "show one rule's documentation",
+        (
+            Option("rule_id", kind="one", metavar="ID", help="a rule id (GD202) or name (hybridcache-float-crash)"),
+            _TEXT_OR_JSON,
+        ),
+    ),
+    "explain": (
+        "show one rule's documentation (the same as `rule`)",
         (
             Option("rule_id", kind="one", metavar="ID", help="a rule id (GD202) or name (hybridcache-float-crash)"),
             _TEXT_OR_JSON,
@@ -247,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             from gemma_doctor.commands import run_fix
 
             return run_fix(from_namespace(FixRequest, args))
-        if args.command in ("rules", "rule"):
+        if args.command in ("rules", "rule", "explain"):
             from gemma_doctor.commands import run_rules
 
             return run_rules(args)

@@ -51,6 +51,13 @@ def run_check(args) -> int:  # a requests.CheckRequest
     if args.show_settings:
         sys.stdout.write(describe(settings))
         return 0
+    if args.fix:  # ruff's `check --fix`: what `fix --write` would do, then the check of what is left
+        from gemma_doctor.fixer import fix
+
+        result, _report = fix(paths, settings.options, args.unsafe_fixes, True)
+        fixed = sum(len(items) for items in result.fixed.values())
+        if fixed:
+            sys.stderr.write(f"gemma-doctor: fixed {fixed} finding{'s' if fixed != 1 else ''}\n")
     report = check(paths, settings.options)
     if report.files == 0 and not report.errors:
         # A mistyped or empty path must not pass a CI job silently.
@@ -71,8 +78,26 @@ def run_check(args) -> int:  # a requests.CheckRequest
 
         apply_baseline(report, Path(args.baseline))
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    _write(render(report, fmt, color=_color() and not args.output_file, version=__version__), args.output_file)
+    if args.statistics:
+        _write(_statistics(report), args.output_file)
+    elif fmt == "text" and args.quiet:
+        from gemma_doctor.reporters.text import render as text_render
+
+        _write(text_render(report, color=_color() and not args.output_file, quiet=True), args.output_file)
+    else:
+        _write(render(report, fmt, color=_color() and not args.output_file, version=__version__), args.output_file)
     return exit_code(report, settings.fail_on, args.exit_zero)
+
+
+def _statistics(report) -> str:
+    """How many findings each rule has, most first: `ruff check --statistics`."""
+    from collections import Counter
+
+    counts = Counter((finding.rule, finding.name) for finding in report.findings)
+    lines = [
+        f"{count:5}  {rule}  {name}" for (rule, name), count in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
+    ]
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 def run_fix(args) -> int:  # a requests.FixRequest
@@ -89,7 +114,7 @@ def run_rules(args) -> int:
     from gemma_doctor.knowledge import catalogue
 
     docs = catalogue()
-    if args.command == "rules":
+    if args.command == "rules":  # "rule" and "explain" show one
         if args.format == "json":
             _write(json.dumps([doc.raw for doc in docs.values()], indent=2) + "\n")
         else:

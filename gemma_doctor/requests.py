@@ -20,6 +20,10 @@ class CheckRequest:
     show_settings: bool = False
     baseline: str | None = None
     add_ignore: str | None = None
+    fix: bool = False
+    unsafe_fixes: bool = False
+    quiet: bool = False
+    statistics: bool = False
     select: list[str] | None = None
     ignore: list[str] | None = None
     extend_select: list[str] | None = None

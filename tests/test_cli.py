@@ -293,3 +293,21 @@ def test_a_bad_compute_capability_names_its_own_flag():
         result.err.strip()
         == "gemma-doctor: error: --compute-capability: compute capability must look like 7.5, not 'abc'"
     )
+
+
+def test_explain_fix_quiet_and_statistics_as_ruff_users_type_them(tmp_path):
+    """`explain GD101` is `rule GD101`; `check --fix` applies the safe fixes and reports what is left; text
+    findings point to their doc; --quiet prints the findings alone; --statistics counts them per rule."""
+    assert run_console("explain", "GD101", cwd=ROOT).out == run_console("rule", "GD101", cwd=ROOT).out
+    import shutil
+
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLES / "verify-hybridcache", project)
+    before = run_cli("check", ".", "--env", "none", cwd=project).out
+    assert "(gemma-doctor rule GD202)" in before
+    fixed = run_cli("check", ".", "--env", "none", "--fix", "--format", "json", cwd=project)
+    assert "fixed 1 finding" in fixed.err and "GD202" not in {f["rule"] for f in fixed.json()["findings"]}
+    quiet = run_cli("check", str(BROKEN), "--env", "none", "--quiet").out.splitlines()
+    assert quiet and all(" [" in line and "(gemma-doctor rule GD" in line for line in quiet)
+    stats = run_cli("check", str(BROKEN), "--env", "none", "--statistics").out.splitlines()
+    assert stats == ["    2  GD103  conflicting-precision", "    1  GD101  fp16-on-gemma3"]

@@ -9,7 +9,7 @@ _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
-def render(report, color: bool = False) -> str:
+def render(report, color: bool = False, quiet: bool = False) -> str:
     lines = []
     runs = sorted({finding.run or "" for finding in report.findings})
     grouped = len(runs) > 1  # a heading per run only when findings come from more than one
@@ -26,8 +26,11 @@ def render(report, color: bool = False) -> str:
         if finding.location.key and finding.location.line is None and finding.location.path is not None:
             where += f" ({finding.location.key})"
         rule_id = f"{_BOLD}{finding.rule}{_RESET}" if color else finding.rule
-        lines.append(f"{where}: {rule_id} [{tag}] {printable(finding.message)}")
-        if finding.fix:
+        pointer = f"(gemma-doctor rule {finding.rule})"
+        lines.append(
+            f"{where}: {rule_id} [{tag}] {printable(finding.message)} {f'{_DIM}{pointer}{_RESET}' if color else pointer}"
+        )
+        if finding.fix and not quiet:
             label = {"safe": "fix", "unsafe": "fix (unsafe)", "display-only": "advice"}[finding.fix.safety]
             text = f"  = {label}: {finding.fix.title}"
             lines.append(f"{_DIM}{text}{_RESET}" if color else text)
@@ -46,5 +49,6 @@ def render(report, color: bool = False) -> str:
         tail += f" {fixable} fixable with `gemma-doctor fix --write`."
     if report.errors:
         tail += f" {len(report.errors)} file{'s' if len(report.errors) != 1 else ''} could not be read."
-    lines.append(tail)
-    return "\n".join(lines) + "\n"
+    if not quiet:
+        lines.append(tail)
+    return "\n".join(lines) + ("\n" if lines else "")
