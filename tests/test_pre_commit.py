@@ -48,14 +48,14 @@ def test_check_hook_red_and_green_with_context(tmp_path, env):
     red = try_repo(_repo(tmp_path, "gemma3-broken", env), "gemma-doctor", env, "train.yaml")
     assert red.returncode == 1, red.stdout + red.stderr
     assert "train.yaml:10:1: GD101 [error]" in red.stdout
-    # Only train.yaml was passed; the model config its run loads is judged with it.
-    assert "model/config.json:15:3: GD201 [warning]" in red.stdout
+    # Only train.yaml was passed; the DeepSpeed file its run names is judged with it.
+    assert "ds_zero2.json:3:5: GD103 [error]" in red.stdout
     green = try_repo(_repo(tmp_path, "gemma3-clean", env), "gemma-doctor", env, "train.yaml", "model/config.json")
     assert green.returncode == 0, green.stdout + green.stderr
 
 
 def test_fix_hook_fails_once_then_passes(tmp_path, env):
-    repo = _repo(tmp_path, "gemma3-broken", env)
+    repo = _repo(tmp_path, "verify-hybridcache", env)  # GD202's safe fix: text_config.use_cache false
     first = try_repo(repo, "gemma-doctor-fix", env, "model/config.json", "train.yaml")
     assert first.returncode == 1 and "files were modified by this hook" in first.stdout
     assert '"use_cache": false' in (repo / "model/config.json").read_text()
