@@ -91,10 +91,16 @@ SFT_SCRIPT = (
 )
 
 
-@pytest.mark.parametrize("trl, crashes", [("0.21.0", True), ("0.22.0", False)])
-def test_trl_sft_trainer_passes_use_cache_false_from_0_22(tmp_path, trl, crashes):
-    report = check(tmp_path, {"sft.py": SFT_SCRIPT, "requirements.txt": f"transformers==4.50.0\ntrl=={trl}\n"})
-    assert ("GD202" in rules(report)) is crashes, report
+@pytest.mark.parametrize("trl, cached", [("0.21.0", True), ("0.22.0", False)])
+def test_trl_sft_trainer_passes_use_cache_false_from_0_22(tmp_path, trl, cached):
+    """Both TRL releases install beside transformers 4.55.4 (both need >= 4.55.0); only 0.22 turns the cache off.
+    Beside 4.50.0, where the HybridCache crash lives, neither can be installed: that is GD306."""
+    from gemma_doctor.engine import Options
+    from gemma_doctor.engine import check as engine_check
+
+    check(tmp_path, {"sft.py": SFT_SCRIPT, "requirements.txt": f"transformers==4.55.4\ntrl=={trl}\n"})
+    setup = engine_check([tmp_path], Options(env="none", cwd=tmp_path)).projects[0].runs[0][1]
+    assert setup.use_cache.value is cached, setup.use_cache.why
 
 
 @pytest.mark.parametrize("trl, requested", [("0.18.2", False), ("0.19.0", True)])
@@ -324,3 +330,21 @@ def test_unsloth_precision_patch_from_2025_2_6(unsloth, patched):
     from gemma_doctor.knowledge import holds
 
     assert holds("unsloth", "precision_patch", unsloth) is patched
+
+
+TRL_SCRIPT = (
+    "import torch\nfrom transformers import AutoModelForImageTextToText\nfrom trl import SFTConfig, SFTTrainer\n"
+    "model = AutoModelForImageTextToText.from_pretrained('google/gemma-3-4b-it', torch_dtype=torch.bfloat16)\n"
+    "args = SFTConfig(output_dir='o', bf16=True, eval_strategy='steps')\n"
+    "trainer = SFTTrainer(model=model, args=args, train_dataset=d, eval_dataset=e)\n"
+)
+
+
+@pytest.mark.parametrize("transformers, installable", [("4.50.0", False), ("4.55.4", True)])
+def test_pins_that_cannot_install_are_gd306_and_no_semantics_come_from_them(tmp_path, transformers, installable):
+    """trl 0.22.0 requires transformers >= 4.55.0: beside 4.50.0 that is GD306, and TRL's version is unknown
+    to the other rules, so GD202 is not hidden by TRL 0.22's use_cache=False."""
+    report = check(tmp_path, {"sft.py": TRL_SCRIPT, "requirements.txt": f"trl==0.22.0\ntransformers=={transformers}\n"})
+    found = rules(report)
+    assert ("GD306" in found) is not installable
+    assert ("GD202" in found) is not installable  # 4.55.4 has no HybridCache crash anyway

@@ -230,8 +230,33 @@ class Setup:
         an exact project pin (lock files first), else the installed one when it fits the
         project's requirement, else the requirement alone."""
         if package not in self._version_of:  # the rules ask ~27 times per run
-            self._version_of[package] = self._version(package)
+            found = self._version(package)
+            if package == "trl" and found is not None and self.uninstallable_with("trl", found):
+                found = None  # a TRL pip cannot install beside these pins: its semantics are not reasoned from
+            self._version_of[package] = found
         return self._version_of[package]
+
+    def uninstallable_with(self, package: str, pin: VersionFact) -> list[tuple[str, str, VersionFact]]:
+        """(dependency, what ``pin`` requires of it, the project's pin of it) for each exact project pin
+        that ``pin``'s Requires-Dist excludes (rules/data/trl_requires.json, generated): a stack pip
+        cannot install (GD306)."""
+        if package != "trl" or pin.version is None or pin.origin == "installed":
+            return []
+        from gemma_doctor.knowledge import data, release_range
+
+        table = data("trl_requires")
+        row = release_range(table["ranges"], pin.version, table["releases"])
+        if row is None:
+            return []
+        found = []
+        for dependency in ("transformers", "accelerate", "peft", "datasets"):
+            spec = row.get(dependency) or ""
+            other = self._version(dependency)
+            if not spec or other is None or other.version is None or other.origin == "installed":
+                continue
+            if not fits(other.version, spec):
+                found.append((dependency, spec, other))
+        return found
 
     def _version(self, package: str) -> VersionFact | None:
         candidates = [v for v in self.versions if v.package == package]
