@@ -54,19 +54,41 @@ def test_github_actions_steps_run(tmp_path):
     assert '"version": "2.1.0"' in (project / "gemma-doctor.sarif").read_text()
 
 
-def test_the_snippets_name_the_release_tag_of_this_version():
-    """`rev:` and the git install name `v<version>`, the tag a release gets (issue 13: v0.1.0 never did).
-
-    The version is checked in any checkout. That the tag exists is checked where the checkout has tags:
-    a CI clone may carry none at all, and then there is nothing to look the tag up in."""
-    from gemma_doctor import __version__
-
+def test_the_snippets_pin_a_commit_of_this_repository():
+    """A clone of main carries no tags (tags do not travel with it), so the snippets pin a commit hash, the same
+    in both, and it is a commit of this repository's history."""
     rev = yaml.safe_load(snippet("pre-commit"))["repos"][0]["rev"]
+    assert re.fullmatch(r"[0-9a-f]{40}", rev), rev
     assert f'@{rev}"' in snippet("github-actions")
-    assert rev == f"v{__version__}", f"the snippets name {rev}, but this is version {__version__}"
     assert "pip install gemma-doctor" not in README and "gemma-doctor[" not in README  # nothing is published
+    if (ROOT / ".git").exists():
+        known = subprocess.run(["git", "cat-file", "-e", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True)
+        assert known.returncode == 0, f"{rev} is not a commit of this repository"
+
+
+@pytest.mark.slow
+def test_the_pre_commit_snippet_works_from_a_tagless_clone(tmp_path):
+    """The snippet as written, against `git clone --no-tags` of this repository: the hook installs from the
+    pinned commit and blocks a project with fp16 on Gemma 3."""
+    pytest.importorskip("pre_commit")
     if not (ROOT / ".git").exists():
-        return
-    tags = subprocess.run(["git", "tag", "--list"], cwd=ROOT, capture_output=True, text=True).stdout.split()
-    if tags:
-        assert rev in tags, f"{rev} is not a tag of this repository (it has {', '.join(tags)})"
+        pytest.skip("not a git checkout")
+    clone = tmp_path / "gemma-doctor"
+    subprocess.run(["git", "clone", "-q", "--no-tags", str(ROOT), str(clone)], check=True)
+    assert subprocess.run(["git", "tag"], cwd=clone, capture_output=True, text=True).stdout == ""
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLES / "gemma3-broken", project)
+    (project / ".pre-commit-config.yaml").write_text(snippet("pre-commit").replace("../gemma-doctor", str(clone)))
+    for command in (["git", "init", "-q"], ["git", "add", "-A"]):
+        subprocess.run(command, cwd=project, check=True)
+    env = {**__import__("os").environ, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
+    run = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "gemma-doctor", "--all-files"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr  # blocked: GD101
+    assert "GD101 [error]" in run.stdout and "did not match" not in run.stdout + run.stderr
