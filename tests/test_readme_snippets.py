@@ -92,3 +92,39 @@ def test_the_pre_commit_snippet_works_from_a_tagless_clone(tmp_path):
     )
     assert run.returncode == 1, run.stdout + run.stderr  # blocked: GD101
     assert "GD101 [error]" in run.stdout and "did not match" not in run.stdout + run.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trl", [None, "0.15.2"])
+def test_the_verify_extra_installs_beside_the_hybridcache_stack(tmp_path, trl):
+    """`pip install '.[verify]'` resolves beside transformers 4.50.0 and accelerate 1.5.2 (with and without
+    trl 0.15.2), the stack whose crash verify reproduces: its floors must not exclude it."""
+    pins = ["transformers==4.50.0", "accelerate==1.5.2", *([f"trl=={trl}"] if trl else [])]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+            "-",
+            f"{ROOT}[verify]",
+            *pins,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    import json
+
+    installed = {
+        item["metadata"]["name"].lower(): item["metadata"]["version"] for item in json.loads(done.stdout)["install"]
+    }
+    assert installed["transformers"] == "4.50.0" and installed["accelerate"] == "1.5.2"
+    if trl:
+        assert installed["trl"] == trl
