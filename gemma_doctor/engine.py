@@ -13,13 +13,17 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from gemma_doctor.checks import check_index, registered
+from gemma_doctor.discovery import walk
 from gemma_doctor.facts import InputError, SourceResult, Suppression, VersionFact
 from gemma_doctor.filekinds import FILE_SUFFIXES
 from gemma_doctor.findings import SEVERITY_RANK, Finding
 from gemma_doctor.knowledge import Gpu, catalogue, rule_applies
 from gemma_doctor.records import field, record
+from gemma_doctor.runs import LoadedFile, absolute, build_runs, project_root, run_facts
 from gemma_doctor.setup import Setup
 from gemma_doctor.sources import display_path, load_file
+from gemma_doctor.sources import versions as version_source
 from gemma_doctor.sources.environment import environment_facts
 
 
@@ -96,9 +100,6 @@ def rule_enabled(rule_id: str, options: Options) -> bool:
 def group_projects(paths: list[Path], options: Options) -> tuple[list[Project], list[InputProblem]]:
     """Each directory argument is one project. Files given one by one (pre-commit) are
     checked as part of their repository: every run that uses one of them is reported."""
-    from gemma_doctor.discovery import walk
-    from gemma_doctor.runs import absolute, project_root
-
     cwd = options.cwd or Path.cwd()
     projects: list[Project] = []
     loose: dict[Path, list[Path]] = {}
@@ -125,8 +126,6 @@ def group_projects(paths: list[Path], options: Options) -> tuple[list[Project], 
 
 
 def load_project(project: Project, options: Options, report: Report) -> None:
-    from gemma_doctor.runs import LoadedFile, absolute, build_runs, run_facts
-
     cwd = options.cwd or Path.cwd()
     loaded: dict[str, LoadedFile] = {}
     queue = list(project.files)
@@ -252,8 +251,6 @@ _ENV_CACHE: dict[str, list[VersionFact]] = {}
 
 
 def _environment_versions(options: Options, cwd: Path, report: Report) -> list[VersionFact]:
-    from gemma_doctor.sources import versions as version_source
-
     if options.env == "none":
         return []
     if options.env == "auto":
@@ -271,8 +268,6 @@ def _environment_versions(options: Options, cwd: Path, report: Report) -> list[V
 def enabled_rules(options: Options) -> list[tuple[str, Callable]]:
     """The selected rules, in id order: worked out once per check, not once per run. Only their
     modules are imported."""
-    from gemma_doctor.checks import check_index, registered
-
     check_index()
     wanted = [rule_id for rule_id in sorted(catalogue()) if rule_enabled(rule_id, options)]
     return sorted(registered(wanted).items())

@@ -9,6 +9,7 @@ import re
 from functools import cache, lru_cache
 from pathlib import Path
 
+from gemma_doctor.pep440 import compare, parse_specifier, satisfies, version_key
 from gemma_doctor.records import record
 
 
@@ -90,16 +91,12 @@ class VersionedFact:
             return True
         if version is None:
             return True if self.assume else None
-        from gemma_doctor.pep440 import satisfies
-
         try:
             return any(satisfies(version, spec) for spec in self.specifiers)
         except ValueError:
             return None
 
     def _bounds(self, operators: tuple[str, ...]) -> list[str]:
-        from gemma_doctor.pep440 import parse_specifier, version_key
-
         found = [v for spec in self.specifiers for op, v in parse_specifier(spec) if op in operators]
         return sorted(set(found), key=version_key)
 
@@ -143,8 +140,6 @@ class VersionedFact:
         return " or ".join(parts)
 
     def _bounds_of(self, spec: str) -> tuple[str | None, str | None]:
-        from gemma_doctor.pep440 import parse_specifier
-
         clauses = parse_specifier(spec)
         if any(op not in (">=", "<", "==") for op, _ in clauses):
             return None, None
@@ -192,8 +187,6 @@ def applies_specifier(package: str, spec: str) -> str | None:
 
 def rule_applies(raw: dict, version_of) -> bool:
     """False only when a package's known version falls outside the rule's ``applies_to``."""
-    from gemma_doctor.pep440 import satisfies
-
     for package, spec in (raw.get("applies_to") or {}).items():
         if spec == "any":
             continue
@@ -216,8 +209,6 @@ def release_range(rows: list[dict], version: str, releases: list[str]) -> dict |
     """The row of generated range data (``from``/``to``) that holds ``version``; a version between
     known releases takes the range of the release before it. A version outside the releases the
     data knows is unknown (None): never guess past the data."""
-    from gemma_doctor.pep440 import compare
-
     try:
         if not releases or compare(version, releases[-1]) > 0 or compare(version, releases[0]) < 0:
             return None

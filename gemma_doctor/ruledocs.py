@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from gemma_doctor.knowledge import applies_specifier, catalogue, expand_boundaries
+
 _TEXT_FIELDS = ("summary", "what_it_does", "why", "example", "fix", "fix_safety_note", "applies_note", "verification")
 
 
 def expanded(doc: dict) -> dict:
     """The entry with its boundaries (``[[package.fact.fixed_in]]``) written out from rules/data/versions.json."""
-    from gemma_doctor.knowledge import expand_boundaries
-
     return {
         key: expand_boundaries(value) if key in _TEXT_FIELDS and isinstance(value, str) else value
         for key, value in doc.items()
@@ -39,8 +39,6 @@ def render_markdown(doc: dict) -> str:
             lines += [f"## {title}", "", body, ""]
     applies = doc.get("applies_to") or {}
     if applies:
-        from gemma_doctor.knowledge import applies_specifier
-
         lines += [
             "## Versions it applies to",
             "",
@@ -66,8 +64,6 @@ def render_markdown(doc: dict) -> str:
 def write_pages(target) -> list:
     """docs/rules/GDxxx.md for every rule, plus docs/rules/README.md (the table)."""
     from pathlib import Path
-
-    from gemma_doctor.knowledge import catalogue
 
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)

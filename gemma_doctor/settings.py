@@ -3,22 +3,19 @@ over defaults, each remembering where it came from (``check --show-settings``)."
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from gemma_doctor.engine import Options
 from gemma_doctor.errors import UsageError
-from gemma_doctor.knowledge import catalogue, find_gpu, gpu_from_capability, gpu_names
+from gemma_doctor.knowledge import catalogue, find_gpu, gpu_from_capability, gpu_names, rules_dir
 from gemma_doctor.records import field, record
 
 
 def known_keys() -> list[str]:
     """The settings a table may hold: the properties of rules/schemas/settings.schema.json, the one
     validator of their types and values."""
-    import json
-
-    from gemma_doctor.knowledge import rules_dir
-
     schema = json.loads((rules_dir() / "schemas" / "settings.schema.json").read_text(encoding="utf-8"))
     return list(schema["properties"])
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 
 from gemma_doctor.errors import UsageError
 from gemma_doctor.findings import Diagnostic
+from gemma_doctor.knowledge import catalogue
 from gemma_doctor.setup import Setup  # the engine has imported it already: no cost
 
 RuleFunction = Callable[["Setup"], Iterable[Diagnostic]]
@@ -40,8 +41,6 @@ def module_name(rule_id: str, name: str) -> str:
 
 def registered(rule_ids: Iterable[str] | None = None) -> dict[str, RuleFunction]:
     """The rule functions of ``rule_ids`` (default: every rule of the catalogue), importing only their modules."""
-    from gemma_doctor.knowledge import catalogue
-
     docs = catalogue()
     wanted = list(docs) if rule_ids is None else list(rule_ids)
     for rule_id in wanted:
@@ -54,8 +53,6 @@ def registered(rule_ids: Iterable[str] | None = None) -> dict[str, RuleFunction]
 def unindexed_modules() -> list[str]:
     """Rule modules that the catalogue index does not name: a rule added without regenerating
     ``rules/index.json``."""
-    from gemma_doctor.knowledge import catalogue
-
     known = {module_name(doc.id, doc.name) for doc in catalogue().values()}
     here = os.path.dirname(__file__)
     return sorted(

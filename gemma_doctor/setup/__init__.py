@@ -15,7 +15,7 @@ from collections import defaultdict
 from functools import cached_property
 
 from gemma_doctor.facts import Fact, MachineValue, VersionFact
-from gemma_doctor.knowledge import Gpu, versioned
+from gemma_doctor.knowledge import Gpu, data, release_range, versioned
 from gemma_doctor.modelids import family_of_model_id, family_of_model_type
 from gemma_doctor.records import replace
 from gemma_doctor.setup import cache, precision, weights
@@ -242,8 +242,6 @@ class Setup:
         cannot install (GD306)."""
         if package != "trl" or pin.version is None or pin.origin == "installed":
             return []
-        from gemma_doctor.knowledge import data, release_range
-
         table = data("trl_requires")
         row = release_range(table["ranges"], pin.version, table["releases"])
         if row is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gemma_doctor.facts import InputError, SourceResult
 from gemma_doctor.filekinds import BY_NAME, BY_SUFFIX, is_requirements
+from gemma_doctor.filetext import BOM, read_bytes
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
@@ -50,8 +51,6 @@ _CONFIGISH = ("config", "args", "train", "deepspeed", "ds_", "zero", "accelerate
 
 def read_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> str:
     """Read a small regular text file, turning every way it can fail into one InputError line."""
-    from gemma_doctor.filetext import BOM, read_bytes
-
     try:
         data = read_bytes(path, limit)
     except OSError as exc:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from gemma_doctor.facts import Fact, InputError, Location
+from gemma_doctor.jsonpos import parse_json
 from gemma_doctor.sources import read_text
+from gemma_doctor.yamlpos import parse_yaml
 
 MAX_YAML_CHARS = 2 * 1024 * 1024
 
@@ -67,14 +69,10 @@ def parse_document(path: Path, display: str) -> Document:
     if not text.strip():
         raise InputError("empty file")
     if path.suffix.lower() == ".json":
-        from gemma_doctor.jsonpos import parse_json
-
         try:
             return Document(display, "json", text, parse_json(text))
         except ValueError as exc:
             raise InputError(_reason(exc)) from None
-    from gemma_doctor.yamlpos import parse_yaml
-
     if len(text) > MAX_YAML_CHARS:  # PyYAML needs ~120x a file's size in memory to compose it (fuzz D18)
         raise InputError(
             f"YAML file too large to be a training config ({len(text):,} characters; the limit is {MAX_YAML_CHARS:,})"

@@ -13,6 +13,10 @@ import os
 import posixpath
 from pathlib import Path
 
+from gemma_doctor.facts import InputError
+from gemma_doctor.sources import read_text
+from gemma_doctor.sources.python_recovery import parse_recovering
+
 MAX_DEPTH = 3
 MAX_MODULES = 400
 _READ: dict[str, object] = {}  # absolute path -> its reader (an Analyzer), or None while being read
@@ -46,10 +50,6 @@ def find(importer: Path, module: str | None, level: int, name: str | None = None
 def read(path: Path, importer_display: str, importer_path: Path, depth: int, reader_class):
     """The reader of the project module at ``path`` (its names, as its own statements bind them), or None.
     ``reader_class`` is the importer's own (python_code.Analyzer), which this module never imports."""
-    from gemma_doctor.facts import InputError
-    from gemma_doctor.sources import read_text
-    from gemma_doctor.sources.python_recovery import parse_recovering
-
     key = os.path.abspath(path)
     if key in _READ:
         return _READ[key]  # None while it is being read: an import cycle
