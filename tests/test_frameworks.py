@@ -45,6 +45,14 @@ def check(tmp_path, files: dict[str, str], *args: str) -> dict:
     return run_cli("check", str(tmp_path), "--env", "none", "--format", "json", "--exit-zero", *args).json()
 
 
+def setup_of(tmp_path):
+    """The Setup of the one run in ``tmp_path``, as the engine builds it (for what no rule states alone)."""
+    from gemma_doctor.engine import Options
+    from gemma_doctor.engine import check as engine_check
+
+    return engine_check([tmp_path], Options(env="none", cwd=tmp_path)).projects[0].runs[0][1]
+
+
 def rules(report: dict) -> dict[str, list[dict]]:
     found: dict[str, list[dict]] = {}
     for finding in report["findings"]:
@@ -95,11 +103,8 @@ SFT_SCRIPT = (
 def test_trl_sft_trainer_passes_use_cache_false_from_0_22(tmp_path, trl, cached):
     """Both TRL releases install beside transformers 4.55.4 (both need >= 4.55.0); only 0.22 turns the cache off.
     Beside 4.50.0, where the HybridCache crash lives, neither can be installed: that is GD306."""
-    from gemma_doctor.engine import Options
-    from gemma_doctor.engine import check as engine_check
-
     check(tmp_path, {"sft.py": SFT_SCRIPT, "requirements.txt": f"transformers==4.55.4\ntrl=={trl}\n"})
-    setup = engine_check([tmp_path], Options(env="none", cwd=tmp_path)).projects[0].runs[0][1]
+    setup = setup_of(tmp_path)
     assert setup.use_cache.value is cached, setup.use_cache.why
 
 
@@ -154,11 +159,7 @@ def test_unsloth_turns_the_cache_off_from_2026_6_2(tmp_path, unsloth, cached):
     """unsloth_zoo's disable_use_cache ships in 2026.6.2; unsloth 2026.6.1 allows zoo 2026.6.1, without it."""
     files = {"train.py": UNSLOTH.format(flags=", bf16=True"), "requirements.txt": f"unsloth=={unsloth}\n"}
     check(tmp_path, files)
-    from gemma_doctor.engine import Options
-    from gemma_doctor.engine import check as engine_check
-
-    report = engine_check([tmp_path], Options(env="none", cwd=tmp_path))
-    setup = report.projects[0].runs[0][1]
+    setup = setup_of(tmp_path)
     assert setup.use_cache.value is cached, setup.use_cache.why
 
 
@@ -332,11 +333,9 @@ def test_unsloth_precision_patch_from_2025_2_6(unsloth, patched):
     assert holds("unsloth", "precision_patch", unsloth) is patched
 
 
-TRL_SCRIPT = (
-    "import torch\nfrom transformers import AutoModelForImageTextToText\nfrom trl import SFTConfig, SFTTrainer\n"
-    "model = AutoModelForImageTextToText.from_pretrained('google/gemma-3-4b-it', torch_dtype=torch.bfloat16)\n"
-    "args = SFTConfig(output_dir='o', bf16=True, eval_strategy='steps')\n"
-    "trainer = SFTTrainer(model=model, args=args, train_dataset=d, eval_dataset=e)\n"
+# The same SFT run on a multimodal Gemma 3, which the HybridCache crash reaches.
+TRL_SCRIPT = SFT_SCRIPT.replace("AutoModelForCausalLM", "AutoModelForImageTextToText").replace(
+    "gemma-3-1b", "gemma-3-4b"
 )
 
 
