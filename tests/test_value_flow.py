@@ -243,3 +243,20 @@ def test_an_inference_script_load_is_judged(tmp_path):
     )
     found = rules(tmp_path)
     assert [f["line"] for f in found["GD102"]] == [3] and set(found) == {"GD102"}
+
+
+def test_calls_that_fan_out_at_every_level_are_bounded(tmp_path):
+    """Ten functions, each calling the next one ten times: 10**9 readings if every path were followed. A call
+    is read once (its value remembered), and a file has a budget of body readings, so the check ends at once."""
+    import time
+
+    lines = ["from transformers import TrainingArguments"]
+    for level in range(10):
+        calls = "; ".join(f"f{level + 1}(x)" for _ in range(10)) if level < 9 else "pass"
+        lines.append(f"def f{level}(x):\n    {calls}\n    return x")
+    lines.append("def f10(x):\n    return x")
+    lines.append("args = TrainingArguments(output_dir='o', fp16=f0(True))")
+    (tmp_path / "train.py").write_text("\n".join(lines) + "\n")
+    start = time.perf_counter()
+    assert run_cli("check", str(tmp_path), "--env", "none", "--exit-zero").code == 0
+    assert time.perf_counter() - start < 10

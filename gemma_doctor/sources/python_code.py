@@ -118,6 +118,7 @@ class Analyzer:
         self.calls: dict[int, object] = {}  # call node -> the value it returned (read once per call)
         self.active: list[int] = []  # functions being read: recursion is not followed
         self.frame: _Frame | None = None
+        self.budget = _MAX_FUNCTION_READINGS  # bodies read at call sites, per file
 
     # --- locations ------------------------------------------------------------
     def location(self, node: ast.AST, key: str | None = None) -> Location:
@@ -196,8 +197,9 @@ class Analyzer:
             return _MISSING
         if function.reader is not self:  # imported: read in its own module, its facts not this file's
             return function.reader.call_value(function, call, scope, self)
-        if id(function.node) in self.active or len(self.active) >= _MAX_CALL_DEPTH:
+        if id(function.node) in self.active or len(self.active) >= _MAX_CALL_DEPTH or self.budget <= 0:
             return _MISSING
+        self.budget -= 1  # each reading of a body costs one: calls that fan out cannot multiply without end
         cell, offset = self.cell, self.line_offset
         _node, _scope, self.cell, self.line_offset = self.functions[id(function.node)]
         try:
@@ -209,8 +211,9 @@ class Analyzer:
 
     def call_value(self, function: FunctionRef, call: ast.Call, caller_scope: Scope, caller) -> object:
         """A call from another module to a function of this one: the value it returns, facts dropped."""
-        if id(function.node) in self.active or len(self.active) >= _MAX_CALL_DEPTH:
+        if id(function.node) in self.active or len(self.active) >= _MAX_CALL_DEPTH or self.budget <= 0:
             return _MISSING
+        self.budget -= 1
         arguments = [caller.value(argument, caller_scope) for argument in call.args]
         keywords = {k.arg: caller.value(k.value, caller_scope) for k in call.keywords if k.arg is not None}
         bound = Scope(function.scope)
@@ -617,8 +620,10 @@ class _Elsewhere:
         self.lineno, self.col_offset = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
 
 
-# How deep calls to the project's own functions are followed, one inside another.
+# How deep calls to the project's own functions are followed, one inside another, and how many bodies one
+# file may read at call sites in all (a file whose calls fan out at every level would otherwise read millions).
 _MAX_CALL_DEPTH = 6
+_MAX_FUNCTION_READINGS = 2_000
 
 
 def _choose(t, b, o):
