@@ -97,19 +97,20 @@ def test_the_fixture_pair_for_a_folder_named_without_dot():
 
 
 def test_no_problems_is_said_only_when_every_run_was_judged(tmp_path):
-    """A Gemma 4 run and a model nobody can place are named (GD902, info, not failing the run), and the
-    summary says they were not judged instead of "Found no problems"."""
-    shutil.copytree(FIXTURES / "GD902/fail-gemma4-axolotl", tmp_path / "g4")
-    result = run_cli("check", "g4", "--env", "none", cwd=tmp_path)
+    """A model nobody can place is named (GD902, info, not failing the run), and the summary says the run
+    was not judged instead of "Found no problems". A Gemma 4 run is judged since the Gemma 4 rules."""
+    shutil.copytree(FIXTURES / "GD902/fail-model-nobody-can-place", tmp_path / "acme")
+    result = run_cli("check", "acme", "--env", "none", cwd=tmp_path)
     assert result.code == 0
     assert result.out.splitlines()[-1] == "Found no problems in the runs judged; 1 run not judged (GD902), in 1 file."
-    report = run_cli("check", "g4", "--env", "none", "--format", "json", cwd=tmp_path).json()
+    report = run_cli("check", "acme", "--env", "none", "--format", "json", cwd=tmp_path).json()
     assert report["summary"] == {"files": 1, "error": 0, "warning": 0, "info": 0, "not_judged": 1}
     [finding] = report["findings"]
-    assert finding["rule"] == "GD902" and "google/gemma-4-E2B-it" in finding["message"]
-    assert finding["run"] == "g4/gemma4-e2b-qlora.yaml"
-    judged = run_cli("check", str(FIXTURES / "GD902/pass-gemma3-trl"), "--env", "none", "--format", "json").json()
-    assert judged["summary"]["not_judged"] == 0 and "GD902" not in {f["rule"] for f in judged["findings"]}
+    assert finding["rule"] == "GD902" and "acme-ml/support-bot-v3" in finding["message"]
+    assert finding["run"] == "acme/train.py"
+    for judged_fixture in ("GD902/pass-gemma3-trl", "GD902/pass-gemma4-axolotl"):
+        judged = run_cli("check", str(FIXTURES / judged_fixture), "--env", "none", "--format", "json").json()
+        assert judged["summary"]["not_judged"] == 0 and "GD902" not in {f["rule"] for f in judged["findings"]}
 
 
 CONFIG_MODULE = """BASE_MODEL = "google/gemma-3-4b-it"

@@ -92,3 +92,23 @@ def distributed(setup: Setup):
         except ValueError:
             continue
     return next((f for f in setup.all("distributed_type") if str(f.value).upper() in ("MULTI_GPU", "MULTI_NPU")), None)
+
+
+def checkpointing(setup: Setup, unsloth: bool = True):
+    """The fact that turns gradient checkpointing on, if any: the training arguments, code, PEFT's
+    prepare_model_for_kbit_training, TRL's SFTConfig default, and (``unsloth``) Unsloth's loader, which
+    checkpoints by default (use_gradient_checkpointing="unsloth")."""
+    found = (
+        setup.truthy("gradient_checkpointing")
+        or setup.first("code_gradient_checkpointing")
+        or setup.first("peft_kbit_prepare")
+        or (setup.first("unsloth_loader") if unsloth else None)
+    )
+    if (
+        found is None
+        and setup.trl_trainer == "SFTTrainer"
+        and setup.holds("trl", "gradient_checkpointing_default")
+        and not setup.all("gradient_checkpointing")
+    ):
+        found = setup.first("trainer_call") or setup.first("training_arguments_call")
+    return found

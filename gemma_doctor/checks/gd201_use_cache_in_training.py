@@ -4,21 +4,17 @@ language model reads, for a model trained on a transformers that builds one in t
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
-from gemma_doctor.checks._common import GEMMA_FAMILIES, GENERATING_TRAINERS, cache_fix, cache_level, cache_location
+from gemma_doctor.checks._common import (
+    GEMMA_FAMILIES,
+    GENERATING_TRAINERS,
+    cache_fix,
+    cache_level,
+    cache_location,
+    checkpointing,
+)
 from gemma_doctor.findings import Diagnostic, Fix
 from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
-
-
-def _checkpointing(setup: Setup):
-    """Gradient checkpointing, which drops the cache in training mode (and is on for a quantized model
-    prepare_model_for_kbit_training prepares)."""
-    return (
-        setup.truthy("gradient_checkpointing")
-        or setup.first("code_gradient_checkpointing")
-        or setup.first("peft_kbit_prepare")
-        or setup.first("unsloth_loader")  # Unsloth checkpoints by default (use_gradient_checkpointing="unsloth")
-    )
 
 
 @rule("GD201")
@@ -35,7 +31,7 @@ def use_cache_in_training(setup: Setup):
     if setting.value is not True or setting.unless:
         return  # off, unknown, or turned off by a TRL the project may run: nothing to claim
     builds = versioned("transformers", "training_forward_builds_cache")
-    if setup.holds("transformers", builds.name) is not True or _checkpointing(setup):
+    if setup.holds("transformers", builds.name) is not True or checkpointing(setup):
         return
     where = cache_level(setup)
     message = (

@@ -39,6 +39,18 @@ def transformers_too_old(setup: Setup):
             None,
             pip_fix("transformers", ">=" + upgrade("loads_gemma3n"), "Gemma 3n"),
         )
+    elif family == "gemma4":
+        entry = "loads_gemma4_unified" if setup.architecture.unified else "loads_gemma4"
+        floor = versioned("transformers", entry)
+        if setup.holds("transformers", entry) is False:
+            what = "the Gemma 4 12B unified model (gemma4_unified)" if setup.architecture.unified else "Gemma 4"
+            yield Diagnostic(
+                fact.location,
+                f"transformers {version} ({where(fact)}) cannot load {what}: support arrived in {floor.since}; "
+                "older versions fail with 'does not recognize this architecture'.",
+                None,
+                pip_fix("transformers", ">=" + upgrade(entry), _upgrade_why(what, str(floor.since), upgrade(entry))),
+            )
     elif family == "gemma3" and setup.holds("transformers", "auto_causal_lm_maps_multimodal_to_text"):
         auto = next((f for f in setup.all("model_class") if f.value == "AutoModelForCausalLM"), None)
         if auto is not None:
@@ -53,3 +65,10 @@ def transformers_too_old(setup: Setup):
                     f"{mapping.fixed_in} fixes the mapping; {crash.fixed_in} the eval crash",
                 ),
             )
+
+
+def _upgrade_why(what: str, since: str, upgrade_to: str) -> str:
+    if upgrade_to == since:
+        return f"{what} needs >= {since}"
+    kv = versioned("transformers", "gemma4_kv_sharing_needs_cache")
+    return f"{what} needs >= {since}; {kv.range} trains E2B/E4B wrong without a cache, GD206"

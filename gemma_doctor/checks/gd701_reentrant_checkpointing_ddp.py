@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
+from gemma_doctor.checks._common import checkpointing as checkpointing_on
 from gemma_doctor.checks._common import distributed
 from gemma_doctor.facts import is_resolved
 from gemma_doctor.findings import Diagnostic, Fix
@@ -16,18 +17,7 @@ def reentrant_checkpointing_ddp(setup: Setup):
     ddp = distributed(setup)
     if ddp is None:
         return
-    checkpointing = (
-        setup.truthy("gradient_checkpointing")
-        or setup.first("code_gradient_checkpointing")
-        or setup.first("peft_kbit_prepare")
-    )
-    if (
-        checkpointing is None
-        and setup.trl_trainer == "SFTTrainer"
-        and setup.holds("trl", "gradient_checkpointing_default")
-        and not setup.all("gradient_checkpointing")
-    ):
-        checkpointing = setup.first("trainer_call") or setup.first("training_arguments_call")
+    checkpointing = checkpointing_on(setup, unsloth=False)
     if checkpointing is None:
         return
     explicit = next((f for f in setup.all("use_reentrant") if is_resolved(f.value)), None)

@@ -18,7 +18,8 @@ from gemma_doctor.facts import Fact, MachineValue, VersionFact
 from gemma_doctor.knowledge import Gpu, data, release_range, versioned
 from gemma_doctor.modelids import family_of_model_id, family_of_model_type
 from gemma_doctor.records import replace
-from gemma_doctor.setup import cache, precision, weights
+from gemma_doctor.setup import architecture, cache, precision, weights
+from gemma_doctor.setup.architecture import Architecture
 from gemma_doctor.setup.cache import CacheSetting
 from gemma_doctor.setup.precision import Precision
 from gemma_doctor.setup.values import HALF, dtype_name, fits, is_true
@@ -29,6 +30,7 @@ __all__ = [
     "GEMMA3_FAMILY",
     "HALF",
     "HYBRID_CACHE_FAMILY",
+    "Architecture",
     "CacheSetting",
     "Precision",
     "Setup",
@@ -336,6 +338,11 @@ class Setup:
                 "(the project does not pin trl)"
             )
         return setting
+
+    @cached_property
+    def architecture(self) -> Architecture:
+        """What the Gemma 4 checkpoint is built of: shared K/V layers, experts, towers, head dims."""
+        return architecture.effective(self)
 
     @cached_property
     def weights_dtype(self) -> WeightsDtype:

@@ -81,7 +81,30 @@ def facts_from(doc) -> SourceResult:
         for key in _DTYPE_KEYS:
             if key in text_config:
                 facts.append(doc.fact("text_config_dtype", ("text_config", key), ORIGIN))
+    _layout_facts(doc, facts)
     return result
+
+
+# Gemma 4's layout switches, read where the language model keeps them (text_config, else the root).
+_LAYOUT_KEYS = (
+    ("num_kv_shared_layers", "config_kv_shared_layers"),
+    ("global_head_dim", "config_global_head_dim"),
+    ("enable_moe_block", "config_moe_block"),
+)
+
+
+def _layout_facts(doc, facts: list) -> None:
+    value = doc.value
+    text_config = value.get("text_config")
+    for key, name in _LAYOUT_KEYS:
+        if isinstance(text_config, dict) and key in text_config:
+            facts.append(doc.fact(name, ("text_config", key), ORIGIN))
+        elif key in value:
+            facts.append(doc.fact(name, (key,), ORIGIN))
+    if isinstance(text_config, dict):
+        # A tower is built only for a sub-config that is present and not null.
+        towers = [name[: -len("_config")] for name in ("vision_config", "audio_config") if value.get(name)]
+        facts.append(doc.fact("config_towers", (), ORIGIN, value=towers))
 
 
 def _generation_facts(doc) -> SourceResult:

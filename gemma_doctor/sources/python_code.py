@@ -81,6 +81,9 @@ MODEL_CLASSES = {
     "Gemma2ForCausalLM",
     "Gemma3nForConditionalGeneration",
     "Gemma3nForCausalLM",
+    "Gemma4ForConditionalGeneration",
+    "Gemma4ForCausalLM",
+    "Gemma4UnifiedForConditionalGeneration",
     "PaliGemmaForConditionalGeneration",
     "AutoModelForSequenceClassification",
     "GemmaForCausalLM",
@@ -671,7 +674,7 @@ class _Frame:
 
 
 # The LoraConfig arguments that change what trains; verify passes them to its own LoraConfig.
-LORA_KEYS = ("r", "lora_alpha", "lora_dropout", "target_modules", "bias", "use_rslora", "use_dora")
+LORA_KEYS = ("r", "lora_alpha", "lora_dropout", "target_modules", "target_parameters", "bias", "use_rslora", "use_dora")
 
 
 def _is_main_guard(test: ast.AST) -> bool:

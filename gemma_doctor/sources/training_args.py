@@ -41,7 +41,16 @@ ARGUMENT_KEYS = {
 }
 CHECKPOINTING_KWARGS = ("gradient_checkpointing_kwargs", "activation_checkpointing_kwargs")
 # Adapter keys of the YAML flavours (TRL CLI, Axolotl, LLaMA-Factory): verify builds its LoraConfig from them.
-_LORA = ("lora_r", "lora_rank", "lora_alpha", "lora_dropout", "lora_target_modules", "lora_target")
+_LORA = (
+    "lora_r",
+    "lora_rank",
+    "lora_alpha",
+    "lora_dropout",
+    "lora_target_modules",
+    "lora_target",
+    "lora_target_parameters",
+    "lora_target_linear",
+)
 _AXOLOTL = {
     "val_set_size": "eval_split",
     "adapter": "peft",

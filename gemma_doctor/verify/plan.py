@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 from gemma_doctor.facts import ConfigTree, is_resolved
 from gemma_doctor.setup import Setup, dtype_name, is_true
+from gemma_doctor.setup.adapters import lora_arguments
 
 MODEL_CLASSES = {
     "gemma3": "Gemma3ForConditionalGeneration",
@@ -125,12 +126,6 @@ def make_plan(setup: Setup) -> VerifyPlan:
 # particular machine (tf32, use_cpu, deepspeed) are left out: the tiny step runs where it is.
 _PASSED_ON = ("gradient_checkpointing", "use_cache", "fp16_full_eval", "bf16_full_eval")
 # YAML adapter keys (TRL CLI, Axolotl, LLaMA-Factory) -> LoraConfig arguments.
-_LORA_NAMES = {
-    "lora_r": "r",
-    "lora_rank": "r",
-    "lora_target_modules": "target_modules",
-    "lora_target": "target_modules",
-}
 
 
 def _arguments(setup: Setup) -> dict:
@@ -149,14 +144,4 @@ def _arguments(setup: Setup) -> dict:
 def _lora(setup: Setup) -> dict | None:
     if setup.first("peft") is None:
         return None
-    values: dict = {}
-    for fact in setup.all("lora_setting"):
-        if not is_resolved(fact.value) or fact.raw_key is None:
-            continue
-        name = _LORA_NAMES.get(fact.raw_key, fact.raw_key)
-        value = fact.value
-        if name == "target_modules" and isinstance(value, str) and value != "all-linear":
-            # LLaMA-Factory writes "all" or "q_proj,v_proj"
-            value = "all-linear" if value == "all" else [part.strip() for part in value.split(",") if part.strip()]
-        values.setdefault(name, value)
-    return values
+    return {name: value for name, (value, _fact) in lora_arguments(setup).items()}

@@ -1,0 +1,213 @@
+"""Issue 21: Gemma 4 judged with the same care as Gemma 3. Each version boundary of a Gemma 4 rule is
+tested on both sides, and the data the rules match against is held to a real tiny Gemma 4."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import FIXTURES, run_cli
+
+TRAINER = """import torch
+from peft import LoraConfig, get_peft_model
+from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
+
+model = AutoModelForCausalLM.from_pretrained({model!r}, dtype=torch.bfloat16)
+model = get_peft_model(model, LoraConfig(r=8, target_modules={targets}))
+args = TrainingArguments(output_dir="out", bf16=True{extra})
+Trainer(model=model, args=args, train_dataset=data).train()
+"""
+REGEX = 'r".*language_model.*\\\\.(q_proj|v_proj)"'
+
+
+def found(project, *extra) -> dict[str, list[dict]]:
+    report = run_cli("check", ".", "--env", "none", "--format", "json", "--exit-zero", *extra, cwd=project).json()
+    assert report["errors"] == [], report["errors"]
+    by_rule: dict[str, list[dict]] = {}
+    for finding in report["findings"]:
+        by_rule.setdefault(finding["rule"], []).append(finding)
+    return by_rule
+
+
+def project(tmp_path, requirements: str, model="google/gemma-4-E2B-it", targets=REGEX, extra="", script=TRAINER):
+    (tmp_path / "train.py").write_text(script.format(model=model, targets=targets, extra=extra))
+    (tmp_path / "requirements.txt").write_text(requirements)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("transformers", "fires"),
+    [("5.4.0", False), ("5.5.0", True), ("5.5.1", True), ("5.5.2", False), ("5.25.0", False)],
+)
+def test_gd206_on_both_sides_of_the_kv_sharing_window(tmp_path, transformers, fires):
+    """5.4.0 cannot load Gemma 4 at all (GD301, not GD206); 5.5.0 and 5.5.1 train the wrong path; 5.5.2 fixed it."""
+    rules = found(project(tmp_path, f"transformers=={transformers}\n"))
+    assert ("GD206" in rules) is fires, rules
+    assert ("GD301" in rules) is (transformers == "5.4.0"), rules
+
+
+@pytest.mark.parametrize(
+    ("model", "config", "fires"),
+    [
+        ("google/gemma-4-E2B-it", None, True),
+        ("unsloth/gemma-4-E4B-it-unsloth-bnb-4bit", None, True),
+        ("google/gemma-4-31B-it", None, False),  # shares no K/V
+        ("google/gemma-4-26B-A4B-it", None, False),
+        ("ckpt", {"num_kv_shared_layers": 20}, True),  # a local folder: its config.json decides
+        ("ckpt", {"num_kv_shared_layers": 0}, False),
+    ],
+)
+def test_gd206_asks_the_checkpoint_whether_it_shares_kv(tmp_path, model, config, fires):
+    if config is not None:
+        (tmp_path / model).mkdir()
+        text = {"model_type": "gemma4_text", "hidden_size": 64, **config}
+        (tmp_path / model / "config.json").write_text(
+            json.dumps(
+                {"model_type": "gemma4", "architectures": ["Gemma4ForConditionalGeneration"], "text_config": text}
+            )
+        )
+    rules = found(project(tmp_path, "transformers==5.5.0\n", model=model))
+    assert ("GD206" in rules) is fires, rules
+
+
+@pytest.mark.parametrize(
+    ("extra", "fires"),
+    [
+        ("", True),  # the Trainer's default: use_cache=False
+        (", use_cache=True", False),  # the workaround
+        (", use_cache=True, gradient_checkpointing=True", True),  # checkpointing drops the cache anyway
+    ],
+)
+def test_gd206_counts_what_the_trainer_does_with_the_cache(tmp_path, extra, fires):
+    rules = found(project(tmp_path, "transformers==5.5.1\n", extra=extra))
+    assert ("GD206" in rules) is fires, rules
+
+
+@pytest.mark.parametrize(("zoo", "fires"), [("2026.6.6", True), ("2026.6.7", False), (None, False)])
+def test_gd206_under_unsloth_turns_on_the_zoo_that_patches_it(tmp_path, zoo, fires):
+    script = (FIXTURES / "GD206/fail-unsloth-old-zoo/finetune.py").read_text()
+    (tmp_path / "finetune.py").write_text(script)
+    pins = "transformers==5.5.0\ntrl==0.24.0\n" + (f"unsloth_zoo=={zoo}\n" if zoo else "")
+    (tmp_path / "requirements.txt").write_text(pins)
+    rules = found(tmp_path)
+    assert ("GD206" in rules) is fires, rules
+    if fires:
+        [finding] = rules["GD206"]
+        assert "unsloth_zoo>=2026.6.7" in json.dumps(finding["fix"])
+
+
+def test_gd201_never_advises_turning_the_cache_off_on_gemma4(tmp_path):
+    """GD201's advice (use_cache=False) is what breaks E2B on 5.5.0: it does not speak for Gemma 4."""
+    rules = found(project(tmp_path, "transformers==5.5.0\n", extra=", use_cache=True"))
+    assert "GD201" not in rules and "GD206" not in rules, rules
+
+
+@pytest.mark.parametrize(("transformers", "fires"), [("5.9.0", True), ("5.10.1", False)])
+def test_gd301_gemma4_unified_floor(tmp_path, transformers, fires):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text(
+        (FIXTURES / "GD301/fail-gemma4-unified-on-5.9/model/config.json").read_text()
+    )
+    rules = found(project(tmp_path, f"transformers=={transformers}\n", model="model"))
+    assert ("GD301" in rules) is fires, rules
+    if fires:
+        assert "gemma4_unified" in rules["GD301"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("targets", "rule_severity"),
+    [
+        ('["q_proj", "v_proj"]', "error"),
+        ('["o_proj"]', "error"),
+        ('["post"]', "error"),  # an audio-tower name only
+        ('"all-linear"', "warning"),
+        (REGEX, None),
+        ('["model.language_model.layers.0.self_attn.q_proj"]', None),  # a full path inside the language model
+        ('["lm_head"]', None),
+    ],
+)
+def test_gd702_matches_targets_the_way_peft_does(tmp_path, targets, rule_severity):
+    rules = found(project(tmp_path, "transformers==5.25.0\npeft==0.21.2\n", targets=targets))
+    assert [f["severity"] for f in rules.get("GD702", [])] == ([rule_severity] if rule_severity else []), rules
+
+
+def test_gd702_is_silent_where_the_checkpoint_has_no_towers(tmp_path):
+    (tmp_path / "text").mkdir()
+    (tmp_path / "text" / "config.json").write_text(
+        json.dumps({"model_type": "gemma4", "text_config": {"model_type": "gemma4_text"}, "vision_config": None})
+    )
+    rules = found(project(tmp_path, "transformers==5.25.0\n", model="text", targets='["q_proj", "v_proj"]'))
+    assert "GD702" not in rules, rules
+    # The audio-only checkpoint: a vision name is fine, an audio one is not.
+    (tmp_path / "text" / "config.json").write_text(
+        json.dumps({"model_type": "gemma4", "text_config": {"model_type": "gemma4_text"}, "audio_config": {"x": 1}})
+    )
+    assert "GD702" not in found(project(tmp_path, "transformers==5.25.0\n", model="text", targets='["o_proj"]'))
+    assert "GD702" in found(project(tmp_path, "transformers==5.25.0\n", model="text", targets='["post"]'))
+
+
+@pytest.mark.parametrize(
+    ("lora", "fires"),
+    [
+        ('"all-linear"', True),
+        ('"all-linear", target_parameters=["experts.gate_up_proj", "experts.down_proj"]', False),
+    ],
+)
+def test_gd703_the_experts_need_target_parameters(tmp_path, lora, fires):
+    rules = found(project(tmp_path, "transformers==5.25.0\n", model="google/gemma-4-26B-A4B-it", targets=lora))
+    assert ("GD703" in rules) is fires, rules
+
+
+@pytest.mark.slow
+def test_the_tower_module_paths_are_those_of_a_real_gemma4():
+    """rules/data/model_families.json lists the towers' Gemma4ClippableLinear paths GD702 matches against:
+    they must be those a real (tiny) Gemma4ForConditionalGeneration has on the installed transformers."""
+    pytest.importorskip("transformers")
+    from transformers import (
+        Gemma4AudioConfig,
+        Gemma4Config,
+        Gemma4ForConditionalGeneration,
+        Gemma4TextConfig,
+        Gemma4VisionConfig,
+    )
+
+    from gemma_doctor.knowledge import data
+
+    text = Gemma4TextConfig(
+        vocab_size=128,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        global_head_dim=32,
+        hidden_size_per_layer_input=8,
+        vocab_size_per_layer_input=128,
+        layer_types=["sliding_attention", "full_attention"],
+    )
+    vision = Gemma4VisionConfig(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        head_dim=16,
+    )
+    audio = Gemma4AudioConfig(
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        output_proj_dims=32,
+        subsampling_conv_channels=[8, 8],
+    )
+    model = Gemma4ForConditionalGeneration(
+        Gemma4Config(text_config=text.to_dict(), vision_config=vision.to_dict(), audio_config=audio.to_dict())
+    )
+    real = {name for name, module in model.named_modules() if type(module).__name__ == "Gemma4ClippableLinear"}
+    listed = data("model_families")["gemma4_tower_modules"]
+    assert set(listed["vision"]) | set(listed["audio"]) == real
+    assert all(re.search(r"\.vision_tower\.", p) for p in listed["vision"])
+    assert all(re.search(r"\.audio_tower\.", p) for p in listed["audio"])
+    assert not any("language_model" in p for p in real)
