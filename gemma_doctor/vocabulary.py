@@ -102,6 +102,11 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "use_reentrant": ("bool", _ARGS, "gradient_checkpointing_kwargs' use_reentrant"),
     "attn_implementation": ("str", (*_ARGS,), "the attention implementation asked for"),
     "config_attn_implementation": ("str", (MODEL_CONFIG, LIVE), "config.json's attn_implementation"),
+    "gemma4_hybrid_attention": (
+        "bool",
+        (TRAINING_ARGS,),
+        "Axolotl's gemma4_hybrid_attn_impl: flash attention for sliding layers, sdpa for full ones",
+    ),
     "peft": ("str", (TRAINING_ARGS, PYTHON, LIVE), "an adapter is trained (LoraConfig, peft_config, adapter: lora)"),
     "lora_setting": ("object", (TRAINING_ARGS, PYTHON), "a LoRA argument (r, lora_alpha, target_modules, ...)"),
     # distributed

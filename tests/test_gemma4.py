@@ -211,3 +211,32 @@ def test_the_tower_module_paths_are_those_of_a_real_gemma4():
     assert all(re.search(r"\.vision_tower\.", p) for p in listed["vision"])
     assert all(re.search(r"\.audio_tower\.", p) for p in listed["audio"])
     assert not any("language_model" in p for p in real)
+
+
+@pytest.mark.parametrize(
+    ("recipe", "fires"),
+    [
+        ("flash_attention: true\n", True),  # Axolotl's switch
+        ("attn_implementation: flash_attention_2\ngemma4_hybrid_attn_impl: true\n", False),
+        ("attn_implementation: sdpa\n", False),
+    ],
+)
+def test_gd506_axolotl_flash_attention_and_its_hybrid(tmp_path, recipe, fires):
+    (tmp_path / "g4.yaml").write_text(
+        "base_model: google/gemma-4-26B-A4B\nadapter: lora\nlora_target_parameters: [experts.down_proj]\n"
+        "datasets:\n  - path: d.jsonl\n    type: chat_template\noutput_dir: out\n" + recipe
+    )
+    assert ("GD506" in found(tmp_path)) is fires
+
+
+@pytest.mark.parametrize(("head_dim", "fires"), [(512, True), (256, False), (None, True)])
+def test_gd506_reads_the_head_dim_from_the_checkpoint(tmp_path, head_dim, fires):
+    """A config.json's global_head_dim decides; without one, Gemma4TextConfig's default (512)."""
+    text = {"model_type": "gemma4_text"} | ({"global_head_dim": head_dim} if head_dim else {})
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text(json.dumps({"model_type": "gemma4", "text_config": text}))
+    (tmp_path / "infer.py").write_text(
+        "from transformers import AutoModelForCausalLM\n"
+        'model = AutoModelForCausalLM.from_pretrained("m", attn_implementation="flash_attention_2")\n'
+    )
+    assert ("GD506" in found(tmp_path)) is fires

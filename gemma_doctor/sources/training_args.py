@@ -57,6 +57,7 @@ _AXOLOTL = {
     "processor_type": "processor_loaded",
     "evals_per_epoch": "evals_per_epoch",
     "flash_attention": "flag:flash_attention_2",
+    "gemma4_hybrid_attn_impl": "gemma4_hybrid_attention",
     "sdp_attention": "flag:sdpa",
     "eager_attention": "flag:eager",
 }
