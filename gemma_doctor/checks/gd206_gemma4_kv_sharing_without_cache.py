@@ -69,12 +69,10 @@ def gemma4_kv_sharing_without_cache(setup: Setup):
         )
         fix = pip_fix("unsloth_zoo", f">={patch.since}", "it patches the shared K/V for training")
     else:
-        fix = pip_fix(
-            "transformers",
-            f">={bug.fixed_in}",
-            "shared layers get their K/V without a cache; on a pin that cannot move, keep the cache: "
-            "TrainingArguments(use_cache=True) with gradient checkpointing off",
-        )
+        why_fix = "shared layers get their K/V without a cache"
+        if setup.flavour not in ("axolotl", "llamafactory"):  # they turn the cache off themselves
+            why_fix += "; on a pin that cannot move, keep the cache: TrainingArguments(use_cache=True) with gradient checkpointing off"
+        fix = pip_fix("transformers", f">={bug.fixed_in}", why_fix)
     location = version.location if version.location.path else None
     if location is None:
         location = cause_fact.location if cause_fact is not None else training_location(setup)
