@@ -240,3 +240,24 @@ def test_gd506_reads_the_head_dim_from_the_checkpoint(tmp_path, head_dim, fires)
         'model = AutoModelForCausalLM.from_pretrained("m", attn_implementation="flash_attention_2")\n'
     )
     assert ("GD506" in found(tmp_path)) is fires
+
+
+@pytest.mark.parametrize(
+    ("load", "severity"),
+    [
+        ("", "error"),  # transformers 5 loads the checkpoint's bf16: the GradScaler crash is certain
+        (", dtype=torch.float32", "warning"),  # only the inferred overflow is left
+    ],
+)
+def test_gd101_on_gemma4_is_as_certain_as_its_evidence(tmp_path, load, severity):
+    script = TRAINER.replace("dtype=torch.bfloat16", load.removeprefix(", ") or "device_map='auto'")
+    rules = found(project(tmp_path, "transformers==5.25.0\n", extra=", fp16=True", script=script))
+    assert [f["severity"] for f in rules.get("GD101", [])] == [severity], rules
+    assert "INFERRED" in rules["GD101"][0]["message"]
+
+
+def test_gd101_leaves_gemma4_to_unsloth(tmp_path):
+    script = (FIXTURES / "GD206/fail-unsloth-old-zoo/finetune.py").read_text()
+    (tmp_path / "finetune.py").write_text(script.replace("max_steps=60,", "max_steps=60, fp16=True,"))
+    (tmp_path / "requirements.txt").write_text("transformers==5.25.0\n")
+    assert "GD101" not in found(tmp_path)

@@ -19,6 +19,8 @@ KNOWN = [
     ("token_type_ids is required", "GD601"),
     ("unexpected keyword argument 'evaluation_strategy'", "GD503"),
     ("requires `accelerate>=", "GD304"),
+    ("Target module Gemma4ClippableLinear", "GD702"),
+    ("FlashAttention forward only supports head dimension", "GD506"),
 ]
 
 

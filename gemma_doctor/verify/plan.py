@@ -12,6 +12,7 @@ MODEL_CLASSES = {
     "gemma3": "Gemma3ForConditionalGeneration",
     "gemma3_text": "Gemma3ForCausalLM",
     "gemma2": "Gemma2ForCausalLM",
+    "gemma4": "Gemma4ForConditionalGeneration",
 }
 _ENV_SOURCES = ("accelerate_mixed_precision", "env_mixed_precision")
 # The TRL trainers verify runs itself (verify/run.py); any other runs as transformers' Trainer, "not exercised".
@@ -42,6 +43,8 @@ class VerifyPlan:
     kbit_prepare: bool = False
     unsloth: bool = False
     model_id: str | None = None
+    # Gemma 4's layout, kept in the tiny model: shared K/V layers, experts, towers (setup.architecture)
+    layout: dict = field(default_factory=dict)
     config: dict = field(default_factory=dict, repr=False)
     notes: list[str] = field(default_factory=list)
 
@@ -63,9 +66,7 @@ def make_plan(setup: Setup) -> VerifyPlan:
     else:
         notes = []
     if family not in MODEL_CLASSES:
-        raise PlanError(
-            f"verify has no tiny model for the {family} family yet (supported: gemma3, gemma3_text, gemma2)"
-        )
+        raise PlanError(f"verify has no tiny model for the {family} family yet (supported: {', '.join(MODEL_CLASSES)})")
     config_fact = setup.first("model_config")
     tree = config_fact.value if config_fact else None
     config: dict = dict(tree.value) if isinstance(tree, ConfigTree) else {"model_type": family}
@@ -93,9 +94,20 @@ def make_plan(setup: Setup) -> VerifyPlan:
     trainer = f"trl.{project_trainer}" if project_trainer in TRL_TRAINERS else "transformers.Trainer"
     compute = setup.first("bnb_compute_dtype")
     model_id = setup.first("model_id")
+    model_class = MODEL_CLASSES[family]
+    layout: dict = {}
+    if family == "gemma4":
+        architecture = setup.architecture
+        layout = {
+            "kv_shared": architecture.shares_kv is True,
+            "moe": is_true(architecture.moe.value),
+            "towers": list(architecture.towers.value) if isinstance(architecture.towers.value, list) else [],
+        }
+        if config.get("model_type") == "gemma4_text":
+            model_class = "Gemma4ForCausalLM"
     return VerifyPlan(
         family=family,
-        model_class=MODEL_CLASSES[family],
+        model_class=model_class,
         weights_dtype=weights,
         precision=mode,
         precision_source=why,
@@ -116,6 +128,7 @@ def make_plan(setup: Setup) -> VerifyPlan:
         kbit_prepare=setup.first("peft_kbit_prepare") is not None,
         unsloth=setup.uses_unsloth is not None,
         model_id=str(model_id.value) if model_id is not None and isinstance(model_id.value, str) else None,
+        layout=layout,
         config=config,
         notes=notes,
     )

@@ -127,7 +127,54 @@ def _run(plan, device: str, steps: int, launched: bool, result: Result, workdir:
             f"step {i + 1}: loss {s['loss']}, grad_norm {s['grad_norm']}" for i, s in enumerate(result.steps)
         )
         return
+    if _shared_kv_differs(plan, trainer, torch, result):
+        return
     result.status = "passed"
+
+
+def _shared_kv_differs(plan, trainer, torch, result: Result) -> bool:
+    """Gemma 4 with shared K/V layers (GD206): the forward the training ran (train mode, with the trainer's
+    cache and checkpointing settings) against the forward generate() runs (eval mode, use_cache=True).
+    A crash-free run can still have trained the wrong path; only comparing the two shows it."""
+    if plan.family != "gemma4" or not plan.layout.get("kv_shared"):
+        return False
+    model = trainer.model
+    device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(2)
+    ids = torch.randint(3, tiny_model._FIRST_SPECIAL, (2, tiny_model.SEQUENCE), generator=generator).to(device)
+    # TRL's SFTTrainer (>= 0.22) passes use_cache=False to every forward; the Trainer passes nothing, and
+    # the model reads the config the Trainer reset from TrainingArguments.use_cache.
+    trl_version = result.versions.get("trl", "0")
+    passes_no_cache = plan.trainer == "trl.SFTTrainer" and tuple(int(p) for p in trl_version.split(".")[:2]) >= (0, 22)
+    kwargs = {"use_cache": False} if passes_no_cache else {}
+    dropouts = [(m, m.p) for m in model.modules() if isinstance(m, torch.nn.Dropout)]
+    for module, _p in dropouts:
+        module.p = 0.0  # LoRA's dropout would make two train-mode forwards differ by itself
+    try:
+        with torch.no_grad():
+            model.train()
+            trained = model(input_ids=ids, **kwargs).logits.float()
+            model.eval()
+            served = model(input_ids=ids, use_cache=True).logits.float()
+    finally:
+        for module, p in dropouts:
+            module.p = p
+    difference = float((trained - served).abs().max())
+    limit = 1e-3 * max(1.0, float(served.abs().max()))
+    result.exercised.append(
+        f"Gemma 4 shared K/V layers: the training forward against the cached forward, max |logit difference| "
+        f"{difference:.4g}"
+    )
+    if difference <= limit:
+        return False
+    result.status = "failed"
+    result.rule = "GD206"
+    result.message = (
+        f"the training forward (train mode, {'use_cache=False' if kwargs else 'the cache as the trainer set it'}"
+        f"{', gradient checkpointing' if plan.gradient_checkpointing else ''}) gives logits that differ from the "
+        f"cached forward generate() runs by up to {difference:.4g}: the shared K/V layers computed their own K/V"
+    )
+    return True
 
 
 def _coverage(plan, use_cuda: bool, torch, result: Result, launched: bool) -> dict[str, str | None]:

@@ -49,6 +49,71 @@ _VISION = dict(
 )
 
 
+# Gemma 4: two sliding and two full-attention layers, so that the last two can share the first two's
+# K/V (each shared layer needs a source layer of its type), and a full-attention head dim twice the
+# sliding one, as global_head_dim is (512 against 256).
+_GEMMA4_TEXT = dict(
+    _TEXT_SIZES,
+    num_hidden_layers=4,
+    layer_types=["sliding_attention", "full_attention"] * 2,
+    head_dim=32,
+    global_head_dim=64,
+    hidden_size_per_layer_input=8,
+    vocab_size_per_layer_input=VOCAB,
+)
+_GEMMA4_VISION = dict(
+    model_type="gemma4_vision",
+    hidden_size=32,
+    intermediate_size=64,
+    num_hidden_layers=1,
+    num_attention_heads=2,
+    num_key_value_heads=2,
+    head_dim=16,
+)
+_GEMMA4_AUDIO = dict(
+    model_type="gemma4_audio",
+    hidden_size=32,
+    num_hidden_layers=1,
+    num_attention_heads=2,
+    output_proj_dims=32,
+    subsampling_conv_channels=[8, 8],
+)
+# Gemma 4's special tokens, moved inside the tiny vocabulary; the synthetic rows stay below them.
+_GEMMA4_TOKENS = dict(
+    image_token_id=VOCAB - 1,
+    boi_token_id=VOCAB - 2,
+    eoi_token_id=VOCAB - 3,
+    audio_token_id=VOCAB - 4,
+    boa_token_id=VOCAB - 5,
+    eoa_token_index=VOCAB - 6,
+    video_token_id=VOCAB - 7,
+)
+_FIRST_SPECIAL = VOCAB - 8
+
+
+def gemma4_config_dict(plan) -> dict:
+    """The project's Gemma 4 layout at toy size: shared K/V layers, experts and towers as its checkpoint
+    has them (verify/plan.py's layout, from its config.json or its id)."""
+    source = dict(plan.config.get("text_config") or plan.config)
+    text = {k: v for k, v in source.items() if k not in _DROP and k not in ("per_layer_config", "rope_parameters")}
+    text.update(_GEMMA4_TEXT, model_type="gemma4_text")
+    text["num_kv_shared_layers"] = 2 if plan.layout.get("kv_shared") else 0
+    if plan.layout.get("moe"):
+        text.update(enable_moe_block=True, num_experts=4, top_k_experts=2, moe_intermediate_size=32)
+    else:
+        text.update(enable_moe_block=False, num_experts=None, top_k_experts=None, moe_intermediate_size=None)
+    if plan.model_class == "Gemma4ForCausalLM":
+        return text
+    towers = plan.layout.get("towers") or []
+    return dict(
+        model_type="gemma4",
+        text_config=text,
+        vision_config=dict(_GEMMA4_VISION) if "vision" in towers else None,
+        audio_config=dict(_GEMMA4_AUDIO) if "audio" in towers else None,
+        **_GEMMA4_TOKENS,
+    )
+
+
 def text_model(torch, transformers, dtype, seed: int = 0):
     """A tiny Gemma 3 text model with no project config behind it (the preflight tests and
     benchmark): the same shrunk sizes, with head_dim 32 where a real config would bring its own."""
@@ -67,6 +132,8 @@ def shrink_text(config: dict) -> dict:
 
 def tiny_config_dict(plan) -> dict:
     config = plan.config
+    if plan.family == "gemma4":
+        return gemma4_config_dict(plan)
     if plan.family == "gemma3":
         top = {k: v for k, v in config.items() if k not in _DROP and k not in ("text_config", "vision_config")}
         text = shrink_text(dict(config.get("text_config") or {}, model_type="gemma3_text"))
@@ -90,7 +157,10 @@ def build(plan, torch, transformers):
     """(model, config) in the project's weights dtype."""
     data = tiny_config_dict(plan)
     model_type = data.pop("model_type")
-    config = transformers.AutoConfig.for_model(model_type, **data)
+    if model_type == "gemma4":  # its sub-configs are built from dicts, a None one means no tower
+        config = transformers.Gemma4Config(**data)
+    else:
+        config = transformers.AutoConfig.for_model(model_type, **data)
     config._attn_implementation = plan.attn_implementation
     for sub in ("text_config", "vision_config"):
         if getattr(config, sub, None) is not None:
@@ -114,7 +184,8 @@ def dataset(plan, torch, rows: int):
     generator = torch.Generator().manual_seed(1)
     items = []
     for _ in range(rows):
-        ids = torch.randint(3, VOCAB - 4, (SEQUENCE,), generator=generator)
+        top = _FIRST_SPECIAL if plan.family == "gemma4" else VOCAB - 4
+        ids = torch.randint(3, top, (SEQUENCE,), generator=generator)
         item = {"input_ids": ids, "labels": ids.clone(), "attention_mask": torch.ones_like(ids)}
         if plan.family == "gemma3" and plan.token_type_ids:
             item["token_type_ids"] = torch.zeros_like(ids)

@@ -33,6 +33,8 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
     "GD105": ("stack", "trainer", "peft", "four_bit", "precision"),
     "GD201": ("static",),  # memory and speed, not a crash
     "GD202": ("stack", "precision", "evaluation", "unsloth"),
+    # verify compares the training forward with the cached one on a tiny model with shared K/V layers
+    "GD206": ("stack", "trainer", "unsloth"),
     "GD203": ("stack", "precision", "evaluation", "unsloth"),
     "GD301": ("stack",),
     "GD302": ("stack", "unsloth"),
@@ -41,6 +43,7 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
     "GD305": ("stack",),
     "GD601": ("stack", "trainer"),
     "GD701": ("launch", "peft"),
+    "GD702": ("stack", "peft"),  # get_peft_model on a tiny model with the project's towers
 }
 # What the project itself uses. A run that could not use one of them (another stack, fp16 on the CPU, the
 # plain Trainer for a KTO project, no 4-bit without CUDA, no Unsloth) did not run the user's setup, so it
