@@ -108,7 +108,8 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
         "Axolotl's gemma4_hybrid_attn_impl: flash attention for sliding layers, sdpa for full ones",
     ),
     "peft": ("str", (TRAINING_ARGS, PYTHON, LIVE), "an adapter is trained (LoraConfig, peft_config, adapter: lora)"),
-    "lora_setting": ("object", (TRAINING_ARGS, PYTHON), "a LoRA argument (r, lora_alpha, target_modules, ...)"),
+    "lora_setting": ("object", (TRAINING_ARGS, PYTHON, LIVE), "a LoRA argument (r, lora_alpha, target_modules, ...)"),
+    "tower_adapters": ("int", (LIVE,), "how many LoRA modules a live PEFT model has in Gemma 4's towers"),
     # distributed
     "deepspeed": ("str | dict", (TRAINING_ARGS, ACCELERATE, LAUNCH, LIVE), "a DeepSpeed config the run names"),
     "deepspeed_config_file": ("str", (DEEPSPEED,), "this file is a DeepSpeed config"),

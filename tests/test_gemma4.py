@@ -159,35 +159,31 @@ def test_gd703_the_experts_need_target_parameters(tmp_path, lora, fires):
     assert ("GD703" in rules) is fires, rules
 
 
-@pytest.mark.slow
-def test_the_tower_module_paths_are_those_of_a_real_gemma4():
-    """rules/data/model_families.json lists the towers' Gemma4ClippableLinear paths GD702 matches against:
-    they must be those a real (tiny) Gemma4ForConditionalGeneration has on the installed transformers."""
-    pytest.importorskip("transformers")
-    from transformers import (
-        Gemma4AudioConfig,
-        Gemma4Config,
-        Gemma4ForConditionalGeneration,
-        Gemma4TextConfig,
-        Gemma4VisionConfig,
-    )
+def tiny_gemma4(towers: bool = True, moe: bool = False, shared: int = 2):
+    """A real Gemma 4 at toy size: four layers (the last ``shared`` reuse the first ones' K/V), and the
+    vision and audio towers (Gemma4ForConditionalGeneration) or none (Gemma4ForCausalLM)."""
+    import transformers
 
-    from gemma_doctor.knowledge import data
-
-    text = Gemma4TextConfig(
+    text = transformers.Gemma4TextConfig(
         vocab_size=128,
         hidden_size=32,
         intermediate_size=64,
-        num_hidden_layers=2,
+        num_hidden_layers=4,
         num_attention_heads=2,
         num_key_value_heads=1,
         head_dim=16,
         global_head_dim=32,
         hidden_size_per_layer_input=8,
         vocab_size_per_layer_input=128,
-        layer_types=["sliding_attention", "full_attention"],
+        layer_types=["sliding_attention", "full_attention"] * 2,
+        num_kv_shared_layers=shared,
+        **(
+            {"enable_moe_block": True, "num_experts": 4, "top_k_experts": 2, "moe_intermediate_size": 16} if moe else {}
+        ),
     )
-    vision = Gemma4VisionConfig(
+    if not towers:
+        return transformers.Gemma4ForCausalLM(text)
+    vision = transformers.Gemma4VisionConfig(
         hidden_size=32,
         intermediate_size=64,
         num_hidden_layers=1,
@@ -195,22 +191,69 @@ def test_the_tower_module_paths_are_those_of_a_real_gemma4():
         num_key_value_heads=2,
         head_dim=16,
     )
-    audio = Gemma4AudioConfig(
+    audio = transformers.Gemma4AudioConfig(
         hidden_size=32,
         num_hidden_layers=1,
         num_attention_heads=2,
         output_proj_dims=32,
         subsampling_conv_channels=[8, 8],
     )
-    model = Gemma4ForConditionalGeneration(
-        Gemma4Config(text_config=text.to_dict(), vision_config=vision.to_dict(), audio_config=audio.to_dict())
+    config = transformers.Gemma4Config(
+        text_config=text.to_dict(), vision_config=vision.to_dict(), audio_config=audio.to_dict()
     )
+    return transformers.Gemma4ForConditionalGeneration(config)
+
+
+@pytest.mark.slow
+def test_the_tower_module_paths_are_those_of_a_real_gemma4():
+    """rules/data/model_families.json lists the towers' Gemma4ClippableLinear paths GD702 matches against:
+    they must be those a real (tiny) Gemma4ForConditionalGeneration has on the installed transformers."""
+    pytest.importorskip("transformers")
+    from gemma_doctor.knowledge import data
+
+    model = tiny_gemma4()
     real = {name for name, module in model.named_modules() if type(module).__name__ == "Gemma4ClippableLinear"}
     listed = data("model_families")["gemma4_tower_modules"]
     assert set(listed["vision"]) | set(listed["audio"]) == real
     assert all(re.search(r"\.vision_tower\.", p) for p in listed["vision"])
     assert all(re.search(r"\.audio_tower\.", p) for p in listed["audio"])
     assert not any("language_model" in p for p in real)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("towers", "moe", "lora", "rules"),
+    [
+        (True, False, {"target_modules": "all-linear"}, ["GD702"]),
+        (True, False, {"target_modules": r".*language_model.*\.(q_proj|v_proj)"}, []),
+        (False, True, {"target_modules": "all-linear"}, ["GD703"]),
+        (False, True, {"target_modules": "all-linear", "target_parameters": ["experts.gate_up_proj"]}, []),
+    ],
+)
+def test_the_callback_judges_the_adapter_peft_built(towers, moe, lora, rules):
+    """In-process, PEFT has already built the adapter: the callback counts the LoRA modules it put in the
+    towers (GD702) and reads target_parameters from the live peft_config (GD703)."""
+    pytest.importorskip("peft")
+    import peft
+    from transformers import TrainingArguments
+
+    from gemma_doctor.preflight import check_model
+
+    model = peft.get_peft_model(tiny_gemma4(towers=towers, moe=moe, shared=0), peft.LoraConfig(r=4, **lora))
+    args = TrainingArguments(output_dir="unused", use_cpu=True, report_to=[])
+    found_rules = sorted({f.rule for f in check_model(model, args) if f.rule.startswith("GD70")})
+    assert found_rules == rules
+
+
+@pytest.mark.slow
+def test_the_callback_reads_the_live_layout():
+    from gemma_doctor.sources import live
+
+    facts = {f.name: f.value for f in live.model_facts(tiny_gemma4(shared=2))}
+    assert facts["config_kv_shared_layers"] == 2
+    assert facts["config_towers"] == ["vision", "audio"]
+    assert facts["config_global_head_dim"] == 32
+    assert facts["config_moe_block"] is False
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,9 @@ from gemma_doctor.setup.adapters import lora_arguments
 LANGUAGE_MODEL_ONLY = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
 # Classes that build no towers, whatever the checkpoint holds (the text model alone).
 _TEXT_CLASSES = ("Gemma4ForCausalLM", "Gemma4TextModel")
-# What loads a model for images or audio: then adapting the towers may be the point.
-_MULTIMODAL_CLASSES = ("AutoModelForImageTextToText", "AutoModelForVision2Seq", "Gemma4ForConditionalGeneration")
+# What loads a model for images or audio: then adapting the towers may be the point. (Gemma 4's own
+# class is what AutoModelForCausalLM returns too, so it says nothing of the task; a processor does.)
+_MULTIMODAL_CLASSES = ("AutoModelForImageTextToText", "AutoModelForVision2Seq")
 
 
 def _reached(target: object, towers: list[str]) -> list[str]:
@@ -58,6 +59,17 @@ def lora_targets_gemma4_towers(setup: Setup):
     towers = setup.architecture.towers
     if not towers.value or any(str(f.value) in _TEXT_CLASSES for f in setup.all("model_class")):
         return  # no towers (none in the checkpoint, unknown, or a text class that does not build them)
+    live = setup.first("tower_adapters")
+    if live is not None:  # in-process: PEFT already built the adapter, so count where it went
+        if _text_only(setup):
+            yield Diagnostic(
+                live.location,
+                f"the adapter has {live.value} LoRA modules in Gemma 4's towers ({towers.why}), in a text-only "
+                "fine-tune: they are trained and saved for nothing.",
+                "warning",
+                _fix(setup),
+            )
+        return
     arguments = lora_arguments(setup)
     if "target_modules" not in arguments:
         return  # peft's own default for gemma4 (or its "please specify" error, which says what to do)

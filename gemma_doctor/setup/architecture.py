@@ -61,13 +61,18 @@ def _size_of(setup: Setup) -> tuple[dict, Fact] | None:
     return None
 
 
+def _where(fact: Fact) -> str:
+    key = fact.location.key or fact.raw_key
+    return f"config.json {key}" if fact.origin == "model-config" else str(key)  # live: "runtime: model.config..."
+
+
 def effective(setup: Setup) -> Architecture:
     size = _size_of(setup)
 
     def trait(fact_name: str, size_key: str, describe) -> Trait:
         fact = setup.first(fact_name)
         if fact is not None:
-            return Trait(fact.value, f"config.json {fact.location.key or fact.raw_key} = {fact.value!r}", fact)
+            return Trait(fact.value, f"{_where(fact)} = {fact.value!r}", fact)
         if size is not None and size_key in size[0]:
             traits, named = size
             return Trait(
@@ -77,7 +82,7 @@ def effective(setup: Setup) -> Architecture:
 
     head_dim = setup.first("config_global_head_dim")
     if head_dim is not None:
-        global_head_dim = Trait(head_dim.value, f"config.json {head_dim.location.key} = {head_dim.value!r}", head_dim)
+        global_head_dim = Trait(head_dim.value, f"{_where(head_dim)} = {head_dim.value!r}", head_dim)
     elif setup.family_name == "gemma4":
         global_head_dim = Trait(
             DEFAULT_GLOBAL_HEAD_DIM, f"global_head_dim defaults to {DEFAULT_GLOBAL_HEAD_DIM} in Gemma4TextConfig", None

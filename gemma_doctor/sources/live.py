@@ -44,8 +44,10 @@ def versions() -> list[VersionFact]:
 
 def model_facts(model) -> list[Fact]:
     facts: list[Fact] = []
+    peft_model = None
     base = getattr(model, "get_base_model", None)
     if callable(base) and getattr(model, "peft_config", None):
+        peft_model = model
         facts.append(_fact("peft", type(model).__name__, "model.peft_config"))
         model = base()
     facts.append(_fact("model_class", type(model).__name__, "type(model)", origin="runtime"))
@@ -75,6 +77,7 @@ def model_facts(model) -> list[Fact]:
                     origin="runtime",
                 )
             )
+        facts.extend(_layout_facts(config, text))
         attention = getattr(config, "_attn_implementation", None)
         if attention:
             facts.append(
@@ -88,6 +91,7 @@ def model_facts(model) -> list[Fact]:
             )
         if getattr(model, "is_loaded_in_4bit", False):
             facts.append(_fact("load_in_4bit", True, "model.is_loaded_in_4bit"))
+    facts.extend(_adapter_facts(peft_model, model))
     counts: dict[str, int] = {}
     for parameter in model.parameters():
         if parameter.is_floating_point():
@@ -104,6 +108,59 @@ def model_facts(model) -> list[Fact]:
     )
     if getattr(model, attribute, False) is True:
         facts.append(_fact("code_gradient_checkpointing", True, "model.is_gradient_checkpointing"))
+    return facts
+
+
+def _layout_facts(config, text) -> list[Fact]:
+    """Gemma 4's layout as the live model has it: shared K/V layers, experts, the full-attention head dim
+    (popped into per_layer_config by transformers >= 5.2x, an attribute before) and the towers built."""
+    if not str(getattr(config, "model_type", "")).startswith("gemma4"):
+        return []
+    language = text if text is not None else config
+    facts = []
+    for attribute, name in (
+        ("num_kv_shared_layers", "config_kv_shared_layers"),
+        ("enable_moe_block", "config_moe_block"),
+    ):
+        if hasattr(language, attribute):
+            facts.append(_fact(name, getattr(language, attribute), f"model.config.{attribute}", origin="runtime"))
+    view = getattr(language, "per_layer_config", None)  # a dict of overrides, or (5.2x) a view of layer configs
+    layers = list(view.values()) if isinstance(view, dict) else list(view) if view is not None else []
+    head_dims = [
+        head_dim
+        for layer in layers
+        if isinstance(
+            head_dim := (layer.get("head_dim") if isinstance(layer, dict) else getattr(layer, "head_dim", None)), int
+        )
+    ]
+    global_head_dim = getattr(language, "global_head_dim", None) or (max(head_dims) if head_dims else None)
+    if isinstance(global_head_dim, int):
+        facts.append(_fact("config_global_head_dim", global_head_dim, "model.config global_head_dim", origin="runtime"))
+    if text is not None:
+        towers = [name for name in ("vision", "audio") if getattr(config, f"{name}_config", None) is not None]
+        facts.append(_fact("config_towers", towers, "model.config vision_config / audio_config", origin="runtime"))
+    return facts
+
+
+def _adapter_facts(peft_model, model) -> list[Fact]:
+    """The adapter as PEFT built it: the expert parameters it targets, and the adapters it put in the towers
+    (the live form of what GD702 and GD703 judge from the LoraConfig)."""
+    if peft_model is None:
+        return []
+    facts = []
+    config = next(iter(peft_model.peft_config.values()), None)
+    parameters = getattr(config, "target_parameters", None)
+    if parameters:
+        facts.append(
+            _fact("lora_setting", list(parameters), "model.peft_config.target_parameters", "target_parameters")
+        )
+    in_towers = sum(
+        1
+        for name, _module in model.named_modules()
+        if name.endswith(".lora_A") and (".vision_tower." in name or ".audio_tower." in name)
+    )
+    if in_towers:
+        facts.append(_fact("tower_adapters", in_towers, "LoRA modules in the towers"))
     return facts
 
 
