@@ -304,3 +304,15 @@ def test_gd101_leaves_gemma4_to_unsloth(tmp_path):
     (tmp_path / "finetune.py").write_text(script.replace("max_steps=60,", "max_steps=60, fp16=True,"))
     (tmp_path / "requirements.txt").write_text("transformers==5.25.0\n")
     assert "GD101" not in found(tmp_path)
+
+
+@pytest.mark.parametrize(("zoo", "fires"), [("2026.6.7", True), ("2026.7.1", False), (None, False)])
+def test_gd104_follows_unsloths_float32_list_for_gemma4(tmp_path, zoo, fires):
+    """unsloth_zoo lists gemma4 in FORCE_FLOAT32 from 2026.7.1: on a T4, Unsloth then trains Gemma 4 in float32,
+    and bf16=torch.cuda.is_bf16_supported() (True on a T4 with current torch) asks for nothing that runs."""
+    script = (FIXTURES / "GD206/fail-unsloth-old-zoo/finetune.py").read_text()
+    script = "import torch\n" + script.replace("max_steps=60,", "max_steps=60, bf16=torch.cuda.is_bf16_supported(),")
+    (tmp_path / "finetune.py").write_text(script)
+    pins = "unsloth==2026.10.9\ntransformers==5.14.1\ntrl==1.8.0\n" + (f"unsloth_zoo=={zoo}\n" if zoo else "")
+    (tmp_path / "requirements.txt").write_text(pins)
+    assert ("GD104" in found(tmp_path, "--gpu", "T4")) is fires

@@ -127,18 +127,20 @@ def unsloth_precision(setup: Setup, requests: list[tuple[str, Fact]]) -> Precisi
         return Precision(None, None, f"{who} picks the precision from the GPU", requests, unknown=True, decided_by=who)
     load = setup.first("load_dtype")
     load_fp16 = load is not None and dtype_name(load.value) == "float16"
-    forced = (
-        setup.is_gemma3
-        and (load_fp16 or not setup.gpu.supports_bf16)
-        and versioned("unsloth", "gemma3_forced_float32").holds(version) is not False
+    listed = (
+        versioned("unsloth", "gemma3_forced_float32").holds(version) is not False
+        if setup.is_gemma3
+        else setup.family_name == "gemma4" and setup.holds("unsloth_zoo", "gemma4_forced_float32") is not False
     )
+    forced = listed and (load_fp16 or not setup.gpu.supports_bf16)
     fp16, _ = flag(setup, "fp16")
     bf16, _ = flag(setup, "bf16")
     if forced:
         return Precision(
             "no",
             fp16 or bf16,
-            f"{who} switches Gemma 3 to float32 training on this GPU ('Unsloth: "
+            f"{who} switches {'Gemma 4' if setup.family_name == 'gemma4' else 'Gemma 3'} to float32 training on "
+            "this GPU ('Unsloth: "
             "Switching to float32 training since model cannot work with float16')",
             requests,
             decided_by=who,
