@@ -261,3 +261,35 @@ def test_calls_that_fan_out_at_every_level_are_bounded(tmp_path):
     start = time.perf_counter()
     assert run_cli("check", str(tmp_path), "--env", "none", "--exit-zero").code == 0
     assert time.perf_counter() - start < 10
+
+
+AFTER_CONSTRUCTION = """import torch
+from transformers import AutoModelForCausalLM, BitsAndBytesConfig, Trainer, TrainingArguments
+
+bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=torch.bfloat16)
+{bnb_line}
+model = AutoModelForCausalLM.from_pretrained("google/gemma-3-4b-it", quantization_config=bnb)
+args = TrainingArguments(output_dir="o", {constructor})
+{lines}
+Trainer(model=model, args=args).train()
+"""
+
+
+@pytest.mark.parametrize(
+    ("constructor", "lines", "bnb_line", "expected"),
+    [
+        ("bf16=True", "args.bf16 = False\nargs.fp16 = True", "", {"GD101": [9]}),  # the later value runs
+        ("fp16=True", "args.fp16 = False\nargs.bf16 = True", "", {}),  # the constructor's fp16 never runs
+        ("fp16=True", "", "", {"GD101": [7]}),
+        ("bf16=True", "", "bnb.bnb_4bit_compute_dtype = torch.float16", {"GD102": [5]}),
+        ("bf16=True", "args = make_namespace()\nargs.fp16 = True", "", {}),  # rebound: no longer the arguments
+    ],
+)
+def test_values_set_after_construction_replace_the_constructors(tmp_path, constructor, lines, bnb_line, expected):
+    (tmp_path / "train.py").write_text(
+        AFTER_CONSTRUCTION.format(constructor=constructor, lines=lines, bnb_line=bnb_line)
+    )
+    (tmp_path / "requirements.txt").write_text("transformers==4.57.6\n")
+    found = rules(tmp_path)
+    judged = {rule: sorted(f["line"] for f in found.get(rule, [])) for rule in ("GD101", "GD102")}
+    assert {rule: lines for rule, lines in judged.items() if lines} == expected, found

@@ -111,6 +111,10 @@ class Analyzer:
         self.evaluator.project_call = self._project_call
         self.scope = Scope()
         self.trainers: set[str] = set()  # variables bound to a Trainer
+        # The facts each TrainingArguments / TRL config call emitted (by call ref), and the variables bound
+        # to one: `args.fp16 = True` after construction replaces the call's fp16, as it does at run time.
+        self.argument_facts: dict[str, tuple[list[Fact], dict[str, str]]] = {}  # ref -> (facts, key -> fact name)
+        self.argument_variables: dict[str, str] = {}
         self.result = SourceResult(kind="python")
         self.cell: int | None = None
         self.line_offset = 0
@@ -380,6 +384,9 @@ class Analyzer:
                 return
             value = self.value(value_node, scope)
             scope.bind(target.id, value, origin_of(value_node, scope, self.evaluator) or (self.display, value_node))
+            self.argument_variables.pop(target.id, None)
+            if isinstance(value_node, ast.Call) and self.call_ref(value_node) in self.argument_facts:
+                self.argument_variables[target.id] = self.call_ref(value_node)
             if isinstance(value_node, ast.Call):
                 callee = self.evaluator.callee(value_node.func, scope)
                 if callee in TRAINER_CLASSES:
@@ -403,6 +410,14 @@ class Analyzer:
                 container.entries[key] = (self.value(value_node, scope), target, value_node)
             return
         chain = _attribute_chain(target)
+        if (
+            chain is not None
+            and len(chain) == 2
+            and chain[0] in self.argument_variables
+            and chain[1] in self.argument_facts[self.argument_variables[chain[0]]][1]
+        ):
+            self._argument_assignment(chain, value_node, statement, scope)
+            return
         if chain is not None and len(chain) >= 2 and chain[-1] == "padding_side":
             self.add("padding_side", self.value(value_node, scope), statement, ".".join(chain))
             return
@@ -535,7 +550,27 @@ class Analyzer:
         else:
             parser.defaults[dest] = None
 
+    def _argument_assignment(self, chain: list[str], value_node: ast.AST, statement: ast.stmt, scope: Scope) -> None:
+        """``args.fp16 = True`` on a variable bound to a TrainingArguments call: the later value is the one
+        the run reads, so it replaces what the call said (the fact moves to this line; no edit is offered)."""
+        ref = self.argument_variables[chain[0]]
+        owned, keys = self.argument_facts[ref]
+        name = keys[chain[1]]
+        replaced = [fact for fact in owned if fact.name == name]
+        self.result.facts[:] = [fact for fact in self.result.facts if not any(fact is old for old in replaced)]
+        owned[:] = [fact for fact in owned if fact.name != name]
+        value = self.value(value_node, scope)
+        if value is None:
+            return
+        self.add(name, value, statement, chain[1])
+        owned.append(self.result.facts[-1])
+
     def _training_arguments(self, call: ast.Call, class_name: str, scope: Scope) -> None:
+        first = len(self.result.facts)
+        self._training_argument_facts(call, class_name, scope)
+        self.argument_facts[self.call_ref(call)] = (self.result.facts[first:], ARGUMENT_KEYS)
+
+    def _training_argument_facts(self, call: ast.Call, class_name: str, scope: Scope) -> None:
         self.add("trainer_flavour", ARGUMENT_CLASSES[class_name], call, class_name)
         self.add("training_arguments_call", class_name, call, class_name)
         ref = self.call_ref(call)
@@ -603,6 +638,11 @@ class Analyzer:
 
     def _bnb(self, call: ast.Call, scope: Scope) -> None:
         ref = self.call_ref(call)
+        first = len(self.result.facts)
+        self._bnb_facts(call, scope, ref)
+        self.argument_facts[ref] = (self.result.facts[first:], _BNB_KEYS)
+
+    def _bnb_facts(self, call: ast.Call, scope: Scope, ref: str) -> None:
         for keyword, value, key_node, _value_node, direct in self._keywords(call, scope):
             if keyword == "bnb_4bit_compute_dtype":
                 if value is not None:
@@ -611,6 +651,14 @@ class Analyzer:
                     )
             elif keyword in ("load_in_4bit", "load_in_8bit"):
                 self.add(keyword, value, key_node, keyword)
+
+
+# BitsAndBytesConfig attributes a script may set after construction -> fact names.
+_BNB_KEYS = {
+    "bnb_4bit_compute_dtype": "bnb_compute_dtype",
+    "load_in_4bit": "load_in_4bit",
+    "load_in_8bit": "load_in_8bit",
+}
 
 
 class _Elsewhere:
