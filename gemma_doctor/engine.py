@@ -344,7 +344,10 @@ def apply_suppressions(findings: list[Finding], suppressions: list[Suppression],
 # Stand-ins for "a GPU with bf16" and "a GPU without", used when a setting depends
 # on the GPU (``fp16 = not is_bfloat16_supported()``) and no target GPU is given.
 GPU_RULES = ("GD104",)
-_SCENARIOS = (Gpu("GPU without bf16 (T4, V100)", (7, 5)), Gpu("GPU with bf16 (A100, L4, H100)", (8, 0)))
+_SCENARIOS = (
+    Gpu("GPU without bf16 (T4, V100)", (7, 5), "compute capability below 8.0: a T4 is 7.5, a V100 7.0"),
+    Gpu("GPU with bf16 (A100, L4, H100)", (8, 0), "compute capability 8.0 or more"),
+)
 
 
 def machine_dependent_findings(setup: Setup, options: Options, already: list[Finding]) -> list[Finding]:

@@ -228,6 +228,9 @@ def accelerate_minimum(transformers: str) -> str | None:
 class Gpu:
     name: str
     compute_capability: tuple[int, int]
+    # A kind of GPU rather than one card (the engine's two scenarios): how its capability reads, since the
+    # cards it stands for differ (a T4 is 7.5, a V100 7.0).
+    capability_text: str | None = None
 
     @property
     def supports_bf16(self) -> bool:
@@ -236,6 +239,8 @@ class Gpu:
         return self.compute_capability >= (8, 0)
 
     def describe(self) -> str:
+        if self.capability_text is not None:
+            return f"{self.name} ({self.capability_text})"
         major, minor = self.compute_capability
         return f"{self.name} (compute capability {major}.{minor})"
 

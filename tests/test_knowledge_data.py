@@ -201,3 +201,12 @@ def test_the_generated_tables_know_the_newest_release_the_data_was_read_against(
     assert data("accelerate_minimum")["releases"][-1] == known["transformers"]
     assert accelerate_minimum("5.25.0") == "1.1.0"
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", data("versions")["knowledge"]["checked"])
+
+
+def test_a_kind_of_gpu_is_not_described_by_one_cards_capability():
+    """The engine's "GPU without bf16 (T4, V100)" stands for cards of 7.5 and 7.0: it must not read as 7.5."""
+    from gemma_doctor.engine import _SCENARIOS
+
+    without, with_bf16 = (gpu.describe() for gpu in _SCENARIOS)
+    assert "T4 is 7.5" in without and "V100 7.0" in without and "(compute capability 7.5)" not in without
+    assert "8.0 or more" in with_bf16
