@@ -77,6 +77,7 @@ def run_check(args) -> int:  # a requests.CheckRequest
         from gemma_doctor.adoption import apply_baseline
 
         apply_baseline(report, Path(args.baseline))
+    report.fixable = _writable_fixes(report, paths, args.cwd)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     if args.statistics:
         _write(_statistics(report), args.output_file)
@@ -87,6 +88,18 @@ def run_check(args) -> int:  # a requests.CheckRequest
     else:
         _write(render(report, fmt, color=_color() and not args.output_file, version=__version__), args.output_file)
     return exit_code(report, settings.fail_on, args.exit_zero)
+
+
+def _writable_fixes(report, paths: list[Path], cwd: Path) -> int:
+    """The safe fixes `fix --write` will write: every edit in a file fix may write (not a link into the
+    Hugging Face cache, not outside the checked paths, not read-only). The rest are advice there."""
+    safe = [f for f in report.findings if f.fix and f.fix.safety == "safe" and f.fix.edits]
+    if not safe:
+        return 0
+    from gemma_doctor.fixer import Writability
+
+    writable = Writability(paths, cwd)
+    return sum(1 for f in safe if all(e.format == "pip" or writable(e.path) is None for e in f.fix.edits))
 
 
 def _statistics(report) -> str:

@@ -76,6 +76,9 @@ class Report:
     errors: list[InputProblem] = field(default_factory=list)
     files: int = 0
     projects: list[Project] = field(default_factory=list)
+    # How many findings `fix --write` can really fix (set by the check command, which knows which files
+    # fix may write); None: count every safe fix with edits.
+    fixable: int | None = None
 
     def counts(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0}

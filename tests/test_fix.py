@@ -113,6 +113,17 @@ def test_never_writes_through_a_cache_symlink(tmp_path):
     assert blob.read_bytes() == before and (snapshot / "config.json").is_symlink()
 
 
+def test_the_summary_counts_only_the_fixes_fix_can_write(tmp_path):
+    """A safe fix for a file in the Hugging Face cache (a symlink fix refuses to write through) is not
+    "fixable with `gemma-doctor fix --write`": the summary counts what fix will really write."""
+    snapshot = _hf_cache(tmp_path)
+    through_link = run_cli("check", str(snapshot), "--env", "none")
+    assert "GD102" in through_link.out and "fixable with" not in through_link.out, through_link.out
+    copied = _copy(FIXTURES / "GD102/fail-config-float16", tmp_path)
+    plain = run_cli("check", str(copied), "--env", "none")
+    assert "1 fixable with `gemma-doctor fix --write`." in plain.out, plain.out
+
+
 def test_read_only_file_is_not_changed(tmp_path):
     project = _copy(FIXTURES / "GD102/fail-config-float16", tmp_path)
     config = project / "config.json"

@@ -39,7 +39,9 @@ def render(report, color: bool = False, quiet: bool = False) -> str:
     counts = report.counts()
     parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in reversed(SEVERITIES) if counts[s]]
     summary = ", ".join(parts) if parts else "no problems"
-    fixable = sum(1 for f in report.findings if f.fix and f.fix.safety == "safe" and f.fix.edits)
+    fixable = report.fixable
+    if fixable is None:
+        fixable = sum(1 for f in report.findings if f.fix and f.fix.safety == "safe" and f.fix.edits)
     files = f"{report.files} file{'s' if report.files != 1 else ''}"
     tail = f"Found {summary} in {files}."
     if report.not_judged:  # never "no problems" over a run nothing checked (GD902)
