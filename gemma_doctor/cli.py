@@ -117,6 +117,11 @@ COMMANDS: dict[str, tuple[str, tuple[Option, ...]]] = {
             Option("--unsafe-fixes", kind="flag", help="with --fix: also apply fixes that change numerics or speed"),
             Option("--quiet", "-q", kind="flag", help="print the findings only: no fix lines, no summary"),
             Option("--statistics", kind="flag", help="print how many findings each rule has, not the findings"),
+            Option(
+                "--trace",
+                kind="flag",
+                help="under each finding, the values of its run that decided it, each with file:line (JSON: trace)",
+            ),
             Option("--revision", help="revision of a Hugging Face model id in the local cache"),
             Option("--online", kind="flag", help="fetch config.json/generation_config.json of a model id"),
             *_SELECTION,

@@ -39,6 +39,7 @@ class Options:
     env: str = "auto"  # "auto", "none" or a pip-freeze file
     environ: dict[str, str] | None = None
     cwd: Path | None = None
+    trace: bool = False  # attach to each finding the values of its run that decided it (gemma_doctor.trace)
 
 
 # The findings that say a run was not judged, rather than what is wrong with it.
@@ -284,6 +285,13 @@ def run_rules(setup: Setup, options: Options, rules: list[tuple[str, Callable]] 
         if not rule_applies(doc.raw, setup.exact_version):
             continue  # applies_to is evaluated, not only displayed
         findings.extend(_stamped(rule_id, function(setup), options))
+    if options.trace and findings:
+        from gemma_doctor.trace import lines  # only when asked: a plain check never builds a trace
+
+        trace = lines(setup)
+        docs = catalogue()
+        for finding in findings:  # the rule's condition first, then the run's values it was judged on
+            finding.trace = [f"rule {finding.rule}: {docs[finding.rule].raw['summary'].strip()}", *trace]
     return findings
 
 

@@ -78,6 +78,7 @@ class Finding:
     fix: Fix | None = None
     fingerprint: str | None = field(default=None, compare=False)
     run: str | None = field(default=None, compare=False)  # the run's entry point (JSON 1.1)
+    trace: list[str] | None = field(default=None, compare=False)  # check --trace (JSON 1.3)
 
     def sort_key(self) -> tuple:
         loc = self.location
@@ -105,6 +106,7 @@ class Finding:
             "message": self.message,
             "fix": {"safety": self.fix.safety, "title": self.fix.title} if self.fix else None,
             "run": self.run,
+            **({"trace": self.trace} if self.trace is not None else {}),
         }
 
 

@@ -24,6 +24,7 @@ class CheckRequest:
     unsafe_fixes: bool = False
     quiet: bool = False
     statistics: bool = False
+    trace: bool = False
     select: list[str] | None = None
     ignore: list[str] | None = None
     extend_select: list[str] | None = None

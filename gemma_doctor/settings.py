@@ -132,7 +132,7 @@ def resolve(request, paths: list[Path]) -> Settings:
     """The settings of a check or fix request (requests.CheckRequest / FixRequest): its command line
     over the nearest settings file over the defaults."""
     cwd = getattr(request, "cwd", None) or Path.cwd()
-    settings = Settings(Options(cwd=cwd))
+    settings = Settings(Options(cwd=cwd, trace=bool(getattr(request, "trace", False))))
     settings.origins.update((key, "default") for key in (*_APPLY, "target-gpu"))
     table: dict = {}
     config = getattr(request, "config", None)

@@ -31,11 +31,11 @@ def test_bundled_broken_example_text(tmp_path):
     assert "\x1b[" not in result.out  # no colour when not a terminal
 
 
-def test_json_contract_version_1_2():
+def test_json_contract_version_1_3():
     result = run_console("check", "examples/gemma3-broken", "--format", "json", "--env", "none", cwd=ROOT)
     report = json.loads(result.out)
     assert set(report) == {"version", "minor", "findings", "errors", "summary"}
-    assert (report["version"], report["minor"]) == (1, 2)
+    assert (report["version"], report["minor"]) == (1, 3)
     assert report["summary"] == {"files": 6, "error": 2, "warning": 1, "info": 0, "not_judged": 0}
     for finding in report["findings"]:
         assert set(finding) == {
@@ -311,3 +311,28 @@ def test_explain_fix_quiet_and_statistics_as_ruff_users_type_them(tmp_path):
     assert quiet and all(" [" in line and "(gemma-doctor rule GD" in line for line in quiet)
     stats = run_cli("check", str(BROKEN), "--env", "none", "--statistics").out.splitlines()
     assert stats == ["    2  GD103  conflicting-precision", "    1  GD101  fp16-on-gemma3"]
+
+
+def test_trace_shows_why_gd101_fired_on_the_broken_example():
+    """check --trace on examples/gemma3-broken: for GD101, the fp16 line, the precedence against the accelerate
+    and DeepSpeed files, and where the weights' dtype comes from; JSON carries the same lines as `trace`."""
+    report = json.loads(
+        run_console("check", "examples/gemma3-broken", "--format", "json", "--env", "none", "--trace", cwd=ROOT).out
+    )
+    gd101 = next(f for f in report["findings"] if f["rule"] == "GD101")
+    trace = gd101["trace"]
+    assert trace[0].startswith("rule GD101: ")
+    [precision] = [line for line in trace if line.startswith("precision: ")]
+    assert precision.startswith("precision: fp16 (training arguments set fp16)")
+    assert "fp16 = True at examples/gemma3-broken/train.yaml:10:1" in precision
+    assert "mixed_precision = 'bf16' at examples/gemma3-broken/accelerate.yaml:3:1" in precision
+    assert "at examples/gemma3-broken/ds_zero2.json:3:5" in precision
+    [weights] = [line for line in trace if line.startswith("weights: ")]
+    assert weights.startswith("weights: bfloat16") and "examples/gemma3-broken/train.yaml:" in weights
+    assert "transformers: 4.50.0 (examples/gemma3-broken/requirements.txt:2:1)" in trace
+    text = run_console("check", "examples/gemma3-broken", "--env", "none", "--trace", cwd=ROOT).out
+    assert "  = trace: precision: fp16 (training arguments set fp16)" in text
+    plain = json.loads(
+        run_console("check", "examples/gemma3-broken", "--format", "json", "--env", "none", cwd=ROOT).out
+    )
+    assert all("trace" not in finding for finding in plain["findings"])

@@ -34,6 +34,9 @@ def render(report, color: bool = False, quiet: bool = False) -> str:
             label = {"safe": "fix", "unsafe": "fix (unsafe)", "display-only": "advice"}[finding.fix.safety]
             text = f"  = {label}: {finding.fix.title}"
             lines.append(f"{_DIM}{text}{_RESET}" if color else text)
+        for step in finding.trace or ():
+            text = f"  = trace: {printable(step)}"
+            lines.append(f"{_DIM}{text}{_RESET}" if color else text)
     for problem in report.errors:
         lines.append(f"{printable(problem.path or '<input>')}: error: {printable(problem.message)}")
     counts = report.counts()
