@@ -132,7 +132,11 @@ def write_atomically(path: Path, old: bytes, new: bytes) -> None:
     info = path.stat()
     import tempfile  # only a write needs it; a check never writes (and tempfile imports random)
 
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX)
+    # The writer's process id is in the name, so another fix running beside this one never takes this
+    # file for a stale one (fuzz N10).
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f"{TEMP_PREFIX}{os.getpid()}-{path.name}.", suffix=TEMP_SUFFIX
+    )
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(new)
@@ -153,8 +157,27 @@ def write_atomically(path: Path, old: bytes, new: bytes) -> None:
             os.unlink(temporary)
 
 
+def _left_by_a_dead_fix(name: str) -> bool:
+    """``.gemma-doctor-<pid>-<file>.<random>.tmp`` whose process is gone. A live process's file (another fix
+    writing beside this one), or a file of that shape without a process id, is not ours to remove."""
+    if not (name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)):
+        return False
+    pid, dash, _rest = name[len(TEMP_PREFIX) :].partition("-")
+    if not dash or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True  # this process's own, from an earlier pass that failed
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False  # alive under another user, or not a process id at all
+    return False
+
+
 def remove_stale_temporaries(directories: set[Path]) -> int:
-    """Temporary files a killed ``fix`` left behind (only our own prefix and suffix)."""
+    """Temporary files a killed ``fix`` left behind: our own prefix, suffix and a process id that is gone."""
     removed = 0
     for directory in directories:
         try:
@@ -162,7 +185,7 @@ def remove_stale_temporaries(directories: set[Path]) -> int:
         except OSError:
             continue
         for name in names:
-            if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
+            if _left_by_a_dead_fix(name):
                 try:
                     os.unlink(directory / name)
                     removed += 1

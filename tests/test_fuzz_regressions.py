@@ -402,12 +402,38 @@ def test_D28_file_names_cannot_fake_report_lines(tmp_path):
     assert "a\\nx.py" in out
 
 
+def _dead_pid() -> int:
+    """The process id of a process that has ended (a child started and waited for)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
 def test_D29_temporary_files_of_a_killed_fix_are_removed(tmp_path):
     root = project(tmp_path, {"config.json": GEMMA3_TEXT.replace('"bfloat16"', '"float16"')})
-    stale = root / ".gemma-doctor-config.json.abc123.tmp"
+    stale = root / f".gemma-doctor-{_dead_pid()}-config.json.abc123.tmp"
     stale.write_text("left by a kill")
     assert run_cli("fix", ".", "--write", "--env", "none", cwd=root).code == 0
     assert not stale.exists() and sorted(p.name for p in root.iterdir()) == [".git", "config.json"]
+
+
+def test_N10_a_live_fix_keeps_its_temporary_file_and_a_users_file_is_never_taken(tmp_path):
+    """Two fix --write at once: one must not delete the other's in-flight temporary file (the second's write
+    then failed with "No such file or directory"); a user's own file of the same shape, with no process id,
+    is not ours either."""
+    root = project(tmp_path, {"config.json": GEMMA3_TEXT.replace('"bfloat16"', '"float16"')})
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        in_flight = root / f".gemma-doctor-{sleeper.pid}-config.json.x1y2.tmp"
+        in_flight.write_text("another fix is writing this")
+        users = root / ".gemma-doctor-notes.tmp"
+        users.write_text("mine")
+        assert run_cli("fix", ".", "--write", "--env", "none", cwd=root).code == 0
+        assert in_flight.read_text() == "another fix is writing this" and users.read_text() == "mine"
+        assert '"float16"' not in (root / "config.json").read_text()  # the fix itself was written
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_D30_cache_refs_stay_inside_the_cache(tmp_path, monkeypatch):
