@@ -257,6 +257,20 @@ def test_D15_non_utf8_file_names_in_sarif_and_junit(tmp_path):
     assert "\\xff" in junit
 
 
+def test_N12_non_utf8_file_names_give_valid_unicode_in_json_and_github(tmp_path):
+    """JSON carried a lone surrogate ("m\udcff/config.json") and GitHub's commands the raw byte: both now
+    encode to strict UTF-8, with the byte written as \\xff."""
+    root = project(tmp_path, {"README.md": "a model folder whose name is not UTF-8"})
+    folder = os.path.join(os.fsencode(root), b"m\xff")
+    os.mkdir(folder)
+    with open(os.path.join(folder, b"config.json"), "w") as handle:
+        handle.write(GEMMA3_TEXT.replace('"bfloat16"', '"float16"'))
+    for fmt in ("json", "github"):
+        out = run_cli("check", ".", "--env", "none", "--format", fmt, cwd=root).out
+        out.encode("utf-8")  # strict: raises on a lone surrogate
+        assert "m\\xff/config.json" in (json.loads(out)["findings"][0]["path"] if fmt == "json" else out)
+
+
 def test_D16_a_writer_failure_refuses_one_file(tmp_path):
     root = project(
         tmp_path,

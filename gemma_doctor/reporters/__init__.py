@@ -23,6 +23,24 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+def valid_unicode(text: str) -> str:
+    """``text`` without lone surrogates, for formats whose readers demand valid Unicode (JSON, GitHub's
+    commands): a byte that was not UTF-8 in a file name reads as ``\\xff``, any other lone surrogate as
+    U+FFFD; everything else is left alone (fuzz N12)."""
+    if not any(0xD800 <= ord(char) <= 0xDFFF for char in text):
+        return text
+    out = []
+    for char in text:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append("\ufffd")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def uri(path: str) -> str:
     """A path as a URI reference: percent-encoded bytes, so a non-UTF-8 name stays valid JSON/SARIF."""
     import os

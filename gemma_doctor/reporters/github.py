@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from gemma_doctor.reporters import valid_unicode
+
 _COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def _data(text: str) -> str:
+    text = valid_unicode(text)  # the output must be UTF-8: a non-UTF-8 file name would write its raw byte
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from gemma_doctor.reporters import valid_unicode
+
 
 def render(report) -> str:
     document = {
@@ -15,4 +17,15 @@ def render(report) -> str:
         "errors": [problem.to_json() for problem in report.errors],
         "summary": {"files": report.files, **report.counts(), "not_judged": report.not_judged},
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(_valid(document), indent=2) + "\n"
+
+
+def _valid(value):
+    """Every string of the document as valid Unicode (a non-UTF-8 file name otherwise gives lone surrogates)."""
+    if isinstance(value, str):
+        return valid_unicode(value)
+    if isinstance(value, dict):
+        return {key: _valid(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_valid(item) for item in value]
+    return value
