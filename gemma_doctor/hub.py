@@ -68,13 +68,46 @@ def resolve(repo_id: str, revision: str | None = None, online: bool = False) -> 
     return _download(repo_id, revision)
 
 
+# How long --online waits to reach the Hub before it says so: huggingface_hub's own retries take ~25 s
+# without a network, which reads as a hang.
+REACH_TIMEOUT_S = 3.0
+
+
+def _unreachable(endpoint: str, timeout: float = REACH_TIMEOUT_S) -> str | None:
+    """Why the Hub endpoint cannot be reached within ``timeout`` seconds (name lookup included), or None."""
+    import socket
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(endpoint)
+    host, port = parts.hostname or "huggingface.co", parts.port or (80 if parts.scheme == "http" else 443)
+    outcome: list[str | None] = []
+
+    def connect() -> None:
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            outcome.append(None)
+        except OSError as exc:
+            outcome.append(f"{type(exc).__name__}: {exc}")
+
+    probe = threading.Thread(target=connect, daemon=True)  # getaddrinfo has no timeout of its own
+    probe.start()
+    probe.join(timeout)
+    if not outcome:
+        return f"no answer from {host}:{port} in {timeout:g} s"
+    return None if outcome[0] is None else f"cannot reach {host}:{port} ({outcome[0]})"
+
+
 def _download(repo_id: str, revision: str | None) -> Path:
     try:
-        from huggingface_hub import hf_hub_download
+        from huggingface_hub import constants, hf_hub_download
     except ImportError:
         raise UsageError(
             "--online needs huggingface_hub: pip install huggingface_hub (or '.[hub]' in a gemma-doctor clone)"
         ) from None
+    problem = _unreachable(constants.ENDPOINT)
+    if problem is not None:
+        raise UsageError(f"{repo_id}: could not fetch config.json: {problem}; is there a network?")
     folder = None
     for name in ONLINE_FILES:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -179,6 +180,23 @@ def test_online_fetch_fails_clearly_when_offline(tmp_path):
     assert "Traceback" not in result.err
 
 
+def test_online_without_a_network_says_so_within_seconds(tmp_path):
+    """huggingface_hub's retries took ~25 s without a network; --online now gives up after a 3 s probe of the
+    endpoint (here one that never answers: a non-routable address)."""
+    pytest.importorskip("huggingface_hub")
+    started = time.perf_counter()
+    result = run_console(
+        "check",
+        "google/gemma-3-4b-it",
+        "--online",
+        cwd=tmp_path,
+        env={"HF_HUB_CACHE": str(tmp_path / "empty-cache"), "HF_ENDPOINT": "http://10.255.255.1"},
+    )
+    elapsed = time.perf_counter() - started
+    assert result.code == 2 and "could not fetch config.json" in result.err
+    assert len(result.err.strip().splitlines()) == 1 and elapsed < 10, (elapsed, result.err)
+
+
 def test_notebook_findings_name_the_cell_in_ci_formats():
     notebook = FIXTURES / "GD202/fail-unsloth-colab-notebook"
     github = run_cli("check", str(notebook), "--env", "none", "--format", "github").out
@@ -206,3 +224,17 @@ def test_add_ignore_in_a_notebook_keeps_outputs(tmp_path):
     assert "# gemma-doctor: ignore[GD202]" in "".join(after["cells"][5]["source"])
     report = run_cli("check", ".", "--env", "none", "--format", "json", cwd=project).json()
     assert report["findings"] == []
+
+
+def test_the_hub_probe_gives_up_on_its_own_clock(monkeypatch):
+    """A name lookup that hangs (getaddrinfo has no timeout) still ends the probe at its timeout; a name that
+    does not resolve says so at once."""
+    import socket
+
+    from gemma_doctor import hub
+
+    assert "cannot reach no-such-host.invalid:443" in hub._unreachable("https://no-such-host.invalid")
+    monkeypatch.setattr(socket, "create_connection", lambda *args, **kwargs: time.sleep(5))
+    started = time.perf_counter()
+    assert hub._unreachable("https://huggingface.co", timeout=0.5) == "no answer from huggingface.co:443 in 0.5 s"
+    assert time.perf_counter() - started < 2
