@@ -293,3 +293,50 @@ def test_values_set_after_construction_replace_the_constructors(tmp_path, constr
     found = rules(tmp_path)
     judged = {rule: sorted(f["line"] for f in found.get(rule, [])) for rule in ("GD101", "GD102")}
     assert {rule: lines for rule, lines in judged.items() if lines} == expected, found
+
+
+LOADS_ITS_SETTINGS = """import json
+import yaml
+from transformers import AutoModelForCausalLM, BitsAndBytesConfig, Trainer, TrainingArguments
+
+{load}
+model = AutoModelForCausalLM.from_pretrained(cfg["model"]["name"])
+args = TrainingArguments(output_dir="out", fp16=cfg["training"].get("fp16", False))
+Trainer(model=model, args=args).train()
+"""
+
+
+@pytest.mark.parametrize(
+    ("load", "settings", "expected"),
+    [
+        (  # with open(...) as f: yaml.safe_load(f), the path relative to the project root the script runs from
+            'with open("configs/run.yaml") as f:\n    cfg = yaml.safe_load(f)',
+            ("configs/run.yaml", "model:\n  name: google/gemma-3-4b-it\ntraining:\n  fp16: true\n"),
+            ["configs/run.yaml:4:3"],
+        ),
+        (  # json.load(open(...)) beside the script
+            'cfg = json.load(open("run.json"))',
+            ("src/run.json", '{"model": {"name": "google/gemma-3-4b-it"},\n "training": {"fp16": true}}'),
+            ["src/run.json:2:15"],
+        ),
+        (  # the same settings on Llama: judged, and no Gemma rule concerns it
+            'cfg = json.load(open("run.json"))',
+            ("src/run.json", '{"model": {"name": "meta-llama/Llama-3.2-1B"}, "training": {"fp16": true}}'),
+            [],
+        ),
+        (  # a file that is not there: unknown, so nothing is claimed
+            'cfg = json.load(open("missing.json"))',
+            ("src/other.json", "{}"),
+            [],
+        ),
+    ],
+)
+def test_settings_files_the_code_loads_flow_into_its_run(tmp_path, load, settings, expected):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(LOADS_ITS_SETTINGS.format(load=load))
+    name, text = settings
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text(text)
+    (tmp_path / "requirements.txt").write_text("transformers==4.57.6\n")
+    found = rules(tmp_path)
+    assert [f"{f['path']}:{f['line']}:{f['column']}" for f in found.get("GD101", [])] == expected, found

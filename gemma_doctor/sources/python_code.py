@@ -197,6 +197,9 @@ class Analyzer:
 
     def _project_call(self, call: ast.Call, scope: Scope) -> object:
         """The value of a call to a function of the project, or _MISSING (not one, or not followed)."""
+        loaded = self._loaded_settings(call, scope)
+        if loaded is not _MISSING:
+            return loaded
         if id(call) in self.calls:
             return self.calls[id(call)]
         function = scope.lookup(call.func.id) if isinstance(call.func, ast.Name) else None
@@ -292,6 +295,12 @@ class Analyzer:
                 self._bind(target, statement.value, statement, scope)
         elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
             self._bind(statement.target, statement.value, statement, scope)
+        if isinstance(statement, ast.With):  # `with open("cfg.yaml") as f:` binds f to the file it opens
+            for item in statement.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    opened = self._opened(item.context_expr, scope)
+                    if opened is not None:
+                        scope.bind(item.optional_vars.id, OpenedFile(opened))
         frame = self.frame
         for field in ("body", "orelse", "finalbody"):
             block = getattr(statement, field, None)
@@ -303,6 +312,40 @@ class Analyzer:
             self._block(handler.body, scope)
             if frame is not None:
                 frame.returned = False
+
+    # --- settings files the code loads ----------------------------------------------------
+    def _loaded_settings(self, call: ast.Call, scope: Scope) -> object:
+        """``json.load(f)`` / ``yaml.safe_load(f)`` of a file of the project (``open("cfg.yaml")``, directly
+        or through ``with open(...) as f``): the file's values, each located at its key in that file, so a
+        finding about one points there. _MISSING for any other call; unknown for a file not found."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)) or len(call.args) != 1:
+            return _MISSING
+        module = self.aliases.get(func.value.id, func.value.id)
+        if (module, func.attr) not in _LOADERS:
+            return _MISSING
+        argument = call.args[0]
+        if isinstance(argument, ast.Call):
+            opened = self._opened(argument, scope)
+        else:
+            handle = self.value(argument, scope)
+            opened = handle.path if isinstance(handle, OpenedFile) else None
+        if opened is None or self.path is None:
+            return Unknown(ast.unparse(call))
+        return settings_file_value(opened, self.path, self.display) or Unknown(ast.unparse(call))
+
+    def _opened(self, node: ast.AST, scope: Scope) -> str | None:
+        """The path ``open(path)`` (or ``Path(path).open()``) names, when it can be resolved to a string."""
+        if not isinstance(node, ast.Call):
+            return None
+        callee = self.evaluator.callee(node.func, scope)
+        if callee == "open" and node.args:
+            target = node.args[0]
+            if isinstance(target, ast.Call) and self.evaluator.callee(target.func, scope) == "Path" and target.args:
+                target = target.args[0]
+            value = self.value(target, scope)
+            return value if isinstance(value, str) else None
+        return None
 
     # --- the project's own modules ------------------------------------------------------
     def _read_module(self, module: Path | None):
@@ -669,6 +712,75 @@ class _Elsewhere:
     def __init__(self, display: str, node: ast.AST) -> None:
         self.display = display
         self.lineno, self.col_offset = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
+
+    @classmethod
+    def at(cls, location: Location) -> _Elsewhere:
+        """A key of a settings file the code loads."""
+        here = cls.__new__(cls)
+        here.display, here.lineno, here.col_offset = location.path or "", location.line or 1, (location.column or 1) - 1
+        return here
+
+
+class OpenedFile:
+    """A file ``open(...)`` names: what ``json.load`` / ``yaml.safe_load`` of it reads."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+# (module, function) that parse a settings file from an open handle.
+_LOADERS = {("json", "load"), ("yaml", "safe_load"), ("yaml", "load"), ("yaml", "full_load")}
+_MAX_SETTINGS_BYTES = 1_000_000
+_SEARCH_UP = 3  # a relative path is opened from the script's folder or, run from the project root, above it
+
+
+def settings_file_value(name: str, script: Path, script_display: str):
+    """The values of the settings file ``name`` that ``script`` opens: a relative name is looked up beside
+    the script, then in up to three folders above it (where a project is usually run from). Dicts become
+    DictValues whose keys point into the file; None when no such file is readable."""
+    import os
+    import posixpath
+
+    from gemma_doctor.sources.document import parse_document
+
+    relative = Path(name)
+    bases = [Path("/")] if relative.is_absolute() else [script.parent, *list(script.parents)[1 : _SEARCH_UP + 1]]
+    for base in bases:
+        candidate = base / relative
+        try:
+            if not candidate.is_file() or candidate.stat().st_size > _MAX_SETTINGS_BYTES:
+                continue
+        except OSError:
+            continue
+        if candidate.suffix.lower() not in (".json", ".yaml", ".yml"):
+            return None
+        display = posixpath.normpath(
+            posixpath.join(
+                posixpath.dirname(script_display), os.path.relpath(candidate, script.parent).replace(os.sep, "/")
+            )
+        )
+        try:
+            document = parse_document(candidate, display)
+        except (InputError, OSError, RecursionError):
+            return None
+        return _as_values(document, document.value, ())
+    return None
+
+
+def _as_values(document, value, key_path: tuple):
+    if isinstance(value, dict):
+        result = DictValue(document.display)
+        for key, item in value.items():
+            if isinstance(key, str):
+                where = _Elsewhere.at(document.location((*key_path, key)))
+                # located like an AST node (lineno, col_offset): what the entries' nodes are used for
+                result.entries[key] = (_as_values(document, item, (*key_path, key)), where, where)  # type: ignore[assignment]
+        return result
+    if isinstance(value, list):
+        return [_as_values(document, item, (*key_path, index)) for index, item in enumerate(value)]
+    return value
 
 
 # How deep calls to the project's own functions are followed, one inside another, and how many bodies one
