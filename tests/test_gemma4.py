@@ -316,3 +316,10 @@ def test_gd104_follows_unsloths_float32_list_for_gemma4(tmp_path, zoo, fires):
     pins = "unsloth==2026.10.9\ntransformers==5.14.1\ntrl==1.8.0\n" + (f"unsloth_zoo=={zoo}\n" if zoo else "")
     (tmp_path / "requirements.txt").write_text(pins)
     assert ("GD104" in found(tmp_path, "--gpu", "T4")) is fires
+
+
+def test_gd102_on_gemma4_is_a_warning_marked_inferred(tmp_path):
+    script = TRAINER.replace("dtype=torch.bfloat16", "dtype=torch.float16")
+    rules = found(project(tmp_path, "transformers==5.25.0\n", script=script))
+    [finding] = rules["GD102"]
+    assert finding["severity"] == "warning" and "INFERRED" in finding["message"]

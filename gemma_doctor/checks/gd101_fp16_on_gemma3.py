@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
-from gemma_doctor.checks._precision import FP16_FAILURE, OVERFLOW, unsloth_fp16_path
+from gemma_doctor.checks._precision import FP16_FAILURE, GEMMA4_OVERFLOW, OVERFLOW, unsloth_fp16_path
 from gemma_doctor.findings import Diagnostic, Edit, Fix, beside, in_document, setting
 from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup, is_true
@@ -45,14 +45,6 @@ def _switch_edits(setup: Setup, fact) -> list[Edit | None]:
     if name == "deepspeed_fp16":  # the fp16 block's enabled key, and the bf16 block's beside it
         return [setting(fact, False), in_document(fact, ("bf16", "enabled"), True) if use_bf16 else None]
     return []
-
-
-# Gemma 4's fp16 overflow is reported, not measured here: its message says so, and only the GradScaler
-# failure that follows from the weights' dtype (measured, whatever the model) makes it an error.
-GEMMA4_OVERFLOW = (
-    "Gemma 4 is released in bf16 like Gemma 3, and fp16 runs of it are reported to go NaN at the first step "
-    "(unslothai/unsloth#5055; INFERRED: no measurement on real Gemma 4 weights here)"
-)
 
 
 @rule("GD101")

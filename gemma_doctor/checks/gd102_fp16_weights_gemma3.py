@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
-from gemma_doctor.checks._precision import OVERFLOW
+from gemma_doctor.checks._precision import GEMMA4_OVERFLOW, OVERFLOW
 from gemma_doctor.findings import Diagnostic, Fix, setting
 from gemma_doctor.setup import Setup, dtype_name
 
@@ -17,8 +17,11 @@ _DECLARED = (
 
 @rule("GD102")
 def fp16_weights_gemma3(setup: Setup):
-    if not setup.is_gemma3:
+    gemma4 = setup.family_name == "gemma4"
+    if not setup.is_gemma3 and not gemma4:
         return
+    if gemma4 and setup.uses_unsloth:
+        return  # Unsloth keeps its own float32 list for Gemma 4 (GD101)
     for name, what in _DECLARED:
         for fact in setup.all(name):
             if dtype_name(fact.value) != "float16":
@@ -29,7 +32,11 @@ def fp16_weights_gemma3(setup: Setup):
                     "transformers >= 5 and torch_dtype='auto' load these weights in fp16, and tools that "
                     "copy the config's dtype follow it"
                 )
-                fix = Fix.of(f'Set {fact.location.key} to "bfloat16", Gemma 3\'s pre-training dtype', "safe", to_bf16)
+                fix = Fix.of(
+                    f'Set {fact.location.key} to "bfloat16", Gemma {"4" if gemma4 else "3"}\'s released dtype',
+                    "safe",
+                    to_bf16,
+                )
             elif name == "bnb_compute_dtype":
                 consequence = "every 4-bit matmul outputs fp16, so activations overflow as in plain fp16"
                 fix = Fix.of(
@@ -45,5 +52,9 @@ def fp16_weights_gemma3(setup: Setup):
             else:
                 consequence = "the weights and activations are fp16, so the forward overflows to NaN"
                 fix = Fix.of("Load in bfloat16 (compute capability >= 8.0), else float32", "unsafe", to_bf16)
-            message = f"float16 declared for a {setup.family_name} model ({fact.location.key or fact.raw_key} in {what}): {OVERFLOW}; {consequence}."
-            yield Diagnostic(fact.location, message, None, fix)
+            message = (
+                f"float16 declared for a {setup.family_name} model ({fact.location.key or fact.raw_key} in {what}): "
+                f"{GEMMA4_OVERFLOW if gemma4 else OVERFLOW}; {consequence}."
+            )
+            # Gemma 4's overflow is inferred, not measured: a warning, as GD101 says it
+            yield Diagnostic(fact.location, message, "warning" if gemma4 else None, fix)
