@@ -234,7 +234,12 @@ def test_the_hub_probe_gives_up_on_its_own_clock(monkeypatch):
     from gemma_doctor import hub
 
     assert "cannot reach no-such-host.invalid:443" in hub._unreachable("https://no-such-host.invalid")
-    monkeypatch.setattr(socket, "create_connection", lambda *args, **kwargs: time.sleep(5))
+
+    def hangs(*args, **kwargs):
+        time.sleep(5)
+        raise OSError("gave up late")  # the probe's thread ends on its own after the test
+
+    monkeypatch.setattr(socket, "create_connection", hangs)
     started = time.perf_counter()
     assert hub._unreachable("https://huggingface.co", timeout=0.5) == "no answer from huggingface.co:443 in 0.5 s"
     assert time.perf_counter() - started < 2

@@ -258,8 +258,8 @@ def test_D15_non_utf8_file_names_in_sarif_and_junit(tmp_path):
 
 
 def test_N12_non_utf8_file_names_give_valid_unicode_in_json_and_github(tmp_path):
-    """JSON carried a lone surrogate ("m\udcff/config.json") and GitHub's commands the raw byte: both now
-    encode to strict UTF-8, with the byte written as \\xff."""
+    """JSON carried a lone surrogate for the byte 0xff of "m<0xff>/config.json", and GitHub's commands the raw
+    byte: both now encode to strict UTF-8, with the byte written as a backslash, x, ff."""
     root = project(tmp_path, {"README.md": "a model folder whose name is not UTF-8"})
     folder = os.path.join(os.fsencode(root), b"m\xff")
     os.mkdir(folder)
