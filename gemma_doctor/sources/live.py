@@ -125,7 +125,10 @@ def _layout_facts(config, text) -> list[Fact]:
         if hasattr(language, attribute):
             facts.append(_fact(name, getattr(language, attribute), f"model.config.{attribute}", origin="runtime"))
     view = getattr(language, "per_layer_config", None)  # a dict of overrides, or (5.2x) a view of layer configs
-    layers = list(view.values()) if isinstance(view, dict) else list(view) if view is not None else []
+    try:
+        layers = list(view.values()) if isinstance(view, dict) else list(view) if view is not None else []
+    except Exception:  # noqa: BLE001 - a per-layer view of a release we do not know: no head dims from it
+        layers = []
     head_dims = [
         head_dim
         for layer in layers

@@ -113,8 +113,9 @@ class Analyzer:
         self.trainers: set[str] = set()  # variables bound to a Trainer
         # The facts each TrainingArguments / TRL config call emitted (by call ref), and the variables bound
         # to one: `args.fp16 = True` after construction replaces the call's fp16, as it does at run time.
-        self.argument_facts: dict[str, tuple[list[Fact], dict[str, str]]] = {}  # ref -> (facts, key -> fact name)
-        self.argument_variables: dict[str, str] = {}
+        # keyed by the call node's id: a notebook's cells can repeat a line:column reference
+        self.argument_facts: dict[int, tuple[list[Fact], dict[str, str]]] = {}  # call -> (facts, key -> fact name)
+        self.argument_variables: dict[str, int] = {}
         self.result = SourceResult(kind="python")
         self.cell: int | None = None
         self.line_offset = 0
@@ -428,8 +429,8 @@ class Analyzer:
             value = self.value(value_node, scope)
             scope.bind(target.id, value, origin_of(value_node, scope, self.evaluator) or (self.display, value_node))
             self.argument_variables.pop(target.id, None)
-            if isinstance(value_node, ast.Call) and self.call_ref(value_node) in self.argument_facts:
-                self.argument_variables[target.id] = self.call_ref(value_node)
+            if isinstance(value_node, ast.Call) and id(value_node) in self.argument_facts:
+                self.argument_variables[target.id] = id(value_node)
             if isinstance(value_node, ast.Call):
                 callee = self.evaluator.callee(value_node.func, scope)
                 if callee in TRAINER_CLASSES:
@@ -611,7 +612,7 @@ class Analyzer:
     def _training_arguments(self, call: ast.Call, class_name: str, scope: Scope) -> None:
         first = len(self.result.facts)
         self._training_argument_facts(call, class_name, scope)
-        self.argument_facts[self.call_ref(call)] = (self.result.facts[first:], ARGUMENT_KEYS)
+        self.argument_facts[id(call)] = (self.result.facts[first:], ARGUMENT_KEYS)
 
     def _training_argument_facts(self, call: ast.Call, class_name: str, scope: Scope) -> None:
         self.add("trainer_flavour", ARGUMENT_CLASSES[class_name], call, class_name)
@@ -683,7 +684,7 @@ class Analyzer:
         ref = self.call_ref(call)
         first = len(self.result.facts)
         self._bnb_facts(call, scope, ref)
-        self.argument_facts[ref] = (self.result.facts[first:], _BNB_KEYS)
+        self.argument_facts[id(call)] = (self.result.facts[first:], _BNB_KEYS)
 
     def _bnb_facts(self, call: ast.Call, scope: Scope, ref: str) -> None:
         for keyword, value, key_node, _value_node, direct in self._keywords(call, scope):

@@ -18,6 +18,7 @@ import time
 import traceback
 import warnings
 
+from gemma_doctor.knowledge import versioned
 from gemma_doctor.verify import failures, tiny_model
 
 
@@ -144,8 +145,9 @@ def _shared_kv_differs(plan, trainer, torch, result: Result) -> bool:
     ids = torch.randint(3, tiny_model._FIRST_SPECIAL, (2, tiny_model.SEQUENCE), generator=generator).to(device)
     # TRL's SFTTrainer (>= 0.22) passes use_cache=False to every forward; the Trainer passes nothing, and
     # the model reads the config the Trainer reset from TrainingArguments.use_cache.
-    trl_version = result.versions.get("trl", "0")
-    passes_no_cache = plan.trainer == "trl.SFTTrainer" and tuple(int(p) for p in trl_version.split(".")[:2]) >= (0, 22)
+    passes_no_cache = plan.trainer == "trl.SFTTrainer" and bool(
+        versioned("trl", "sft_use_cache_off").holds(result.versions.get("trl"))
+    )
     kwargs = {"use_cache": False} if passes_no_cache else {}
     dropouts = [(m, m.p) for m in model.modules() if isinstance(m, torch.nn.Dropout)]
     for module, _p in dropouts:
