@@ -53,3 +53,24 @@ def test_a_language_model_regex_trains(tmp_path):
     code, result = verify(FIXTURES / "GD702/pass-language-model-regex")
     assert result["run_status"] == "passed", result  # inconclusive overall: 4-bit needs CUDA
     assert result["status"] == "inconclusive" and code == 3
+
+
+def test_without_trl_the_trainer_in_its_place_still_gets_the_adapter(tmp_path):
+    """On a machine without TRL, verify runs transformers' Trainer for an SFTTrainer project; the adapter TRL
+    would have added must still be built, so PEFT's Gemma4ClippableLinear error still confirms GD702 (seen
+    on an H100 whose image has no TRL, where the adapter had been skipped)."""
+    shadow = tmp_path / "no-trl" / "trl"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text('raise ImportError("TRL hidden for this test")\n')
+    proc = gemma_doctor_process(
+        "verify",
+        str(FIXTURES / "GD702/fail-bare-names-multimodal"),
+        "--format",
+        "json",
+        timeout=300,
+        PYTHONPATH=str(tmp_path / "no-trl"),
+    )
+    result = json.loads(proc.stdout)
+    assert "TRL is not installed" in result["not_exercised"]["trainer"]
+    assert "Gemma4ClippableLinear" in result["message"], result
+    assert ("GD702", "confirmed") in [(f["rule"], f["state"]) for f in result["findings"]]

@@ -369,6 +369,10 @@ def _trainer(plan, transformers, use_cuda: bool, steps: int, workdir: str, resul
 
 def _make_trainer(plan, trainer_class, model, arguments, train_rows, eval_rows, recorder, transformers, result):
     if trainer_class is transformers.Trainer:
+        if plan.lora is not None and plan.trainer.startswith("trl.") and not result.adapter_applied:
+            # TRL was to add the adapter (peft_config) but is not installed: the Trainer in its place gets the
+            # project's adapter through PEFT itself, so the adapter is still exercised
+            model = _with_adapter(model, plan, result)
         return transformers.Trainer(
             model=model,
             args=arguments,
