@@ -323,3 +323,25 @@ def test_gd102_on_gemma4_is_a_warning_marked_inferred(tmp_path):
     rules = found(project(tmp_path, "transformers==5.25.0\n", script=script))
     [finding] = rules["GD102"]
     assert finding["severity"] == "warning" and "INFERRED" in finding["message"]
+
+
+def test_gd206_a_loop_of_the_scripts_own_keeps_the_configs_cache(tmp_path):
+    """No Trainer resets use_cache in a plain PyTorch loop: the model reads its config's use_cache (true), so
+    only gradient checkpointing or use_cache=False there drops the cache."""
+    loop = """import torch
+from transformers import AutoModelForCausalLM
+
+model = AutoModelForCausalLM.from_pretrained("google/gemma-4-E2B-it", dtype=torch.bfloat16)
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+for batch in batches:
+    loss = model(**batch).loss
+    loss.backward()
+    optimizer.step()
+"""
+    (tmp_path / "loop.py").write_text(loop)
+    (tmp_path / "requirements.txt").write_text("transformers==5.5.0\n")
+    assert "GD206" not in found(tmp_path)
+    (tmp_path / "loop.py").write_text(
+        loop.replace("optimizer = ", "model.gradient_checkpointing_enable()\noptimizer = ")
+    )
+    assert "GD206" in found(tmp_path)

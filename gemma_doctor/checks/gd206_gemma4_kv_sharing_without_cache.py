@@ -31,6 +31,13 @@ def _without_cache(setup: Setup) -> tuple[str, Fact | None] | None:
     if setting.value is not False:
         return None
     if setting.fact is None and framework_cache_override(setup) is None:
+        trainer = (
+            setup.first("trainer_call")
+            or setup.first("training_arguments_call")
+            or any(fact.origin == "training-args" for fact in setup.facts)
+        )
+        if not trainer:
+            return None  # a loop of the script's own: the model reads its config's use_cache, true by default
         return "use_cache is off (the transformers 5 Trainer passes TrainingArguments.use_cache, default False)", None
     return f"use_cache is off ({setting.why})", setting.fact
 
