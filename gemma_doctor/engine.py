@@ -289,7 +289,6 @@ def run_rules(setup: Setup, options: Options, rules: list[tuple[str, Callable]] 
         from gemma_doctor.trace import lines  # only when asked: a plain check never builds a trace
 
         trace = lines(setup)
-        docs = catalogue()
         for finding in findings:  # the rule's condition first, then the run's values it was judged on
             finding.trace = [f"rule {finding.rule}: {docs[finding.rule].raw['summary'].strip()}", *trace]
     return findings

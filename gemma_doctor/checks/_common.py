@@ -94,6 +94,12 @@ def distributed(setup: Setup):
     return next((f for f in setup.all("distributed_type") if str(f.value).upper() in ("MULTI_GPU", "MULTI_NPU")), None)
 
 
+def chooses_lora_targets(setup: Setup) -> bool:
+    """Unsloth (FastModel.get_peft_model's finetune_*_layers) and LLaMA-Factory build the LoRA target list
+    themselves, limited to the language model unless asked: the adapter rules do not judge theirs."""
+    return setup.first("unsloth_loader") is not None or setup.flavour == "llamafactory"
+
+
 def checkpointing(setup: Setup, unsloth: bool = True):
     """The fact that turns gradient checkpointing on, if any: the training arguments, code, PEFT's
     prepare_model_for_kbit_training, TRL's SFTConfig default, and (``unsloth``) Unsloth's loader, which

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from gemma_doctor.checks import rule
-from gemma_doctor.checks._common import training_location
+from gemma_doctor.checks._common import chooses_lora_targets, training_location
 from gemma_doctor.findings import Diagnostic, Fix
 from gemma_doctor.knowledge import data, versioned
 from gemma_doctor.setup import Setup
@@ -54,8 +54,8 @@ def _fix(setup: Setup) -> Fix:
 def lora_targets_gemma4_towers(setup: Setup):
     if setup.family_name != "gemma4" or setup.first("peft") is None:
         return
-    if setup.flavour == "llamafactory" or setup.first("unsloth_loader") is not None:
-        return  # both build the target list themselves, limited to the language model unless asked
+    if chooses_lora_targets(setup):
+        return
     towers = setup.architecture.towers
     if not towers.value or any(str(f.value) in _TEXT_CLASSES for f in setup.all("model_class")):
         return  # no towers (none in the checkpoint, unknown, or a text class that does not build them)

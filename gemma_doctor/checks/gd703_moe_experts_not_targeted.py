@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
-from gemma_doctor.checks._common import training_location
+from gemma_doctor.checks._common import chooses_lora_targets, training_location
 from gemma_doctor.findings import Diagnostic, Fix
 from gemma_doctor.setup import Setup, is_true
 from gemma_doctor.setup.adapters import lora_arguments
@@ -19,8 +19,8 @@ def moe_experts_not_targeted(setup: Setup):
     moe = setup.architecture.moe
     if not is_true(moe.value):
         return
-    if setup.first("unsloth_loader") is not None or setup.flavour == "llamafactory":
-        return  # they choose the targets themselves
+    if chooses_lora_targets(setup):
+        return
     arguments = lora_arguments(setup)
     if "target_parameters" in arguments:
         return

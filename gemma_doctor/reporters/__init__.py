@@ -5,6 +5,11 @@ from __future__ import annotations
 FORMATS = ("text", "json", "sarif", "github", "junit")
 
 
+def _not_utf8_byte(code: int) -> str | None:
+    """``\\xff`` for a surrogateescape'd byte (a non-UTF-8 file name), else None."""
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else None
+
+
 def printable(text: str) -> str:
     """``text`` with control characters, lone surrogates (a non-UTF-8 file name) and other
     characters that would break a line-oriented or XML report escaped: a file named
@@ -14,8 +19,9 @@ def printable(text: str) -> str:
     out = []
     for char in text:
         code = ord(char)
-        if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
-            out.append(f"\\x{code - 0xDC00:02x}")
+        byte = _not_utf8_byte(code)
+        if byte is not None:  # a byte that was not UTF-8, kept by surrogateescape
+            out.append(byte)
         elif 0xD800 <= code <= 0xDFFF or (not char.isprintable() and char != " "):
             out.append(char.encode("unicode_escape").decode("ascii") if code < 0x10000 else char)
         else:
@@ -32,8 +38,9 @@ def valid_unicode(text: str) -> str:
     out = []
     for char in text:
         code = ord(char)
-        if 0xDC80 <= code <= 0xDCFF:
-            out.append(f"\\x{code - 0xDC00:02x}")
+        byte = _not_utf8_byte(code)
+        if byte is not None:
+            out.append(byte)
         elif 0xD800 <= code <= 0xDFFF:
             out.append("\ufffd")
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from gemma_doctor.facts import Fact, Location, VersionFact
+from gemma_doctor.sources.model_config import LAYOUT_KEYS
 
 ORIGIN = "training-args"  # what the Trainer will use, exactly as training arguments would say it
 _VERSIONED = ("transformers", "accelerate", "trl", "peft", "torch", "unsloth", "unsloth_zoo", "timm", "bitsandbytes")
@@ -118,11 +119,8 @@ def _layout_facts(config, text) -> list[Fact]:
         return []
     language = text if text is not None else config
     facts = []
-    for attribute, name in (
-        ("num_kv_shared_layers", "config_kv_shared_layers"),
-        ("enable_moe_block", "config_moe_block"),
-    ):
-        if hasattr(language, attribute):
+    for attribute, name in LAYOUT_KEYS:
+        if attribute != "global_head_dim" and hasattr(language, attribute):  # the head dim is read below
             facts.append(_fact(name, getattr(language, attribute), f"model.config.{attribute}", origin="runtime"))
     view = getattr(language, "per_layer_config", None)  # a dict of overrides, or (5.2x) a view of layer configs
     try:

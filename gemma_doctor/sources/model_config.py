@@ -86,7 +86,7 @@ def facts_from(doc) -> SourceResult:
 
 
 # Gemma 4's layout switches, read where the language model keeps them (text_config, else the root).
-_LAYOUT_KEYS = (
+LAYOUT_KEYS = (
     ("num_kv_shared_layers", "config_kv_shared_layers"),
     ("global_head_dim", "config_global_head_dim"),
     ("enable_moe_block", "config_moe_block"),
@@ -96,7 +96,7 @@ _LAYOUT_KEYS = (
 def _layout_facts(doc, facts: list) -> None:
     value = doc.value
     text_config = value.get("text_config")
-    for key, name in _LAYOUT_KEYS:
+    for key, name in LAYOUT_KEYS:
         if isinstance(text_config, dict) and key in text_config:
             facts.append(doc.fact(name, ("text_config", key), ORIGIN))
         elif key in value:
