@@ -16,7 +16,7 @@ from pathlib import Path
 from gemma_doctor.checks import check_index, registered
 from gemma_doctor.discovery import walk
 from gemma_doctor.facts import InputError, SourceResult, Suppression, VersionFact
-from gemma_doctor.filekinds import FILE_SUFFIXES
+from gemma_doctor.filekinds import FILE_SUFFIXES, MODEL_FOLDER_FILES
 from gemma_doctor.findings import SEVERITY_RANK, Finding
 from gemma_doctor.knowledge import Gpu, catalogue, rule_applies
 from gemma_doctor.records import field, record
@@ -175,7 +175,7 @@ def load_project(project: Project, options: Options, report: Report) -> None:
         if folder is None:
             return []
         found = []
-        for name in ("config.json", "generation_config.json"):
+        for name in MODEL_FOLDER_FILES:
             candidate = folder / name
             if os.path.isfile(candidate) and not _excluded_path(display_path(candidate, cwd), options.exclude):
                 item = load(candidate)
@@ -239,7 +239,7 @@ def _referenced_files(result: SourceResult, path: Path, cwd: Path) -> list[Path]
         if fact.name == "deepspeed" and fact.value.endswith(".json"):
             names = [fact.value]
         elif fact.name in ("model_id", "model_load") and not fact.value.endswith(FILE_SUFFIXES):
-            names = [f"{fact.value}/config.json", f"{fact.value}/generation_config.json"]  # a local folder
+            names = [f"{fact.value}/{name}" for name in MODEL_FOLDER_FILES]  # a local folder
         else:
             continue
         for name in names:

@@ -18,7 +18,22 @@ BY_NAME = {
     "uv.lock": ("versions", "load_lock"),
     "poetry.lock": ("versions", "load_lock"),
     "constraints.txt": ("versions", "load_requirements"),
+    "tokenizer_config.json": ("tokenizer_files", "load"),
+    "special_tokens_map.json": ("tokenizer_files", "load"),
+    "chat_template.jinja": ("tokenizer_files", "load"),
+    "chat_template.json": ("tokenizer_files", "load"),
 }
+# What a model folder holds that a run reads: its config, generation config and tokenizer files.
+MODEL_FOLDER_FILES = (
+    "config.json",
+    "generation_config.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "chat_template.jinja",
+    "chat_template.json",
+)
+# The kinds of those files, besides the model config itself: they go with the config beside them.
+MODEL_FOLDER_KINDS = ("generation-config", "tokenizer")
 YAML = (".yaml", ".yml")
 # Where a `# gemma-doctor: ignore[...]` comment can be written (JSON has no comments).
 COMMENTABLE = (*YAML, ".py", ".ipynb")

@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 
 from gemma_doctor.facts import Fact, SourceResult, VersionFact
+from gemma_doctor.filekinds import MODEL_FOLDER_KINDS
 from gemma_doctor.modelids import family_of_model_id, family_of_model_type
 from gemma_doctor.records import field, record
 
@@ -164,7 +165,7 @@ def build_runs(
                     model_files = [matching[0].display] + [
                         f.display
                         for f in by_dir.get(matching[0].absolute.parent, [])
-                        if f.result.kind == "generation-config"
+                        if f.result.kind in MODEL_FOLDER_KINDS
                     ]
                     break
             if not model_files and ids and placed and not names_other_model:
@@ -212,7 +213,7 @@ def build_runs(
         display
         for display, loaded in files.items()
         if display not in used
-        and loaded.result.kind in ("model-config", "deepspeed", "accelerate-config", "generation-config")
+        and loaded.result.kind in ("model-config", "deepspeed", "accelerate-config", *MODEL_FOLDER_KINDS)
     ]
     if any(files[display].result.kind == "model-config" for display in leftover):
         leftover += [

@@ -19,6 +19,7 @@ TRAINING_ARGS, PYTHON, MODEL_CONFIG, ACCELERATE, DEEPSPEED = (
     "deepspeed",
 )
 LAUNCH, LIVE, ENVIRONMENT, GENERATION = "launch", "live", "environment", "generation-config"
+TOKENIZER = "tokenizer"
 _ARGS = (TRAINING_ARGS, PYTHON, LIVE)
 
 # name -> (type of the value, the sources that emit it, what it means)
@@ -110,6 +111,38 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "peft": ("str", (TRAINING_ARGS, PYTHON, LIVE), "an adapter is trained (LoraConfig, peft_config, adapter: lora)"),
     "lora_setting": ("object", (TRAINING_ARGS, PYTHON, LIVE), "a LoRA argument (r, lora_alpha, target_modules, ...)"),
     "tower_adapters": ("int", (LIVE,), "how many LoRA modules a live PEFT model has in Gemma 4's towers"),
+    # chat data: the tokenizer files, the template, what the code does with them (GD801-GD805)
+    "tokenizer_chat_template": (
+        "str",
+        (TOKENIZER,),
+        "the chat template (tokenizer_config.json or chat_template.jinja)",
+    ),
+    "tokenizer_add_bos": ("bool", (TOKENIZER,), "tokenizer_config.json's add_bos_token"),
+    "tokenizer_eos_token": ("str", (TOKENIZER,), "the tokenizer's eos_token (tokenizer_config / special_tokens_map)"),
+    "tokenizer_pad_token": ("str", (TOKENIZER,), "the tokenizer's pad_token (tokenizer_config / special_tokens_map)"),
+    "generation_eos_token_id": ("int | list[int]", (GENERATION,), "generation_config.json's eos_token_id"),
+    "config_tie_word_embeddings": ("bool", (MODEL_CONFIG,), "config.json's tie_word_embeddings (or text_config's)"),
+    "assistant_only_loss": ("bool", (TRAINING_ARGS, PYTHON), "TRL's assistant_only_loss"),
+    "completion_only_loss": ("bool", (TRAINING_ARGS, PYTHON), "TRL's completion_only_loss"),
+    "dataset_text_field": ("str", (TRAINING_ARGS, PYTHON), "TRL's dataset_text_field"),
+    "eot_tokens": ("list[str]", (TRAINING_ARGS,), "Axolotl's eot_tokens: the tokens that end a turn"),
+    "special_eos_token": ("str", (TRAINING_ARGS,), "Axolotl's special_tokens.eos_token"),
+    "chat_dataset": ("str", (TRAINING_ARGS,), "an Axolotl dataset of type chat_template (its path)"),
+    "chat_rendered": ("str", (PYTHON,), "apply_chat_template(..., tokenize=False): a chat rendered to text"),
+    "chat_tokenized_with_bos": ("str", (PYTHON,), "rendered chat text tokenized with the tokenizer's BOS added"),
+    "chat_tokenized_without_bos": (
+        "str",
+        (PYTHON,),
+        "rendered chat stripped of <bos>, tokenized without special tokens",
+    ),
+    "chat_text_field": ("str", (PYTHON,), "rendered chat text stored as a dataset's text (TRL tokenizes it)"),
+    "pad_is_eos": ("str", (PYTHON,), "tokenizer.pad_token = tokenizer.eos_token (or the ids)"),
+    "lm_collator": ("class name", (PYTHON,), "transformers' DataCollatorForLanguageModeling: it masks pad labels"),
+    "eos_appended": ("str", (PYTHON,), "text + tokenizer.eos_token: sequences that end in <eos>"),
+    "generate_eos_token_id": ("str", (PYTHON,), "generate(eos_token_id=...) given in code"),
+    "turn_token_literal": ("str", (PYTHON,), "a Gemma 1-3 turn token (<end_of_turn>) written in code"),
+    "prompt_completion_rows": ("str", (PYTHON,), "conversational prompt/completion rows built in code"),
+    "resize_embeddings": ("str", (PYTHON,), "model.resize_token_embeddings(...) is called"),
     # distributed
     "deepspeed": ("str | dict", (TRAINING_ARGS, ACCELERATE, LAUNCH, LIVE), "a DeepSpeed config the run names"),
     "deepspeed_config_file": ("str", (DEEPSPEED,), "this file is a DeepSpeed config"),

@@ -40,8 +40,8 @@ def token_type_ids_required(setup: Setup):
         None,
         Fix(
             "Add zero token_type_ids to text-only batches (Unsloth's collator and TRL's vision collator do; "
-            "TRL's text collator does not, trl#5807), train "
-            f"text-only with Gemma3ForCausalLM, or upgrade to transformers >= {required.fixed_in}",
+            "TRL's text collator does not, trl#5807), or upgrade to transformers >= "
+            f"{required.fixed_in} (not Gemma3ForCausalLM on this checkpoint: on transformers 5 it loads none of its weights, GD307)",
             "display-only",
         ),
     )

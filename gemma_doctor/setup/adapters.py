@@ -18,6 +18,7 @@ _LORA_NAMES = {
     "lora_target": "target_modules",
     "lora_target_parameters": "target_parameters",
     "lora_target_linear": "target_modules",  # Axolotl's switch for "all-linear"
+    "lora_modules_to_save": "modules_to_save",
 }
 
 

@@ -18,16 +18,14 @@ MAX_CONFIG_BYTES = 4 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 
 # JSON files that Hugging Face model folders and datasets carry and that hold
-# no setting we judge; some are tens of megabytes.
+# no setting we judge; some are tens of megabytes. (The tokenizer files with a setting
+# we judge are read by name: filekinds.BY_NAME.)
 _IGNORED_NAMES = {
     "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
     "vocab.json",
     "added_tokens.json",
     "preprocessor_config.json",
     "processor_config.json",
-    "chat_template.json",
     "trainer_state.json",
     "model.safetensors.index.json",
     "package.json",

@@ -87,6 +87,7 @@ def facts_from(doc) -> SourceResult:
 
 # Gemma 4's layout switches, read where the language model keeps them (text_config, else the root).
 LAYOUT_KEYS = (
+    ("tie_word_embeddings", "config_tie_word_embeddings"),
     ("num_kv_shared_layers", "config_kv_shared_layers"),
     ("global_head_dim", "config_global_head_dim"),
     ("enable_moe_block", "config_moe_block"),
@@ -113,6 +114,7 @@ def _generation_facts(doc) -> SourceResult:
         for key, name in (
             ("cache_implementation", "generation_cache_implementation"),
             ("use_cache", "generation_use_cache"),
+            ("eos_token_id", "generation_eos_token_id"),
         ):
             if key in doc.value:
                 result.facts.append(doc.fact(name, (key,), "generation-config"))

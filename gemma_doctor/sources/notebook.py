@@ -85,6 +85,7 @@ def load(path: Path, display: str) -> SourceResult:
         if tree is None:
             continue
         analyzer.cell = index
+        analyzer.turn_tokens = "<end_of_turn>" in code or "<start_of_turn>" in code
         analyzer.run(tree)
         if "gemma-doctor" in source:
             analyzer.result.suppressions.extend(

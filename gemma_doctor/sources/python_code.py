@@ -24,9 +24,11 @@ from gemma_doctor.sources.python_eval import (
     Evaluator,
     FunctionRef,
     ModuleValue,
+    RenderedChat,
     Scope,
     combine,
     origin_of,
+    text_of,
 )
 from gemma_doctor.sources.python_recovery import parse_recovering
 from gemma_doctor.sources.training_args import ARGUMENT_KEYS, CHECKPOINTING_KWARGS
@@ -127,6 +129,16 @@ class Analyzer:
         self.active: list[int] = []  # functions being read: recursion is not followed
         self.frame: _Frame | None = None
         self.budget = _MAX_FUNCTION_READINGS  # bodies read at call sites, per file
+        # Chat data (GD801-GD805): where DataCollatorForLanguageModeling comes from (trl has its own, which
+        # masks padding by position, not by id), functions returning rendered chat text, and the functions
+        # a trainer takes as formatting_func (their rendered returns are the dataset's text).
+        self.collator_module = "transformers"
+        self.function_names: list[str] = []
+        self.rendered_returns: list[
+            tuple[str, tuple[ast.AST, int | None, int]]
+        ] = []  # (function, (node, cell, offset))
+        self.formatting_functions: set[str] = set()
+        self.turn_tokens = False  # the file's text holds a Gemma 1-3 turn token: constants are looked at
 
     # --- locations ------------------------------------------------------------
     def location(self, node: ast.AST, key: str | None = None) -> Location:
@@ -154,6 +166,12 @@ class Analyzer:
             if key not in self.walked:
                 self.cell, self.line_offset = cell, offset
                 self._walk_function(node, scope, None)
+        seen: set[int] = set()
+        for function, (node, cell, offset) in self.rendered_returns:
+            if function in self.formatting_functions and id(node) not in seen:
+                seen.add(id(node))
+                self.cell, self.line_offset = cell, offset
+                self.add("chat_text_field", f"{function}() returns apply_chat_template(tokenize=False)", node)
 
     def _block(self, statements: list[ast.stmt], scope: Scope) -> None:
         for statement in statements:
@@ -189,11 +207,13 @@ class Analyzer:
                 inner.bind(parameter.arg, self.value(defaults[parameter.arg], scope))
         outer, self.frame = self.frame, _Frame()
         self.active.append(id(node))
+        self.function_names.append(node.name)
         try:
             self._block(node.body, inner)
             return self.frame.value()
         finally:
             self.active.pop()
+            self.function_names.pop()
             self.frame = outer
 
     def _project_call(self, call: ast.Call, scope: Scope) -> object:
@@ -260,6 +280,8 @@ class Analyzer:
             if (statement.module or "").split(".")[0] == "unsloth":
                 self.add("unsloth_import", True, statement, "unsloth")
             for alias in statement.names:
+                if alias.name == "DataCollatorForLanguageModeling":
+                    self.collator_module = (statement.module or "").split(".")[0]
                 if alias.asname:
                     self.aliases[alias.asname] = alias.name
             if self.path is not None:
@@ -273,8 +295,10 @@ class Analyzer:
         if isinstance(statement, ast.Return):
             self._calls(statement, scope)
             if self.frame is not None:
-                self.frame.returns.append(self.value(statement.value, scope) if statement.value is not None else None)
+                returned = self.value(statement.value, scope) if statement.value is not None else None
+                self.frame.returns.append(returned)
                 self.frame.returned = True
+                self._rendered_return(returned, statement)
             return
         if isinstance(statement, ast.ClassDef):
             self._block(statement.body, Scope(scope))
@@ -411,10 +435,16 @@ class Analyzer:
             for field in current._fields:
                 value = getattr(current, field, None)
                 for child in value if isinstance(value, list) else (value,):
+                    if self.turn_tokens and type(child) is ast.Constant and type(child.value) is str:
+                        self._turn_token(child)
                     if not isinstance(child, ast.AST) or isinstance(child, _NOT_WALKED):
                         continue
                     if type(child) is ast.Call:
                         self._call(child, scope)
+                    elif type(child) is ast.BinOp:
+                        self._eos_appended(child, child.right)
+                    elif type(child) is ast.FormattedValue:
+                        self._eos_appended(child, child.value)
                     stack.append(child)
             if current is node and isinstance(node, ast.Call):
                 self._call(node, scope)
@@ -428,6 +458,16 @@ class Analyzer:
                 return
             value = self.value(value_node, scope)
             scope.bind(target.id, value, origin_of(value_node, scope, self.evaluator) or (self.display, value_node))
+            if isinstance(value, DictValue) and isinstance(value_node, ast.Dict):
+                self._prompt_completion(value, value_node)
+            elif (  # rows = [{...}, ...]
+                isinstance(value, list)
+                and isinstance(value_node, ast.List)
+                and value_node.elts
+                and isinstance(value[0], DictValue)
+                and isinstance(value_node.elts[0], ast.Dict)
+            ):
+                self._prompt_completion(value[0], value_node.elts[0])
             self.argument_variables.pop(target.id, None)
             if isinstance(value_node, ast.Call) and id(value_node) in self.argument_facts:
                 self.argument_variables[target.id] = id(value_node)
@@ -450,6 +490,15 @@ class Analyzer:
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             container = scope.lookup(target.value.id)
             key = self.value(target.slice, scope)
+            if isinstance(key, str):
+                stored = self.value(value_node, scope)
+                if isinstance(stored, RenderedChat) and not stored.stripped:  # example["text"] = rendered
+                    self.add(
+                        "chat_text_field",
+                        f"{target.value.id}[{key!r}] = apply_chat_template(tokenize=False)",
+                        statement,
+                        key,
+                    )
             if isinstance(container, DictValue) and isinstance(key, str):
                 container.entries[key] = (self.value(value_node, scope), target, value_node)
             return
@@ -461,6 +510,15 @@ class Analyzer:
             and chain[1] in self.argument_facts[self.argument_variables[chain[0]]][1]
         ):
             self._argument_assignment(chain, value_node, statement, scope)
+            return
+        if (
+            chain is not None
+            and len(chain) >= 2
+            and chain[-1] in ("pad_token", "pad_token_id")
+            and isinstance(value_node, ast.Attribute)
+            and value_node.attr in ("eos_token", "eos_token_id")
+        ):
+            self.add("pad_is_eos", f"{'.'.join(chain)} = {text_of(value_node)}", statement, chain[-1])
             return
         if chain is not None and len(chain) >= 2 and chain[-1] == "padding_side":
             self.add("padding_side", self.value(value_node, scope), statement, ".".join(chain))
@@ -509,6 +567,8 @@ class Analyzer:
             self._project_call(call, scope)  # its body is read here, with this call's arguments
             return
         name = self.evaluator.callee(call.func, scope)
+        if call.args or call.keywords:
+            self._chat_tokenized(call, scope)
         if name in ARGUMENT_CLASSES:
             self._training_arguments(call, name, scope)
         elif name in TRAINER_CLASSES:
@@ -528,6 +588,8 @@ class Analyzer:
                     isinstance(keyword.value, ast.Constant) and keyword.value.value is None
                 ):
                     self.add("peft", "peft_config", keyword, "peft_config")
+                if keyword.arg == "formatting_func" and isinstance(keyword.value, ast.Name):
+                    self.formatting_functions.add(keyword.value.id)
         elif name == "from_pretrained" and isinstance(call.func, ast.Attribute):
             self._from_pretrained(call, scope)
         elif name == "BitsAndBytesConfig":
@@ -539,6 +601,23 @@ class Analyzer:
                 self.add("eval_call", f"{owner_name}.{name}()", call, name)
         elif name in ("backward", "step") and isinstance(call.func, ast.Attribute) and self._trains(call.func, name):
             self.add("training_loop", f"{ast.unparse(call.func)}()", call, name)  # a loop of its own: a run
+        elif name == "DataCollatorForLanguageModeling":
+            mlm = next((k.value for k in call.keywords if k.arg == "mlm"), None)
+            module = self.collator_module
+            if isinstance(call.func, ast.Attribute):
+                module = text_of(call.func.value).split(".")[0]
+            if module == "transformers" and mlm is not None and self.value(mlm, scope) is False:
+                self.add("lm_collator", name, call, name)
+        elif name == "generate" and isinstance(call.func, ast.Attribute):
+            for keyword in call.keywords:
+                if keyword.arg == "eos_token_id":
+                    self.add("generate_eos_token_id", text_of(keyword.value), keyword.value, "eos_token_id")
+        elif name == "apply_chat_template" and isinstance(call.func, ast.Attribute):
+            self.add("chat_rendered", text_of(call.func.value), call, name)
+        elif name == "load_dataset":
+            self._data_file_rows(call, scope)
+        elif name == "resize_token_embeddings":
+            self.add("resize_embeddings", text_of(call), call, name)
         elif name == "gradient_checkpointing_enable":
             self.add("code_gradient_checkpointing", True, call, "gradient_checkpointing_enable")
         elif name == "prepare_model_for_kbit_training":
@@ -556,6 +635,86 @@ class Analyzer:
             parser = self.value(call.func.value, scope)
             if isinstance(parser, ArgumentParser):
                 self._argument(parser, call, scope)
+
+    # --- chat data ------------------------------------------------------------------------
+    def _chat_tokenized(self, call: ast.Call, scope: Scope) -> None:
+        """``tokenizer(text)`` / ``tokenizer.encode(text)`` of a chat rendered with ``tokenize=False``: the
+        tokenizer adds its ``<bos>`` before the template's unless ``add_special_tokens=False``; a text
+        stripped of ``<bos>`` and tokenized without special tokens has none."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in ("encode", "encode_plus", "batch_encode_plus", "__call__"):
+            target = func.value
+        elif isinstance(func, (ast.Name, ast.Attribute)):
+            target = func
+        else:
+            return
+        last = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if "tok" not in last.lower():  # a tokenizer by its name: tokenizer, tok, self.tokenizer
+            return
+        argument = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "text"), None)
+        if argument is None or type(argument) not in (ast.Name, ast.Subscript, ast.Attribute, ast.Call, ast.BinOp):
+            return
+        if type(argument) is ast.Call and self.evaluator.callee(argument.func, scope) not in (
+            "apply_chat_template",
+            *_STRIP_CALLS,
+        ):
+            return  # another call is not re-evaluated here (a project function would be read twice)
+        text = self.value(argument, scope)
+        if not isinstance(text, RenderedChat):
+            return
+        special = next((k.value for k in call.keywords if k.arg == "add_special_tokens"), None)
+        adds = True if special is None else self.value(special, scope)
+        shown = text_of(argument)
+        shown = shown if len(shown) <= 40 else "apply_chat_template(..., tokenize=False)"
+        said = f"{text_of(func)}({shown})"
+        if adds is True and not text.stripped:
+            self.add("chat_tokenized_with_bos", said, call, text_of(func))
+        elif adds is False and text.stripped:
+            self.add("chat_tokenized_without_bos", said, call, "add_special_tokens")
+
+    def _rendered_return(self, returned: object, statement: ast.Return) -> None:
+        """A function that returns rendered chat text: as a dataset row (``{"text": rendered}``, which TRL
+        then tokenizes), or bare (a formatting_func, known once the trainer call is read)."""
+        if isinstance(returned, RenderedChat) and not returned.stripped and self.function_names:
+            self.rendered_returns.append((self.function_names[-1], (statement, self.cell, self.line_offset)))
+        elif isinstance(returned, DictValue):
+            for key, (value, key_node, _value_node) in returned.entries.items():
+                if isinstance(value, RenderedChat) and not value.stripped:
+                    self.add("chat_text_field", f"{{{key!r}: apply_chat_template(tokenize=False)}}", key_node, key)
+            self._prompt_completion(returned, statement)
+
+    def _prompt_completion(self, row: DictValue, node: ast.AST) -> None:
+        """A conversational prompt-completion row: "prompt" and "completion" whose prompt is a list of messages."""
+        if "prompt" in row.entries and "completion" in row.entries:
+            _value, key_node, value_node = row.entries["prompt"]
+            if isinstance(value_node, (ast.List, ast.ListComp)):
+                self.add("prompt_completion_rows", "a row of prompt and completion messages", key_node, "prompt")
+
+    def _data_file_rows(self, call: ast.Call, scope: Scope) -> None:
+        """``load_dataset("json", data_files="train.jsonl")`` of a file of the project: its first row."""
+        if self.path is None or not call.args or self.value(call.args[0], scope) != "json":
+            return
+        files = next((k.value for k in call.keywords if k.arg == "data_files"), None)
+        name = self.value(files, scope) if files is not None else None
+        if isinstance(name, dict):
+            name = next(iter(name.values()), None)
+        if isinstance(name, list) and name:
+            name = name[0]
+        if not isinstance(name, str):
+            return
+        row = first_data_row(name, self.path)
+        if isinstance(row, dict) and isinstance(row.get("prompt"), list) and "completion" in row:
+            self.add("prompt_completion_rows", f"{name}: rows of prompt and completion messages", call, "data_files")
+
+    def _eos_appended(self, node: ast.AST, added: ast.AST) -> None:
+        if type(added) is ast.Attribute and added.attr == "eos_token":  # text + tokenizer.eos_token, f"{...eos_token}"
+            self.add("eos_appended", text_of(node), node)
+
+    def _turn_token(self, constant: ast.Constant) -> None:
+        for token in ("<end_of_turn>", "<start_of_turn>"):
+            if token in str(constant.value):
+                self.add("turn_token_literal", token, constant, token)
+                return
 
     @staticmethod
     def _trains(func: ast.Attribute, name: str) -> bool:
@@ -770,6 +929,36 @@ def settings_file_value(name: str, script: Path, script_display: str):
     return None
 
 
+def first_data_row(name: str, script: Path) -> object:
+    """The first row of a local .jsonl / .json dataset, found as a settings file is; None when unreadable.
+    Only the first 64 KB are read: a dataset can be gigabytes."""
+    import json
+
+    relative = Path(name)
+    bases = [Path("/")] if relative.is_absolute() else [script.parent, *list(script.parents)[1 : _SEARCH_UP + 1]]
+    for base in bases:
+        candidate = base / relative
+        if not candidate.is_file():
+            continue
+        try:
+            with open(candidate, "rb") as handle:
+                head = handle.read(65536).decode("utf-8", errors="replace")
+        except OSError:
+            return None
+        if candidate.suffix.lower() == ".jsonl":
+            line = head.split("\n", 1)[0].strip()
+            try:
+                return json.loads(line)
+            except ValueError:
+                return None
+        try:
+            value = json.loads(head)  # a small .json list of rows
+        except ValueError:
+            return None
+        return value[0] if isinstance(value, list) and value else None
+    return None
+
+
 def _as_values(document, value, key_path: tuple):
     if isinstance(value, dict):
         result = DictValue(document.display)
@@ -835,7 +1024,19 @@ class _Frame:
 
 
 # The LoraConfig arguments that change what trains; verify passes them to its own LoraConfig.
-LORA_KEYS = ("r", "lora_alpha", "lora_dropout", "target_modules", "target_parameters", "bias", "use_rslora", "use_dora")
+LORA_KEYS = (
+    "r",
+    "lora_alpha",
+    "lora_dropout",
+    "target_modules",
+    "target_parameters",
+    "bias",
+    "use_rslora",
+    "use_dora",
+    "modules_to_save",
+    "ensure_weight_tying",
+)
+_STRIP_CALLS = ("removeprefix", "replace", "lstrip", "strip")
 
 
 def _is_main_guard(test: ast.AST) -> bool:
@@ -895,6 +1096,8 @@ _RELEVANT = (
     "evaluate",
     "predict",
     "gemma-doctor",
+    "apply_chat_template",
+    "DataCollator",
 )
 
 
@@ -908,6 +1111,7 @@ def load(path: Path, display: str) -> SourceResult:
     if tree is None:
         raise InputError(skipped[0] if skipped else "cannot parse")
     analyzer = Analyzer(display, path)
+    analyzer.turn_tokens = "<end_of_turn>" in text or "<start_of_turn>" in text
     analyzer.run(tree)
     analyzer.finish()
     if skipped:

@@ -91,6 +91,20 @@ class FunctionRef:
         self.node, self.scope, self.reader = node, scope, reader
 
 
+class RenderedChat:
+    """What ``apply_chat_template(..., tokenize=False)`` returns: text that begins with the template's
+    ``<bos>`` (every stock Gemma template writes one), unless the code strips it (``stripped``)."""
+
+    __slots__ = ("node", "owner", "stripped")
+
+    def __init__(self, node: ast.AST, owner: str, stripped: bool = False) -> None:
+        self.node, self.owner, self.stripped = node, owner, stripped
+
+
+# str methods that take a leading "<bos>" off
+_STRIPS = ("removeprefix", "replace", "lstrip", "strip")
+
+
 class ArgumentParser:
     """``argparse.ArgumentParser()``: the defaults of the arguments added to it."""
 
@@ -236,7 +250,21 @@ class Evaluator:
             return items if isinstance(node, ast.List) else tuple(items)
         if isinstance(node, ast.Dict):
             return self.dict_literal(node, scope)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and self._may_be_rendered(node.left, scope):
+            left = self.value(node.left, scope)
+            if isinstance(left, RenderedChat):  # rendered + tokenizer.eos_token still starts with <bos>
+                return left
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
+            element = self.value(node.elt, Scope(scope))  # [apply_chat_template(c, tokenize=False) for c in ...]
+            return element if isinstance(element, RenderedChat) else unknown(node)
         return unknown(node)
+
+    def _may_be_rendered(self, node: ast.AST, scope: Scope) -> bool:
+        """Cheaply: could this operand be rendered chat text (a name bound to one, or the call itself)? Other
+        operands of ``+`` are not evaluated: arithmetic is most of a long script's expressions."""
+        if isinstance(node, ast.Name):
+            return isinstance(scope.lookup(node.id), RenderedChat)
+        return isinstance(node, ast.Call) and self.callee(node.func, scope) in ("apply_chat_template", *_STRIPS)
 
     def _attribute(self, node: ast.Attribute, scope: Scope) -> object:
         if (
@@ -258,6 +286,18 @@ class Evaluator:
 
     def _call(self, node: ast.Call, scope: Scope) -> object:
         name = self.callee(node.func, scope)
+        if name == "apply_chat_template" and isinstance(node.func, ast.Attribute):
+            tokenize = next((k.value for k in node.keywords if k.arg == "tokenize"), None)
+            if isinstance(tokenize, ast.Constant) and tokenize.value is False:
+                return RenderedChat(node, text_of(node.func.value))
+            return unknown(node)
+        if name in _STRIPS and isinstance(node.func, ast.Attribute) and node.args:
+            text = self.value(node.func.value, scope)
+            if isinstance(text, RenderedChat):
+                taken = self.value(node.args[0], scope)
+                if isinstance(taken, str) and "<bos>" in taken:
+                    return RenderedChat(text.node, text.owner, stripped=True)
+                return text
         if name in MACHINE_CALLS and not node.args and not node.keywords:
             on_bf16, on_older = MACHINE_CALLS[name]
             return MachineValue(text_of(node), on_bf16, on_older)
@@ -315,6 +355,10 @@ class Evaluator:
         return result
 
     def _subscript(self, node: ast.Subscript, scope: Scope) -> object:
+        if isinstance(node.slice, ast.Slice) and node.slice.lower is not None:
+            text = self.value(node.value, scope)
+            if isinstance(text, RenderedChat):  # rendered[len("<bos>"):]
+                return RenderedChat(text.node, text.owner, stripped=True)
         container = self.value(node.value, scope)
         key = self.value(node.slice, scope)
         if isinstance(container, DictValue) and isinstance(key, str):

@@ -38,6 +38,9 @@ ARGUMENT_KEYS = {
     "use_cpu": "use_cpu",
     "no_cuda": "use_cpu",
     "tf32": "tf32",
+    "assistant_only_loss": "assistant_only_loss",
+    "completion_only_loss": "completion_only_loss",
+    "dataset_text_field": "dataset_text_field",
 }
 CHECKPOINTING_KWARGS = ("gradient_checkpointing_kwargs", "activation_checkpointing_kwargs")
 # Adapter keys of the YAML flavours (TRL CLI, Axolotl, LLaMA-Factory): verify builds its LoraConfig from them.
@@ -50,6 +53,7 @@ _LORA = (
     "lora_target",
     "lora_target_parameters",
     "lora_target_linear",
+    "lora_modules_to_save",
 )
 _AXOLOTL = {
     "val_set_size": "eval_split",
@@ -60,6 +64,7 @@ _AXOLOTL = {
     "gemma4_hybrid_attn_impl": "gemma4_hybrid_attention",
     "sdp_attention": "flag:sdpa",
     "eager_attention": "flag:eager",
+    "eot_tokens": "eot_tokens",
 }
 _LLAMAFACTORY = {
     "val_size": "eval_split",
@@ -166,6 +171,8 @@ def facts_from(doc) -> SourceResult:
         checkpointing_kwargs = value.get(kwargs_key)
         if isinstance(checkpointing_kwargs, dict) and "use_reentrant" in checkpointing_kwargs:
             facts.append(doc.fact("use_reentrant", (kwargs_key, "use_reentrant"), ORIGIN))
+    if kind == "axolotl":
+        _axolotl_chat(doc, value, facts)
     if isinstance(value.get("use_peft"), bool) and value["use_peft"]:  # TRL CLI recipes
         facts.append(doc.fact("peft", ("use_peft",), ORIGIN))
     model_kwargs = value.get("model_init_kwargs")
@@ -175,3 +182,22 @@ def facts_from(doc) -> SourceResult:
                 name = ARGUMENT_KEYS[raw_key]
                 facts.append(doc.fact(name, ("model_init_kwargs", raw_key), ORIGIN))
     return result
+
+
+def _axolotl_chat(doc, value: dict, facts: list) -> None:
+    """Axolotl's chat datasets and what ends their turns: ``datasets[].type: chat_template`` (the
+    strategy that trains the eot_tokens) and ``special_tokens.eos_token``, which the eot default follows."""
+    special = value.get("special_tokens")
+    if isinstance(special, dict) and isinstance(special.get("eos_token"), str):
+        facts.append(doc.fact("special_eos_token", ("special_tokens", "eos_token"), ORIGIN))
+    datasets = value.get("datasets")
+    if not isinstance(datasets, list):
+        return
+    for index, dataset in enumerate(datasets):
+        if isinstance(dataset, dict) and dataset.get("type") == "chat_template":
+            path = dataset.get("path")
+            facts.append(
+                doc.fact(
+                    "chat_dataset", ("datasets", index, "type"), ORIGIN, value=path if isinstance(path, str) else ""
+                )
+            )

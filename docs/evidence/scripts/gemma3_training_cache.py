@@ -23,8 +23,15 @@ def show(**fields):
 
 
 config = Gemma3TextConfig(
-    vocab_size=96, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-    num_key_value_heads=1, head_dim=16, sliding_window=4, max_position_embeddings=64,
+    vocab_size=96,
+    hidden_size=32,
+    intermediate_size=64,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    num_key_value_heads=1,
+    head_dim=16,
+    sliding_window=4,
+    max_position_embeddings=64,
 )
 torch.manual_seed(0)
 model = Gemma3ForCausalLM(config)
