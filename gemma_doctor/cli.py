@@ -208,6 +208,20 @@ COMMANDS: dict[str, tuple[str, tuple[Option, ...]]] = {
             ),
         ),
     ),
+    "sample": (
+        "render the first training example through the project's data path: each token with its label, the "
+        "<bos> count, and whether the turn end is trained",
+        (
+            Option("path", kind="?", default=".", metavar="PATH", help="the project (default: .)"),
+            Option("--format", choices=("text", "json"), default="text", help="report format (default: text)"),
+            Option("--run", metavar="ENTRY", help="which run of the project, by its entry point (default: the first)"),
+            Option(
+                "--env",
+                default="auto",
+                help="versions for the static check: auto (installed), none, or a pip freeze file",
+            ),
+        ),
+    ),
 }
 
 
@@ -275,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
             from gemma_doctor.verify.command import run_verify
 
             return run_verify(args)
+        if args.command == "sample":
+            from gemma_doctor.verify.sample import run_sample
+
+            return run_sample(args)
     except UsageError as exc:
         sys.stderr.write(f"gemma-doctor: error: {exc}\n")
         return EXIT_USAGE

@@ -128,7 +128,17 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "eot_tokens": ("list[str]", (TRAINING_ARGS,), "Axolotl's eot_tokens: the tokens that end a turn"),
     "special_eos_token": ("str", (TRAINING_ARGS,), "Axolotl's special_tokens.eos_token"),
     "chat_dataset": ("str", (TRAINING_ARGS,), "an Axolotl dataset of type chat_template (its path)"),
-    "chat_rendered": ("str", (PYTHON,), "apply_chat_template(..., tokenize=False): a chat rendered to text"),
+    "chat_rendered": (
+        "'text' | 'ids'",
+        (PYTHON,),
+        "apply_chat_template(...): rendered to text (tokenize=False) or ids",
+    ),
+    "chat_tokenized_once": (
+        "str",
+        (PYTHON,),
+        "rendered chat text tokenized with one <bos> (stripped, or no special tokens)",
+    ),
+    "data_file": ("str", (PYTHON,), "a local dataset file load_dataset reads (its path)"),
     "chat_tokenized_with_bos": ("str", (PYTHON,), "rendered chat text tokenized with the tokenizer's BOS added"),
     "chat_tokenized_without_bos": (
         "str",

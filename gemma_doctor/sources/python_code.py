@@ -613,7 +613,9 @@ class Analyzer:
                 if keyword.arg == "eos_token_id":
                     self.add("generate_eos_token_id", text_of(keyword.value), keyword.value, "eos_token_id")
         elif name == "apply_chat_template" and isinstance(call.func, ast.Attribute):
-            self.add("chat_rendered", text_of(call.func.value), call, name)
+            tokenize = next((k.value for k in call.keywords if k.arg == "tokenize"), None)
+            text = isinstance(tokenize, ast.Constant) and tokenize.value is False
+            self.add("chat_rendered", "text" if text else "ids", call, name)
         elif name == "load_dataset":
             self._data_file_rows(call, scope)
         elif name == "resize_token_embeddings":
@@ -671,6 +673,8 @@ class Analyzer:
             self.add("chat_tokenized_with_bos", said, call, text_of(func))
         elif adds is False and text.stripped:
             self.add("chat_tokenized_without_bos", said, call, "add_special_tokens")
+        elif adds is True or adds is False:  # one <bos>: the template's, or the tokenizer's
+            self.add("chat_tokenized_once", "stripped" if text.stripped else "no-special-tokens", call, text_of(func))
 
     def _rendered_return(self, returned: object, statement: ast.Return) -> None:
         """A function that returns rendered chat text: as a dataset row (``{"text": rendered}``, which TRL
@@ -692,7 +696,7 @@ class Analyzer:
 
     def _data_file_rows(self, call: ast.Call, scope: Scope) -> None:
         """``load_dataset("json", data_files="train.jsonl")`` of a file of the project: its first row."""
-        if self.path is None or not call.args or self.value(call.args[0], scope) != "json":
+        if self.path is None or not call.args or self.value(call.args[0], scope) not in ("json", "csv", "parquet"):
             return
         files = next((k.value for k in call.keywords if k.arg == "data_files"), None)
         name = self.value(files, scope) if files is not None else None
@@ -702,7 +706,11 @@ class Analyzer:
             name = name[0]
         if not isinstance(name, str):
             return
-        row = first_data_row(name, self.path)
+        found = find_data_file(name, self.path)
+        if found is None:
+            return
+        self.add("data_file", str(found), call, "data_files")
+        row = first_data_row(found)
         if isinstance(row, dict) and isinstance(row.get("prompt"), list) and "completion" in row:
             self.add("prompt_completion_rows", f"{name}: rows of prompt and completion messages", call, "data_files")
 
@@ -929,34 +937,39 @@ def settings_file_value(name: str, script: Path, script_display: str):
     return None
 
 
-def first_data_row(name: str, script: Path) -> object:
-    """The first row of a local .jsonl / .json dataset, found as a settings file is; None when unreadable.
-    Only the first 64 KB are read: a dataset can be gigabytes."""
-    import json
-
+def find_data_file(name: str, script: Path) -> Path | None:
+    """A local dataset file the script names, looked up as a settings file is (beside it, then above)."""
     relative = Path(name)
     bases = [Path("/")] if relative.is_absolute() else [script.parent, *list(script.parents)[1 : _SEARCH_UP + 1]]
     for base in bases:
         candidate = base / relative
-        if not candidate.is_file():
-            continue
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def first_data_row(path: Path) -> object:
+    """The first row of a local .jsonl / .json dataset; None when unreadable or of another format. Only the
+    first 64 KB are read: a dataset can be gigabytes."""
+    import json
+
+    if path.suffix.lower() not in (".json", ".jsonl"):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    if path.suffix.lower() == ".jsonl":
         try:
-            with open(candidate, "rb") as handle:
-                head = handle.read(65536).decode("utf-8", errors="replace")
-        except OSError:
-            return None
-        if candidate.suffix.lower() == ".jsonl":
-            line = head.split("\n", 1)[0].strip()
-            try:
-                return json.loads(line)
-            except ValueError:
-                return None
-        try:
-            value = json.loads(head)  # a small .json list of rows
+            return json.loads(head.split("\n", 1)[0].strip())
         except ValueError:
             return None
-        return value[0] if isinstance(value, list) and value else None
-    return None
+    try:
+        value = json.loads(head)  # a small .json list of rows
+    except ValueError:
+        return None
+    return value[0] if isinstance(value, list) and value else None
 
 
 def _as_values(document, value, key_path: tuple):
