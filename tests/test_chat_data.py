@@ -358,3 +358,47 @@ def test_the_static_check_reads_tokenizer_files_without_jinja_or_tokenizers(tmp_
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert "IMPORTED []" in out, out
+
+
+@pytest.mark.parametrize(
+    ("transformers", "targets", "fires"),
+    [
+        ("4.51.3", r'r".*language_model\.model\.layers\.\d+\.self_attn\.q_proj"', False),  # the old paths
+        ("4.57.6", r'r".*language_model\.model\.layers\.\d+\.self_attn\.q_proj"', True),
+        ("4.57.6", r'r".*model\.language_model\.layers\.\d+\.self_attn\.q_proj"', False),
+        ("4.51.3", r'r".*model\.language_model\.layers\.\d+\.self_attn\.q_proj"', True),
+        ("5.25.0", '["q_proj", "v_proj"]', False),  # bare names match every release
+        ("5.25.0", '["model.vision_tower.vision_model.encoder.layers.3.self_attn.q_proj", "q_proj"]', True),
+        ("5.5.0", '["model.vision_tower.vision_model.encoder.layers.3.self_attn.q_proj", "q_proj"]', False),
+        ("5.10.0", '["model.vision_tower.vision_model.encoder.layers.3.self_attn.q_proj", "q_proj"]', False),  # between
+        ("5.25.0", '"all-linear"', False),
+    ],
+)
+def test_gd704_targets_against_the_release_paths(tmp_path, transformers, targets, fires):
+    (tmp_path / "train.py").write_text(
+        "from peft import LoraConfig\nfrom transformers import AutoModelForImageTextToText\nfrom trl import SFTConfig, SFTTrainer\n"
+        'model = AutoModelForImageTextToText.from_pretrained("google/gemma-3-4b-it", dtype="bfloat16")\n'
+        f"SFTTrainer(model=model, args=SFTConfig(output_dir='o', bf16=True), peft_config=LoraConfig(r=8, target_modules={targets})).train()\n"
+    )
+    (tmp_path / "requirements.txt").write_text(f"transformers=={transformers}\n")
+    assert ("GD704" in rules_of(tmp_path)) is fires
+
+
+def test_module_names_data_matches_this_transformers(tmp_path):
+    """The generated paths of the installed release, where it is one of the generated ones, are what the
+    classes build now: the data cannot drift from the script."""
+    pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    data = json.loads((ROOT / "rules" / "data" / "module_names.json").read_text())
+    stored = next((r for r in data["releases"] if r["generated_with"] == transformers.__version__), None)
+    if stored is None:
+        pytest.skip(f"no generated entry for transformers {transformers.__version__}")
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_module_names.py")], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == stored
