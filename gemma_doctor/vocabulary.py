@@ -152,7 +152,6 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "generate_eos_token_id": ("str", (PYTHON,), "generate(eos_token_id=...) given in code"),
     "turn_token_literal": ("str", (PYTHON,), "a Gemma 1-3 turn token (<end_of_turn>) written in code"),
     "prompt_completion_rows": ("str", (PYTHON,), "conversational prompt/completion rows built in code"),
-    "resize_embeddings": ("str", (PYTHON,), "model.resize_token_embeddings(...) is called"),
     # distributed
     "deepspeed": ("str | dict", (TRAINING_ARGS, ACCELERATE, LAUNCH, LIVE), "a DeepSpeed config the run names"),
     "deepspeed_config_file": ("str", (DEEPSPEED,), "this file is a DeepSpeed config"),

@@ -139,6 +139,7 @@ class Analyzer:
         ] = []  # (function, (node, cell, offset))
         self.formatting_functions: set[str] = set()
         self.turn_tokens = False  # the file's text holds a Gemma 1-3 turn token: constants are looked at
+        self.imported: list[Analyzer] = []  # the project modules this file imports (their data idioms are its own)
 
     # --- locations ------------------------------------------------------------
     def location(self, node: ast.AST, key: str | None = None) -> Location:
@@ -166,6 +167,14 @@ class Analyzer:
             if key not in self.walked:
                 self.cell, self.line_offset = cell, offset
                 self._walk_function(node, scope, None)
+        # What an imported module does to the data happens in this run (prepare.py renders, train.py trains):
+        # its data idioms join this file's facts, located in the module.
+        have = {(f.name, f.location) for f in self.result.facts}
+        for reader in self.imported:
+            for fact in reader.result.facts:
+                if fact.name in DATA_FACTS and (fact.name, fact.location) not in have:
+                    have.add((fact.name, fact.location))
+                    self.result.facts.append(fact)
         seen: set[int] = set()
         for function, (node, cell, offset) in self.rendered_returns:
             if function in self.formatting_functions and id(node) not in seen:
@@ -260,8 +269,9 @@ class Analyzer:
         self.result.facts = []
         try:
             return self._walk_function(node, bound, stand_in, bound)
-        finally:
-            self.result.facts = facts
+        finally:  # the walk's facts are the caller's business, except the data idioms, which are this module's
+            kept = [fact for fact in self.result.facts if fact.name in DATA_FACTS]
+            self.result.facts = facts + kept
 
     def _statement(self, statement: ast.stmt, scope: Scope) -> None:
         if isinstance(statement, ast.Import):
@@ -376,7 +386,10 @@ class Analyzer:
     def _read_module(self, module: Path | None):
         if module is None or self.path is None:
             return None
-        return project_modules.read(module, self.display, self.path, self.depth + 1, type(self))
+        reader = project_modules.read(module, self.display, self.path, self.depth + 1, type(self))
+        if reader is not None and reader not in self.imported:
+            self.imported.append(reader)
+        return reader
 
     def _import_from(self, statement: ast.ImportFrom, scope: Scope) -> None:
         """``from config import MODEL_ID, BNB_CONFIG``: each name takes the value the project's module
@@ -618,8 +631,6 @@ class Analyzer:
             self.add("chat_rendered", "text" if text else "ids", call, name)
         elif name == "load_dataset":
             self._data_file_rows(call, scope)
-        elif name == "resize_token_embeddings":
-            self.add("resize_embeddings", text_of(call), call, name)
         elif name == "gradient_checkpointing_enable":
             self.add("code_gradient_checkpointing", True, call, "gradient_checkpointing_enable")
         elif name == "prepare_model_for_kbit_training":
@@ -1050,6 +1061,23 @@ LORA_KEYS = (
     "ensure_weight_tying",
 )
 _STRIP_CALLS = ("removeprefix", "replace", "lstrip", "strip")
+# What a project module does to the data, which the run importing it does too (GD801-GD805).
+DATA_FACTS = frozenset(
+    {
+        "chat_rendered",
+        "chat_tokenized_with_bos",
+        "chat_tokenized_without_bos",
+        "chat_tokenized_once",
+        "chat_text_field",
+        "pad_is_eos",
+        "eos_appended",
+        "lm_collator",
+        "prompt_completion_rows",
+        "data_file",
+        "turn_token_literal",
+        "generate_eos_token_id",
+    }
+)
 
 
 def _is_main_guard(test: ast.AST) -> bool:
