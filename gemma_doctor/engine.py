@@ -238,7 +238,7 @@ def _referenced_files(result: SourceResult, path: Path, cwd: Path) -> list[Path]
             continue
         if fact.name == "deepspeed" and fact.value.endswith(".json"):
             names = [fact.value]
-        elif fact.name in ("model_id", "model_load") and not fact.value.endswith(FILE_SUFFIXES):
+        elif fact.name in ("model_id", "model_load", "adapter_load") and not fact.value.endswith(FILE_SUFFIXES):
             names = [f"{fact.value}/{name}" for name in MODEL_FOLDER_FILES]  # a local folder
         else:
             continue

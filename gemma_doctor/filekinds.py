@@ -22,6 +22,7 @@ BY_NAME = {
     "special_tokens_map.json": ("tokenizer_files", "load"),
     "chat_template.jinja": ("tokenizer_files", "load"),
     "chat_template.json": ("tokenizer_files", "load"),
+    "adapter_config.json": ("adapter_config", "load"),
 }
 # What a model folder holds that a run reads: its config, generation config and tokenizer files.
 MODEL_FOLDER_FILES = (
@@ -31,9 +32,10 @@ MODEL_FOLDER_FILES = (
     "special_tokens_map.json",
     "chat_template.jinja",
     "chat_template.json",
+    "adapter_config.json",
 )
 # The kinds of those files, besides the model config itself: they go with the config beside them.
-MODEL_FOLDER_KINDS = ("generation-config", "tokenizer")
+MODEL_FOLDER_KINDS = ("generation-config", "tokenizer", "adapter-config")
 YAML = (".yaml", ".yml")
 # Where a `# gemma-doctor: ignore[...]` comment can be written (JSON has no comments).
 COMMENTABLE = (*YAML, ".py", ".ipynb")

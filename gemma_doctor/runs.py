@@ -180,6 +180,10 @@ def build_runs(
                     f"its id names no family: the run was judged with the nearest model config, {model_files[0]}"
                 )
         run.files.extend(model_files)
+        # a saved adapter it loads (PeftModel.from_pretrained): its adapter_config.json
+        for fact in entry.result.facts:
+            if fact.name == "adapter_load" and isinstance(fact.value, str):
+                run.files.extend(f for f in resolve_model_folder(entry, fact.value) if f not in run.files)
         # DeepSpeed files it names (already loaded as referenced files), accelerate config nearby
         for fact in entry.result.facts:
             if fact.name == "deepspeed" and isinstance(fact.value, str):

@@ -19,7 +19,7 @@ TRAINING_ARGS, PYTHON, MODEL_CONFIG, ACCELERATE, DEEPSPEED = (
     "deepspeed",
 )
 LAUNCH, LIVE, ENVIRONMENT, GENERATION = "launch", "live", "environment", "generation-config"
-TOKENIZER = "tokenizer"
+TOKENIZER, ADAPTER = "tokenizer", "adapter"
 _ARGS = (TRAINING_ARGS, PYTHON, LIVE)
 
 # name -> (type of the value, the sources that emit it, what it means)
@@ -60,7 +60,7 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "config_global_head_dim": ("int", (MODEL_CONFIG, LIVE), "global_head_dim: the full-attention layers' head dim"),
     "config_moe_block": ("bool", (MODEL_CONFIG, LIVE), "enable_moe_block: mixture-of-experts layers"),
     "config_towers": ("list[str]", (MODEL_CONFIG, LIVE), "the non-null vision_config / audio_config of the model"),
-    "model_id": ("str", (TRAINING_ARGS, PYTHON, MODEL_CONFIG, LAUNCH), "a model id or folder the run names"),
+    "model_id": ("str", (TRAINING_ARGS, PYTHON, MODEL_CONFIG, LAUNCH, ADAPTER), "a model id or folder the run names"),
     "model_load": ("str", (PYTHON,), "a model a from_pretrained call (or a trainer, by string) loads"),
     "model_class": ("class name", (PYTHON, LIVE), "the class a model is loaded with"),
     "model_variable": ("str", (PYTHON,), "the variable a model load binds (where a fix can add a line)"),
@@ -109,7 +109,13 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
         "Axolotl's gemma4_hybrid_attn_impl: flash attention for sliding layers, sdpa for full ones",
     ),
     "peft": ("str", (TRAINING_ARGS, PYTHON, LIVE), "an adapter is trained (LoraConfig, peft_config, adapter: lora)"),
-    "lora_setting": ("object", (TRAINING_ARGS, PYTHON, LIVE), "a LoRA argument (r, lora_alpha, target_modules, ...)"),
+    "lora_setting": (
+        "object",
+        (TRAINING_ARGS, PYTHON, LIVE, ADAPTER),
+        "a LoRA argument (r, lora_alpha, target_modules, ...)",
+    ),
+    "adapter_saved": ("str", (ADAPTER,), "a saved adapter's adapter_config.json the run loads"),
+    "adapter_load": ("str", (PYTHON,), "PeftModel.from_pretrained(model, PATH): the adapter folder a run loads"),
     "tower_adapters": ("int", (LIVE,), "how many LoRA modules a live PEFT model has in Gemma 4's towers"),
     # chat data: the tokenizer files, the template, what the code does with them (GD801-GD805)
     "tokenizer_chat_template": (

@@ -402,3 +402,26 @@ def test_module_names_data_matches_this_transformers(tmp_path):
         [sys.executable, str(ROOT / "scripts" / "gen_module_names.py")], capture_output=True, text=True, check=True
     ).stdout
     assert json.loads(out) == stored
+
+
+def test_a_saved_adapter_a_merge_script_loads_is_judged_by_its_adapter_config(tmp_path):
+    (tmp_path / "outputs" / "adapter").mkdir(parents=True)
+    (tmp_path / "merge.py").write_text(
+        "from peft import PeftModel\nfrom transformers import AutoModelForCausalLM\n"
+        'base = AutoModelForCausalLM.from_pretrained("google/gemma-3-4b-it", dtype="bfloat16")\n'
+        'PeftModel.from_pretrained(base, "outputs/adapter").merge_and_unload().save_pretrained("merged")\n'
+    )
+    config = {
+        "base_model_name_or_path": "google/gemma-3-4b-it",
+        "peft_type": "LORA",
+        "target_modules": r".*language_model\.model\.layers\.\d+\.self_attn\.q_proj",
+        "modules_to_save": ["lm_head"],
+    }
+    (tmp_path / "outputs" / "adapter" / "adapter_config.json").write_text(json.dumps(config, indent=1))
+    (tmp_path / "requirements.txt").write_text("transformers==4.57.6\n")
+    found = rules_of(tmp_path)
+    assert found["GD704"][0]["path"] == "outputs/adapter/adapter_config.json"
+    assert "trained with" in found["GD704"][0]["fix"]["title"]
+    assert "GD705" in found
+    (tmp_path / "requirements.txt").write_text("transformers==4.51.3\n")  # the release it was saved on
+    assert "GD704" not in rules_of(tmp_path)

@@ -74,7 +74,8 @@ def _nearest(entry: str, names: list[str]) -> str:
 
 @rule("GD704")
 def lora_targets_miss(setup: Setup):
-    if not setup.is_training or setup.first("peft") is None or chooses_lora_targets(setup):
+    trains = setup.is_training and setup.first("peft") is not None and not chooses_lora_targets(setup)
+    if not trains and setup.first("adapter_saved") is None:  # nor loads a saved adapter (merge, inference)
         return
     target = lora_arguments(setup).get("target_modules")
     if target is None:
@@ -103,10 +104,11 @@ def lora_targets_miss(setup: Setup):
     example = _nearest(missing[0], releases[-1]["classes"][cls])
     all_miss = len(missing) == len(entries)
     outcome = (
-        'get_peft_model raises ("Target modules ... not found in the base model")'
+        'peft raises as it builds the adapter ("Target modules ... not found in the base model")'
         if all_miss
         else "those parts get no adapter, silently"
     )
+    saved = fact.origin == "adapter"
     yield Diagnostic(
         fact.location,
         f"target_modules {', '.join(repr(m) for m in missing)} match no linear module of {cls} on transformers "
@@ -114,7 +116,9 @@ def lora_targets_miss(setup: Setup):
         f"(generated from the class on the meta device: the paths move between releases).",
         None,
         Fix(
-            f"Write the targets as this release names them (e.g. {example.replace('{N}', '0').rsplit('.', 1)[-1]!r} "
+            "Load the saved adapter on the transformers it was trained with (its names are that release's), or retrain it"
+            if saved
+            else f"Write the targets as this release names them (e.g. {example.replace('{N}', '0').rsplit('.', 1)[-1]!r} "
             f"for every such layer, or a regex on {example.split('.layers.')[0]!r}), or pin the transformers the "
             "targets were written for",
             "display-only",

@@ -20,7 +20,10 @@ def _named(value: object) -> list[str]:
 
 @rule("GD705")
 def lora_on_tied_embeddings(setup: Setup):
-    if not setup.is_training or not (setup.family_name or "").startswith("gemma") or setup.first("peft") is None:
+    if not (setup.family_name or "").startswith("gemma"):
+        return
+    trains = setup.is_training and setup.first("peft") is not None
+    if not trains and setup.first("adapter_saved") is None:  # nor merges or serves a saved adapter
         return
     tied = setup.first("config_tie_word_embeddings")
     if tied is not None and tied.value is False:

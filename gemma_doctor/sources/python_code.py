@@ -823,6 +823,16 @@ class Analyzer:
 
     def _from_pretrained(self, call: ast.Call, scope: Scope) -> None:
         owner = self.evaluator.owner(call.func, scope)
+        if owner == "PeftModel":  # PeftModel.from_pretrained(model, "outputs/adapter"): its adapter_config.json
+            given = (
+                call.args[1]
+                if len(call.args) > 1
+                else next((k.value for k in call.keywords if k.arg == "model_id"), None)
+            )
+            folder = self.value(given, scope) if given is not None else None
+            if isinstance(folder, str) and given is not None:
+                self.add("adapter_load", folder, given, "model_id")
+            return
         if owner and owner.endswith(("Processor", "Tokenizer", "TokenizerFast")):
             if owner.endswith("Processor"):  # AutoProcessor: TRL then uses its vision collator
                 self.add("processor_loaded", owner, call, owner)
