@@ -425,3 +425,23 @@ def test_a_saved_adapter_a_merge_script_loads_is_judged_by_its_adapter_config(tm
     assert "GD705" in found
     (tmp_path / "requirements.txt").write_text("transformers==4.51.3\n")  # the release it was saved on
     assert "GD704" not in rules_of(tmp_path)
+
+
+def test_gd801_a_pretrained_folder_trained_on_raw_text_keeps_its_eos(tmp_path):
+    """A base model's folder ships the chat template too; a run that never speaks in turns stops at <eos>."""
+    folder = tmp_path / "base"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "gemma3_text", "architectures": ["Gemma3ForCausalLM"]}')
+    (folder / "generation_config.json").write_text('{"eos_token_id": 1}')
+    (folder / "tokenizer_config.json").write_text('{"add_bos_token": true, "chat_template": "{{ bos_token }}..."}')
+    (tmp_path / "train.py").write_text(
+        "from transformers import AutoModelForCausalLM, Trainer, TrainingArguments\n"
+        "model = AutoModelForCausalLM.from_pretrained('base', dtype='bfloat16')\n"
+        "Trainer(model=model, args=TrainingArguments(output_dir='o', bf16=True), train_dataset=texts).train()\n"
+    )
+    assert "GD801" not in rules_of(tmp_path)
+
+
+def test_strip_of_whitespace_keeps_the_rendered_bos(tmp_path):
+    code = LOAD + "text = tokenizer.apply_chat_template(m, tokenize=False).strip()\ntokenizer(text)\n"
+    assert "chat_tokenized_with_bos" in facts_of(tmp_path, code)

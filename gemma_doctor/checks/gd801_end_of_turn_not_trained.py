@@ -7,7 +7,10 @@ from gemma_doctor.checks import rule
 from gemma_doctor.facts import is_resolved
 from gemma_doctor.findings import Diagnostic, Fix
 from gemma_doctor.setup import Setup
-from gemma_doctor.setup.chat import INFERRED, chat_template, family_tokens, has_tokenizer_files
+from gemma_doctor.setup.chat import INFERRED, family_tokens, has_tokenizer_files
+
+# What says the run speaks in chat turns (a pretrained model's folder ships a template all the same).
+_CHAT_USE = ("chat_rendered", "chat_dataset", "chat_text_field", "prompt_completion_rows", "assistant_only_loss")
 
 
 @rule("GD801")
@@ -83,9 +86,9 @@ def _axolotl_eot(setup: Setup, turn_end: str, inferred: str):
 
 
 def _generation_eos(setup: Setup, turn_end: str, turn_id: int, inferred: str):
-    chat = setup.first("chat_rendered") or chat_template(setup) or setup.first("chat_dataset")
+    chat = next((setup.first(name) for name in _CHAT_USE if setup.first(name) is not None), None)
     if chat is None:
-        return  # raw-text models stop at <eos>, which is right for them
+        return  # raw-text runs stop at <eos>, which is right for them, whatever template the folder ships
     for fact in setup.all("generation_eos_token_id"):
         ids = fact.value if isinstance(fact.value, list) else [fact.value]
         if all(isinstance(i, int) for i in ids) and turn_id not in ids:

@@ -291,10 +291,10 @@ class Evaluator:
             if isinstance(tokenize, ast.Constant) and tokenize.value is False:
                 return RenderedChat(node, text_of(node.func.value))
             return unknown(node)
-        if name in _STRIPS and isinstance(node.func, ast.Attribute) and node.args:
+        if name in _STRIPS and isinstance(node.func, ast.Attribute) and self._may_be_rendered(node.func.value, scope):
             text = self.value(node.func.value, scope)
             if isinstance(text, RenderedChat):
-                taken = self.value(node.args[0], scope)
+                taken = self.value(node.args[0], scope) if node.args else None  # .strip(): whitespace only
                 if isinstance(taken, str) and "<bos>" in taken:
                     return RenderedChat(text.node, text.owner, stripped=True)
                 return text
