@@ -66,7 +66,9 @@ def test_fp16_with_bf16_weights_stops_before_the_first_step(tmp_path):
 
 def test_a_clean_run_trains_and_says_nothing(tmp_path):
     counter = StepCounter()
-    callback = GemmaDoctorCallback()
+    # GD903 speaks whenever a package newer than the knowledge data is installed, which a fresh install of the
+    # newest releases cannot promise (peft 0.22.0 came out on the day this data was checked): not this test's subject.
+    callback = GemmaDoctorCallback(ignore=["GD903"])
     run = trainer(tmp_path, tiny_text_model(torch.float32), [callback, counter])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -88,9 +90,10 @@ def test_options_ignore_warn_and_off(tmp_path, monkeypatch):
 
 def test_check_and_check_model_return_findings(tmp_path):
     run = trainer(tmp_path, tiny_text_model(torch.bfloat16), [], fp16=True)
-    assert [f.rule for f in check(run)] == ["GD101"]
-    assert check_model(tiny_text_model(torch.float32)) == []
-    assert {f.rule for f in check_model(tiny_text_model(torch.float16))} == {"GD102"}
+    fresh = "GD903"  # a newer release than the data knows, installed by a fresh CI environment: see above
+    assert [f.rule for f in check(run) if f.rule != fresh] == ["GD101"]
+    assert [f for f in check_model(tiny_text_model(torch.float32)) if f.rule != fresh] == []
+    assert {f.rule for f in check_model(tiny_text_model(torch.float16))} - {fresh} == {"GD102"}
 
 
 def test_importing_preflight_imports_nothing_heavy():
