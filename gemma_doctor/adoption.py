@@ -12,8 +12,9 @@ from gemma_doctor.fingerprints import assign
 BASELINE_VERSION = 1
 
 
-def apply_baseline(report, path: Path) -> None:
-    """Drop findings recorded in the baseline; write the baseline when the file does not exist."""
+def apply_baseline(report, path: Path) -> int | None:
+    """Drop findings recorded in the baseline (counted in report.baselined); write the baseline when the
+    file does not exist, and return how many findings it recorded (None when it read one)."""
     assign(report.findings)
     if not path.exists():
         entries = [
@@ -28,8 +29,9 @@ def apply_baseline(report, path: Path) -> None:
             from gemma_doctor.errors import UsageError
 
             raise UsageError(f"{path}: cannot write the baseline: {exc.strerror or type(exc).__name__}") from None
+        report.baselined = len(report.findings)
         report.findings = []
-        return
+        return len(entries)
     import stat
 
     if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the read forever (fuzz N06)
@@ -43,7 +45,10 @@ def apply_baseline(report, path: Path) -> None:
         from gemma_doctor.errors import UsageError
 
         raise UsageError(f"{path}: not a gemma-doctor baseline ({type(exc).__name__})") from None
-    report.findings = [f for f in report.findings if f.fingerprint not in known]
+    kept = [f for f in report.findings if f.fingerprint not in known]
+    report.baselined = len(report.findings) - len(kept)
+    report.findings = kept
+    return None
 
 
 def add_ignore_comments(report, reason: str | None) -> int:

@@ -76,7 +76,12 @@ def run_check(args) -> int:  # a requests.CheckRequest
     if args.baseline:
         from gemma_doctor.adoption import apply_baseline
 
-        apply_baseline(report, Path(args.baseline))
+        recorded = apply_baseline(report, Path(args.baseline))
+        if recorded is not None:  # the first run writes the file: say so, or it looks like a clean check
+            sys.stderr.write(
+                f"gemma-doctor: recorded {recorded} finding{'s' if recorded != 1 else ''} in the baseline"
+                f" {args.baseline}; later runs report only new ones\n"
+            )
     report.fixable = _writable_fixes(report, paths, args.cwd)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     if args.statistics:

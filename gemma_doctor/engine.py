@@ -74,8 +74,15 @@ class Project:
 @record
 class Report:
     findings: list[Finding] = field(default_factory=list)
-    errors: list[InputProblem] = field(default_factory=list)
-    files: int = 0
+    errors: list[InputProblem] = field(default_factory=list)  # files that could not be read: exit 2
+    # Files read with a part skipped (a Python statement or notebook cell that does not parse): a warning
+    # line each, not exit 2, and the summary says so, since a skipped part may hold a setting.
+    partly_read: list[InputProblem] = field(default_factory=list)
+    files: int = 0  # files read, context included
+    # Of those, files read only as context for files passed one by one (pre-commit): not "checked".
+    context_files: int = 0
+    suppressed: int = 0  # findings a suppression comment or per-file-ignores took out
+    baselined: int = 0  # findings dropped because the baseline knows them
     projects: list[Project] = field(default_factory=list)
     # How many findings `fix --write` can really fix (set by the check command, which knows which files
     # fix may write); None: count every safe fix with edits.
@@ -142,7 +149,8 @@ def load_project(project: Project, options: Options, report: Report) -> None:
         seen.add(display)
         # Files passed one by one: the rest of the repository gives context, and its own
         # broken files are not this commit's errors.
-        errors = report.errors if project.only is None or absolute(path) in project.only else []
+        checked = project.only is None or absolute(path) in project.only
+        errors = report.errors if checked else []
         try:
             result = load_file(path, display)
         except InputError as exc:
@@ -153,9 +161,12 @@ def load_project(project: Project, options: Options, report: Report) -> None:
             return None
         if result.error:
             errors.append(InputProblem(display, result.error))
+        if result.skipped and checked:
+            report.partly_read.append(InputProblem(display, result.skipped))
         if result.kind is None and not result.facts and not result.versions:
             return None
         report.files += 1
+        report.context_files += not checked
         project.results[display] = result
         loaded[display] = LoadedFile(display, path, result)
         queue.extend(
@@ -394,6 +405,7 @@ def check(paths: list[Path], options: Options) -> Report:
     projects, problems = group_projects(paths, options)
     report.errors.extend(problems)
     seen: set[tuple] = set()
+    suppressed: set[tuple] = set()  # counted once, like the findings, when two runs share a file
     rules = enabled_rules(options)
     for project in projects:
         load_project(project, options, report)
@@ -403,14 +415,22 @@ def check(paths: list[Path], options: Options) -> Report:
             suppressions = [
                 s for display in run.files if display in project.results for s in project.results[display].suppressions
             ]
-            for finding in apply_suppressions(findings, suppressions, options):
+            kept = apply_suppressions(findings, suppressions, options)
+            kept_keys = {(f.rule, f.location, f.message) for f in kept}
+            for finding in findings:
+                key = (finding.rule, finding.location, finding.message)
+                if key not in kept_keys and key not in suppressed:
+                    suppressed.add(key)
+            for finding in kept:
                 key = (finding.rule, finding.location, finding.message)
                 if key not in seen:  # a file shared by two runs reports once
                     seen.add(key)
                     finding.run = run.entry
                     report.findings.append(finding)
         report.projects.append(project)
+    report.suppressed = len(suppressed - seen)
     report.findings.sort(key=Finding.sort_key)
+    report.partly_read.sort(key=lambda problem: (problem.path or "", problem.message))
     report.errors.sort(key=lambda problem: (problem.path or "", problem.message))
     return report
 

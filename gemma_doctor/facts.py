@@ -74,7 +74,10 @@ class SourceResult:
     versions: list[VersionFact] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     kind: str | None = None  # what the file was recognised as; None = not relevant
-    error: str | None = None  # set when the file is ours but broken (it still yields facts)
+    error: str | None = None  # set when the file is ours but broken (it still yields facts): exit 2
+    # Set when a part of the file could not be parsed and was skipped (a Python statement, a notebook
+    # cell) while the rest was read: a warning line, since the code around it is still judged.
+    skipped: str | None = None
 
 
 @record(slots=True)

@@ -193,7 +193,13 @@ def verify(
     for _round in range(MAX_VERIFY_ROUNDS):
         with overlaid({overlay_key(cwd / c.path): c.new for c in accepted.values()}):
             report = check(paths, options)
-        broken = {problem.path for problem in report.errors}
+        # Unreadable, partly read, or a config.json from_pretrained could not parse (GD401 says that one).
+        broken = {problem.path for problem in report.errors + report.partly_read} | {
+            display
+            for project in report.projects
+            for display, result in project.results.items()
+            if any(fact.name == "model_config_invalid" for fact in result.facts)
+        }
         remaining = {(f.rule, f.location.path, f.location.key) for f in report.findings}
         rejected = {}
         for path, candidate in accepted.items():

@@ -66,7 +66,10 @@ def load_value(text: str):
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        # json's messages that end in "at" ("Unterminated string starting at") take the position themselves
+        where = f"line {exc.lineno} column {exc.colno}"
+        reason = f"{exc.msg} {where}" if exc.msg.endswith(" at") else f"{exc.msg} at {where}"
+        raise ValueError(f"invalid JSON: {reason}") from None
     except RecursionError:
         raise ValueError("invalid JSON: nested too deeply") from None
 

@@ -64,24 +64,45 @@ def test_bad_file_is_one_line_and_the_rest_is_checked(tmp_path, name):
     assert "Traceback" not in result.err
     report = result.json()
     assert any(f["rule"] == "GD102" and f["path"] == "model/config.json" for f in report["findings"]), report
-    if name == "wrong json type":
-        assert any(f["rule"] == "GD401" and f["path"] == relative for f in report["findings"])
+    if relative.endswith("config.json") and name != "binary config.json":
+        # Text that from_pretrained cannot parse as a config is the project's problem: one GD401 finding
+        # (exit 1), whether it does not parse or parses to a list, and no error line repeating it.
+        gd401 = [f for f in report["findings"] if f["rule"] == "GD401" and f["path"] == relative]
+        assert len(gd401) == 1 and (reason or "JSON object") in gd401[0]["message"], gd401
+        assert not [e for e in report["errors"] if e["path"] == relative], report["errors"]
         assert result.code == 1
+        return
+    if name == "syntax error":  # one statement skipped, the rest read: partly read, a warning, not exit 2
+        assert not report["errors"] and result.code == 1  # GD102's error, nothing else
+        partly = [p for p in report["partly_read"] if p["path"] == relative]
+        assert len(partly) == 1 and reason in partly[0]["message"] and report["summary"]["partly_read"] == 1
         return
     assert result.code == 2
     errors = [e for e in report["errors"] if e["path"] == relative]
     assert len(errors) == 1 and "\n" not in errors[0]["message"], report["errors"]
     assert reason in errors[0]["message"]
-    if relative.endswith("config.json"):
-        assert any(f["rule"] == "GD401" and f["path"] == relative for f in report["findings"])
+    assert report["summary"]["unreadable"] == len(report["errors"])
+    # a file that is not text is an error line only, never also a finding
+    assert not any(f["path"] == relative for f in report["findings"])
 
 
 def test_text_output_names_the_file_in_one_line(tmp_path):
-    project = _project(tmp_path, "other/config.json", b'{"model_type":')
+    project = _project(tmp_path, "train.yaml", b"fp16: \xff true\n")
     result = run_console("check", ".", "--env", "none", cwd=project)
     assert result.code == 2 and "Traceback" not in result.err
-    lines = [line for line in result.out.splitlines() if line.startswith("other/config.json: error:")]
-    assert len(lines) == 1 and "invalid JSON" in lines[0]
+    lines = [line for line in result.out.splitlines() if line.startswith("train.yaml")]
+    assert lines == ["train.yaml: error: not UTF-8 (byte 0xff at offset 6)"], result.out
+    assert result.out.splitlines()[-1].endswith(" 1 file could not be read.")
+
+
+def test_truncated_model_config_is_one_line_without_a_doubled_word(tmp_path):
+    project = _project(tmp_path, "other/config.json", b'{\n  "model_type": "gemma3_text",\n  "x": "abc')
+    result = run_console("check", ".", "--env", "none", cwd=project)
+    lines = [line for line in result.out.splitlines() if line.startswith("other/config.json")]
+    assert len(lines) == 1 and "GD401" in lines[0], result.out
+    # json says "Unterminated string starting at", and the position follows it once
+    assert "Unterminated string starting at line 3 column 8." in lines[0] and "at at" not in lines[0]
+    assert result.code == 1
 
 
 def test_symlink_loop_argument(tmp_path):

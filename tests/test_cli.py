@@ -31,12 +31,23 @@ def test_bundled_broken_example_text(tmp_path):
     assert "\x1b[" not in result.out  # no colour when not a terminal
 
 
-def test_json_contract_version_1_3():
+def test_json_contract_version_1_4():
     result = run_console("check", "examples/gemma3-broken", "--format", "json", "--env", "none", cwd=ROOT)
     report = json.loads(result.out)
-    assert set(report) == {"version", "minor", "findings", "errors", "summary"}
-    assert (report["version"], report["minor"]) == (1, 3)
-    assert report["summary"] == {"files": 6, "error": 2, "warning": 1, "info": 0, "not_judged": 0}
+    assert set(report) == {"version", "minor", "findings", "errors", "partly_read", "summary"}
+    assert (report["version"], report["minor"]) == (1, 4)
+    assert report["summary"] == {
+        "files": 6,
+        "error": 2,
+        "warning": 1,
+        "info": 0,
+        "not_judged": 0,
+        "context_files": 0,
+        "partly_read": 0,
+        "unreadable": 0,
+        "suppressed": 0,
+        "baselined": 0,
+    }
     for finding in report["findings"]:
         assert set(finding) == {
             "rule",
@@ -78,6 +89,38 @@ def test_clean_example_has_no_findings():
     result = run_console("check", "examples/gemma3-clean", "--env", "none", cwd=ROOT)
     assert result.code == 0, result.out
     assert result.out.strip() == "Found no problems in 6 files."
+
+
+def test_the_summary_counts_what_was_not_looked_at_or_was_taken_out(tmp_path):
+    """Files partly read, unreadable, read only as context; findings suppressed or in the baseline: each
+    is said in the summary, so "no problems" never stands over something the check did not see."""
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "gemma3_text", "hidden_size": 8}))
+    (tmp_path / "train.py").write_text(
+        "from transformers import TrainingArguments\n"
+        "args = TrainingArguments(output_dir='o', fp16=True)  # gemma-doctor: ignore[GD101]\n"
+        "x = (1,\n"
+    )
+    (tmp_path / "notes.yaml").write_bytes(b"\x00\x01binary")
+    result = run_console("check", ".", "--env", "none", cwd=tmp_path)
+    lines = result.out.splitlines()
+    assert "train.py: warning: partly read: syntax error: '(' was never closed at line 3;" in result.out
+    assert "notes.yaml: error: binary file, not text" in lines
+    assert lines[-1] == "Found no problems in 2 files. 1 file partly read. 1 file could not be read. 1 suppressed."
+    assert result.code == 2  # the unreadable file; the partly read one alone would not fail the check
+    (tmp_path / "notes.yaml").unlink()
+    assert run_console("check", ".", "--env", "none", cwd=tmp_path).code == 0
+    # a file passed on its own (pre-commit) is checked with the files beside it as context
+    alone = run_console("check", "train.py", "--env", "none", "--format", "json", cwd=tmp_path).json()
+    assert alone["summary"]["files"] == 2 and alone["summary"]["context_files"] == 1
+    text = run_console("check", "train.py", "--env", "none", cwd=tmp_path).out.splitlines()[-1]
+    assert text.startswith("Found no problems in 1 file (and 1 read as context).")
+    # the first --baseline run says what it recorded, later ones count what it took out
+    (tmp_path / "train.py").write_text("from transformers import TrainingArguments\nTrainingArguments(fp16=True)\n")
+    first = run_console("check", ".", "--env", "none", "--baseline", "bl.json", cwd=tmp_path)
+    assert "recorded 1 finding in the baseline bl.json" in first.err
+    assert first.out.splitlines()[-1] == "Found no problems in 2 files. 1 in the baseline."
+    again = run_console("check", ".", "--env", "none", "--baseline", "bl.json", "--format", "json", cwd=tmp_path)
+    assert "recorded" not in again.err and again.json()["summary"]["baselined"] == 1
 
 
 def test_exit_codes_fail_on_and_exit_zero():

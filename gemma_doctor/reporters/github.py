@@ -32,6 +32,9 @@ def render(report) -> str:
         properties.append(f"title={_property(f'{finding.rule} {finding.name}')}")
         message = where + finding.message + (f" Fix ({finding.fix.safety}): {finding.fix.title}" if finding.fix else "")
         lines.append(f"::{_COMMANDS[finding.severity]} {','.join(properties)}::{_data(message)}")
+    for problem in report.partly_read:
+        file_part = f" file={_property(problem.path)}" if problem.path else ""
+        lines.append(f"::warning{file_part},title=gemma-doctor partly read::{_data(problem.message)}")
     for problem in report.errors:
         file_part = f" file={_property(problem.path)}" if problem.path else ""
         lines.append(f"::error{file_part},title=gemma-doctor input error::{_data(problem.message)}")

@@ -15,7 +15,7 @@ def render(report) -> str:
         suites,
         "testsuite",
         name="gemma-doctor check",
-        tests=str(max(len(report.findings) + len(report.errors), 1)),
+        tests=str(max(len(report.findings) + len(report.errors) + len(report.partly_read), 1)),
         failures=str(len(failing)),
         errors=str(len(report.errors)),
         skipped="0",
@@ -38,6 +38,11 @@ def render(report) -> str:
             suite, "testcase", classname=P(problem.path or "input"), name=f"read {P(problem.path or '')}"
         )
         ET.SubElement(case, "error", message=P(problem.message), type="input-error").text = P(problem.message)
+    for problem in report.partly_read:
+        case = ET.SubElement(
+            suite, "testcase", classname=P(problem.path or "input"), name=f"read {P(problem.path or '')}"
+        )
+        ET.SubElement(case, "system-out").text = f"[warning] partly read: {P(problem.message)}"
     if not report.findings and not report.errors:
         ET.SubElement(suite, "testcase", classname="gemma-doctor", name="no problems")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -67,13 +67,14 @@ def render(report, version: str) -> str:
         results.append(result)
     notifications = [
         {
-            "level": "error",
-            "message": {"text": problem.message},
+            "level": level,
+            "message": {"text": problem.message if level == "error" else f"partly read: {problem.message}"},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(problem.path)}}}]
             if problem.path
             else [],
         }
-        for problem in report.errors
+        for level, problems in (("warning", report.partly_read), ("error", report.errors))
+        for problem in problems
     ]
     document = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

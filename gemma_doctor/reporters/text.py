@@ -37,23 +37,46 @@ def render(report, color: bool = False, quiet: bool = False) -> str:
         for step in finding.trace or ():
             text = f"  = trace: {printable(step)}"
             lines.append(f"{_DIM}{text}{_RESET}" if color else text)
+    for problem in report.partly_read:
+        lines.append(f"{printable(problem.path or '<input>')}: warning: partly read: {printable(problem.message)}")
     for problem in report.errors:
         lines.append(f"{printable(problem.path or '<input>')}: error: {printable(problem.message)}")
+    if not quiet:
+        lines.append(summary_line(report))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def summary_line(report) -> str:
+    """One line: what was found, in how many files, and everything that was not looked at or was taken
+    out (files partly read or unreadable, runs not judged, suppressed and baselined findings), so that
+    "no problems" is never said over something the check did not see."""
     counts = report.counts()
-    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in reversed(SEVERITIES) if counts[s]]
-    summary = ", ".join(parts) if parts else "no problems"
+    parts = [_n(counts[s], s) for s in reversed(SEVERITIES) if counts[s]]
+    found = ", ".join(parts) if parts else "no problems"
+    checked = report.files - report.context_files
+    context = f" ({report.context_files} read as context)" if report.context_files else ""
+    files = _n(checked, "file") + context.replace(" (", " (and ")
+    if checked == 0 and report.errors:
+        tail = f"Checked no file{context}."
+    elif report.not_judged:  # never "no problems" over a run nothing checked (GD902)
+        tail = f"Found {found} in the runs judged; {_n(report.not_judged, 'run')} not judged (GD902), in {files}."
+    else:
+        tail = f"Found {found} in {files}."
     fixable = report.fixable
     if fixable is None:
         fixable = sum(1 for f in report.findings if f.fix and f.fix.safety == "safe" and f.fix.edits)
-    files = f"{report.files} file{'s' if report.files != 1 else ''}"
-    tail = f"Found {summary} in {files}."
-    if report.not_judged:  # never "no problems" over a run nothing checked (GD902)
-        unjudged = f"{report.not_judged} run{'s' if report.not_judged != 1 else ''}"
-        tail = f"Found {summary} in the runs judged; {unjudged} not judged (GD902), in {files}."
     if fixable:
         tail += f" {fixable} fixable with `gemma-doctor fix --write`."
+    if report.partly_read:
+        tail += f" {_n(len(report.partly_read), 'file')} partly read."
     if report.errors:
-        tail += f" {len(report.errors)} file{'s' if len(report.errors) != 1 else ''} could not be read."
-    if not quiet:
-        lines.append(tail)
-    return "\n".join(lines) + ("\n" if lines else "")
+        tail += f" {_n(len(report.errors), 'file')} could not be read."
+    if report.suppressed:
+        tail += f" {report.suppressed} suppressed."
+    if report.baselined:
+        tail += f" {report.baselined} in the baseline."
+    return tail

@@ -64,8 +64,10 @@ def _reason(exc: ValueError) -> str:
     return text
 
 
-def parse_document(path: Path, display: str) -> Document:
-    text = read_text(path)
+def parse_document(path: Path, display: str, text: str | None = None) -> Document:
+    """The file (or its ``text``, already read) parsed as JSON or YAML, or one InputError line."""
+    if text is None:
+        text = read_text(path)
     if not text.strip():
         raise InputError("empty file")
     if path.suffix.lower() == ".json":

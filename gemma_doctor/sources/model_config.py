@@ -31,16 +31,19 @@ def looks_like(value: dict) -> bool:
 
 def load(path: Path, display: str) -> SourceResult:
     kind = "generation-config" if path.name == "generation_config.json" else "model-config"
+    # A file that cannot be read as text (a FIFO, binary, not UTF-8) is an error line; one read that does
+    # not parse as a config is GD401's.
+    text = read_text(path)
+    if text.startswith("version https://git-lfs.github.com/spec/"):
+        raise LfsPointer(f"{path.name} is a Git LFS pointer, not the file; run `git lfs pull`")
     try:
-        if read_text(path).startswith("version https://git-lfs.github.com/spec/"):
-            raise LfsPointer(f"{path.name} is a Git LFS pointer, not the file; run `git lfs pull`")
-        doc = parse_document(path, display)
+        doc = parse_document(path, display, text)
     except InputError as exc:
-        if kind == "model-config" and not isinstance(exc, LfsPointer):
-            # Still a fact: GD401 reports it as a finding with the file's location.
+        if kind == "model-config":
+            # A fact, not an error line: GD401 reports it once, as a finding with the file's location, as
+            # it does a config.json that parses to something other than an object (one problem, one line).
             result = SourceResult(kind=kind)
             result.facts.append(Fact("model_config_invalid", str(exc), Location(display, 1, 1), ORIGIN))
-            result.error = str(exc)
             return result
         raise
     if kind == "generation-config":

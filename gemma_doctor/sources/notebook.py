@@ -93,5 +93,5 @@ def load(path: Path, display: str) -> SourceResult:
             )
     analyzer.finish()
     if problems:
-        analyzer.result.error = "; ".join(problems)
+        analyzer.result.skipped = "; ".join(problems)
     return analyzer.result

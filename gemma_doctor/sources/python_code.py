@@ -1166,7 +1166,7 @@ def load(path: Path, display: str) -> SourceResult:
     analyzer.run(tree)
     analyzer.finish()
     if skipped:
-        analyzer.result.error = "; ".join(skipped)
+        analyzer.result.skipped = "; ".join(skipped)
     if "gemma-doctor" in text:  # statement ranges cost a walk: only for files with suppression comments
         analyzer.result.suppressions = scan_hash_comments(
             text, display, None, statement_ranges(tree), python_comment_columns(text)
