@@ -34,6 +34,18 @@ class Location:
         return ":".join(parts)
 
 
+RUNTIME_PREFIX = "runtime: "  # the key of a value the preflight callback read off the live objects
+
+
+def where_set(fact: Fact) -> str:
+    """How a message names the setting a fact came from: its key as the file spells it, or, for a value read
+    off the live run, the attribute and "at run time" (not "runtime: ..." inside another phrase)."""
+    key = fact.location.key or fact.raw_key or fact.name
+    if key.startswith(RUNTIME_PREFIX):
+        return f"{key[len(RUNTIME_PREFIX) :]} at run time"
+    return key
+
+
 @record(frozen=True, slots=True)
 class Fact:
     """One setting from one source, in gemma-doctor's vocabulary.

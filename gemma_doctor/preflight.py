@@ -43,7 +43,7 @@ class GemmaDoctorError(RuntimeError):
 
     def __init__(self, findings: list[Finding]) -> None:
         self.findings = findings
-        super().__init__("\n" + render(findings))
+        super().__init__(render(findings))  # the first line is the first finding, as in a traceback's last line
 
 
 class GemmaDoctorWarning(UserWarning):

@@ -53,15 +53,37 @@ def trainer(tmp_path, model, callbacks, **arguments):
     return transformers.Trainer(model=model, args=args, train_dataset=rows(), callbacks=callbacks)
 
 
-def test_fp16_with_bf16_weights_stops_before_the_first_step(tmp_path):
+# On this CPU-only machine fp16=True does nothing (accelerate ignores it: GD101 is an info there, tested below), so
+# the runs that must stop use fp16_full_eval, which casts the whole model to fp16 for evaluation on any device.
+def test_fp16_full_eval_stops_before_the_first_step(tmp_path):
     counter = StepCounter()
-    run = trainer(tmp_path, tiny_text_model(torch.bfloat16), [GemmaDoctorCallback(), counter], fp16=True)
+    run = trainer(tmp_path, tiny_text_model(torch.bfloat16), [GemmaDoctorCallback(), counter], fp16_full_eval=True)
     with pytest.raises(GemmaDoctorError) as raised:
         run.train()
     assert counter.steps == 0 and raised.value.findings[0].rule == "GD101"
     text = str(raised.value)
-    assert "GD101 [error] fp16 on a gemma3_text model" in text and "= see: gemma-doctor rule GD101" in text
+    assert (
+        text.startswith("GD101 [error] fp16 on a gemma3_text model (fp16_full_eval = True)")
+        and "= see: gemma-doctor rule GD101" in text
+    )
     assert "docs/rules" not in text  # a pip install has no docs/ folder
+
+
+def test_fp16_on_the_cpu_is_an_info_and_the_smoke_test_trains(tmp_path):
+    """accelerate ignores fp16 on the CPU: the callback says so (an info) and does not stop the run."""
+    counter = StepCounter()
+    callback = GemmaDoctorCallback(ignore=["GD903"])
+    run = trainer(tmp_path, tiny_text_model(torch.bfloat16), [callback, counter], fp16=True)
+    assert run.args.use_cpu
+    run.train()
+    assert counter.steps == 2
+    (finding,) = [f for f in callback.findings if f.rule == "GD101"]
+    assert finding.severity == "info" and "does nothing here" in finding.message
+
+
+def test_provenance_of_a_live_value_reads_as_english(tmp_path):
+    (finding,) = [f for f in check_model(tiny_text_model(torch.float16)) if f.rule == "GD102"]
+    assert "(model parameters' dtype at run time)" in finding.message and "runtime:" not in finding.message
 
 
 def test_a_clean_run_trains_and_says_nothing(tmp_path):
@@ -80,12 +102,13 @@ def test_a_clean_run_trains_and_says_nothing(tmp_path):
 def test_options_ignore_warn_and_off(tmp_path, monkeypatch):
     model = tiny_text_model(torch.bfloat16)
     counter = StepCounter()
-    trainer(tmp_path, model, [GemmaDoctorCallback(ignore=["GD101"]), counter], fp16=True).train()
+    trainer(tmp_path, model, [GemmaDoctorCallback(ignore=["GD101"]), counter], fp16_full_eval=True).train()
     assert counter.steps == 2
     with pytest.warns(UserWarning, match="GD101"):
-        trainer(tmp_path, tiny_text_model(torch.bfloat16), [GemmaDoctorCallback(on_error="warn")], fp16=True).train()
+        warn = [GemmaDoctorCallback(on_error="warn")]
+        trainer(tmp_path, tiny_text_model(torch.bfloat16), warn, fp16_full_eval=True).train()
     monkeypatch.setenv("GEMMA_DOCTOR", "off")
-    trainer(tmp_path, tiny_text_model(torch.bfloat16), [GemmaDoctorCallback()], fp16=True).train()
+    trainer(tmp_path, tiny_text_model(torch.bfloat16), [GemmaDoctorCallback()], fp16_full_eval=True).train()
 
 
 def test_check_and_check_model_return_findings(tmp_path):
@@ -109,7 +132,7 @@ def test_axolotl_plugin_installs_the_callback(tmp_path):
     """Axolotl cannot be installed here: a minimal stand-in of its plugin base (axolotl.integrations.base)."""
     from gemma_doctor.axolotl_plugin import GemmaDoctorPlugin
 
-    run = trainer(tmp_path, tiny_text_model(torch.bfloat16), [], fp16=True)
+    run = trainer(tmp_path, tiny_text_model(torch.bfloat16), [], fp16_full_eval=True)
     callbacks = GemmaDoctorPlugin().add_callbacks_post_trainer({}, run)
     assert len(callbacks) == 1 and callbacks[0].trainer is run
     run.add_callback(callbacks[0])
@@ -143,10 +166,16 @@ def test_hybridcache_crash_is_stopped_before_training_on_4_50(tmp_path, text_cac
             print("TRAINED")
         except GemmaDoctorError as error:
             print(" ".join(f.rule for f in error.findings))
+            print(error)
     """)
     old_python = pinned_python(OLD_STACK)  # verify --stack pinned's environment for 4.50.0
     out = subprocess.run([str(old_python), "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert outcome in out.stdout.split(), out.stdout + out.stderr[-2000:]
+    if outcome == "GD202":  # the in-script line `fix` writes, and where the value came from in words
+        assert "advice: Add `model.config.text_config.use_cache = False` before trainer.train()" in out.stdout
+        assert (
+            "(model.config.text_config.use_cache at run time)" in out.stdout and "config.json runtime" not in out.stdout
+        )
 
 
 def tiny_tokenizer():

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from gemma_doctor.checks import rule
 from gemma_doctor.checks._precision import GEMMA4_OVERFLOW, OVERFLOW
+from gemma_doctor.facts import where_set
 from gemma_doctor.findings import Diagnostic, Fix, setting
 from gemma_doctor.setup import Setup, dtype_name
 
 _DECLARED = (
-    ("config_dtype", "config.json"),
-    ("text_config_dtype", "config.json"),
-    ("load_dtype", "the model is loaded"),
-    ("bnb_compute_dtype", "the 4-bit compute dtype"),
+    ("config_dtype", "in config.json"),
+    ("text_config_dtype", "in config.json"),
+    ("load_dtype", "where the model is loaded"),
+    ("bnb_compute_dtype", "as the 4-bit compute dtype"),
 )
 
 
@@ -52,8 +53,9 @@ def fp16_weights_gemma3(setup: Setup):
             else:
                 consequence = "the weights and activations are fp16, so the forward overflows to NaN"
                 fix = Fix.of("Load in bfloat16 (compute capability >= 8.0), else float32", "unsafe", to_bf16)
+            source = f"{where_set(fact)} {what}" if fact.location.path else where_set(fact)  # the live model's own
             message = (
-                f"float16 declared for a {setup.family_name} model ({fact.location.key or fact.raw_key} in {what}): "
+                f"float16 declared for a {setup.family_name} model ({source}): "
                 f"{GEMMA4_OVERFLOW if gemma4 else OVERFLOW}; {consequence}."
             )
             # Gemma 4's overflow is inferred, not measured: a warning, as GD101 says it

@@ -3,7 +3,7 @@ framework does."""
 
 from __future__ import annotations
 
-from gemma_doctor.facts import Fact, is_resolved
+from gemma_doctor.facts import Fact, is_resolved, where_set
 from gemma_doctor.knowledge import versioned
 from gemma_doctor.records import record
 from gemma_doctor.setup.values import is_true
@@ -53,7 +53,8 @@ def effective(setup: Setup) -> CacheSetting:
     name = "text_config_use_cache" if multimodal else "config_use_cache"
     fact = setup.first(name)
     if fact is not None:
-        return CacheSetting(is_true(fact.value), fact, f"config.json {fact.location.key}", target)
+        source = f"config.json {fact.location.key}" if fact.location.path else where_set(fact)
+        return CacheSetting(is_true(fact.value), fact, source, target)
     where = "text_config.use_cache" if multimodal else "use_cache"
     why = f"{where} is not set, and transformers defaults it to true"
     if multimodal and setup.is_training and setup.holds("transformers", "major_5"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from gemma_doctor.facts import Fact, Location, VersionFact
+from gemma_doctor.facts import RUNTIME_PREFIX, Fact, Location, VersionFact
 from gemma_doctor.sources.model_config import LAYOUT_KEYS
 
 ORIGIN = "training-args"  # what the Trainer will use, exactly as training arguments would say it
@@ -18,7 +18,7 @@ _VERSIONED = ("transformers", "accelerate", "trl", "peft", "torch", "unsloth", "
 
 
 def _where(key: str) -> Location:
-    return Location(None, key=f"runtime: {key}")
+    return Location(None, key=RUNTIME_PREFIX + key)
 
 
 def _fact(name: str, value: object, key: str, raw_key: str | None = None, origin: str = ORIGIN) -> Fact:
