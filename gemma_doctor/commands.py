@@ -25,6 +25,16 @@ def _color() -> bool:
     return sys.stdout is not None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+def _terminal_width(output_file) -> int | None:
+    """The terminal's width when the report goes to one (long messages wrap there), else None: a file, a
+    pipe or CI keeps one line per finding. COLUMNS is honoured, as by every tool that wraps."""
+    if output_file or sys.stdout is None or not sys.stdout.isatty():
+        return None
+    import shutil
+
+    return max(shutil.get_terminal_size().columns, 40)
+
+
 def resolve_targets(request) -> list[Path]:
     """The request's paths as given; an argument that is no local path but looks like a Hub id
     (``google/gemma-3-4b-it``) resolves to its snapshot in the local cache."""
@@ -89,9 +99,11 @@ def run_check(args) -> int:  # a requests.CheckRequest
     elif fmt == "text" and args.quiet:
         from gemma_doctor.reporters.text import render as text_render
 
-        _write(text_render(report, color=_color() and not args.output_file, quiet=True), args.output_file)
+        color, width = _color() and not args.output_file, _terminal_width(args.output_file)
+        _write(text_render(report, color=color, quiet=True, width=width), args.output_file)
     else:
-        _write(render(report, fmt, color=_color() and not args.output_file, version=__version__), args.output_file)
+        color, width = _color() and not args.output_file, _terminal_width(args.output_file)
+        _write(render(report, fmt, color=color, version=__version__, width=width), args.output_file)
     return exit_code(report, settings.fail_on, args.exit_zero)
 
 

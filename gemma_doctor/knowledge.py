@@ -238,6 +238,11 @@ class Gpu:
         # says True on a T4 because it counts emulation (docs/evidence/README.md).
         return self.compute_capability >= (8, 0)
 
+    def named(self) -> str:
+        """How a message names it: "the T4 (compute capability 7.5)"; a kind of GPU as "this GPU", since the
+        engine already begins each finding of a kind with its name ("On a GPU without bf16 (T4, V100): ")."""
+        return "this GPU" if self.capability_text is not None else f"the {self.describe()}"
+
     def describe(self) -> str:
         if self.capability_text is not None:
             return f"{self.name} ({self.capability_text})"

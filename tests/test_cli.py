@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, ROOT, run_cli, run_console
@@ -379,3 +380,40 @@ def test_trace_shows_why_gd101_fired_on_the_broken_example():
         run_console("check", "examples/gemma3-broken", "--format", "json", "--env", "none", cwd=ROOT).out
     )
     assert all("trace" not in finding for finding in plain["findings"])
+
+
+def _on_a_terminal(args: list[str], cwd, columns: int) -> str:
+    """The console script's stdout on a pseudo-terminal of ``columns`` (what a user in a shell sees)."""
+    import pty
+
+    exe = Path(sys.executable).parent / "gemma-doctor"
+    leader, follower = pty.openpty()
+    env = dict(os.environ, COLUMNS=str(columns), NO_COLOR="1")
+    env.pop("GITHUB_ACTIONS", None)
+    proc = subprocess.Popen([str(exe), *args], cwd=cwd, stdout=follower, stderr=subprocess.DEVNULL, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed its end
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    proc.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def test_long_messages_wrap_on_a_terminal_and_never_in_a_pipe():
+    args = ["check", "examples/gemma3-broken", "--env", "none"]
+    piped = run_console(*args, cwd=ROOT).out
+    findings = [line for line in piped.splitlines() if " GD" in line and "[" in line and not line.startswith(" ")]
+    assert any(len(line) > 200 for line in findings)  # the messages are long: one line each off a terminal
+    shown = _on_a_terminal(args, ROOT, 100)
+    assert max(len(line) for line in shown.splitlines()) <= 100, shown
+    # the same words, each finding's first line still path:line:col: GDxxx [severity], continuations indented
+    assert shown.split() == piped.split()
+    first_lines = [line for line in shown.splitlines() if not line.startswith(" ")]
+    assert [line.split(" [")[0] for line in first_lines if " GD" in line] == [line.split(" [")[0] for line in findings]

@@ -71,7 +71,7 @@ def test_gpu_dependent_flags_resolve_per_gpu(tmp_path):
     on_t4, report = findings(tmp_path, "--gpu", "T4")
     # torch.cuda.is_bf16_supported() counts emulation: True on a T4, so bf16 is requested there.
     assert ("GD104", "train.py", None, 7, 5) in on_t4
-    assert "torch.cuda.is_bf16_supported(), which is True on the T4" in json.dumps(report)
+    assert "torch.cuda.is_bf16_supported(), which is True on this GPU" in json.dumps(report)
     on_a100, _ = findings(tmp_path, "--gpu", "A100")
     assert [f for f in on_a100 if f[0] in ("GD101", "GD104")] == []
     unknown, report = findings(tmp_path)

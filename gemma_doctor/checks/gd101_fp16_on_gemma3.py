@@ -24,9 +24,9 @@ def _bf16_advice(setup: Setup) -> tuple[str, str]:
             f"(T4, V100) train in fp32 or use {unsloth}"
         ), "unsafe"
     if gpu.supports_bf16:
-        return f"Use bf16: the {gpu.describe()} supports it.", "safe"
+        return f"Use bf16: {gpu.named()} supports it.", "safe"
     return (
-        f"The {gpu.describe()} has no bf16: train in fp32 (fp16 off), or use {unsloth}"
+        f"{gpu.named()[0].upper()}{gpu.named()[1:]} has no bf16: train in fp32 (fp16 off), or use {unsloth}"
         + (", which has an fp16-safe Gemma 3 path." if setup.family_name != "gemma4" else ".")
     ), "unsafe"
 

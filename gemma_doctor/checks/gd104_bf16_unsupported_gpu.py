@@ -26,7 +26,7 @@ def bf16_unsupported_gpu(setup: Setup):
             # Axolotl resolves "auto" with torch.cuda.is_bf16_supported(), True on a T4 with current
             # torch (docs/evidence; an older torch returned False on a V100, pytorch#124996).
             message = (
-                f"bf16: auto on the target {gpu.describe()}: {versioned('axolotl', 'bf16_auto').provenance}, "
+                f"bf16: auto on {gpu.named()}: {versioned('axolotl', 'bf16_auto').provenance}, "
                 "so bf16 is turned on although this GPU has no native bf16 (needs compute capability >= 8.0): "
                 "expect slow emulated bf16 or kernel errors."
             )
@@ -41,7 +41,7 @@ def bf16_unsupported_gpu(setup: Setup):
             continue
         if fact.origin == "trl-default":
             message = (
-                f"TRL >= {versioned('trl', 'bf16_default').since} configs turn bf16 on by default, and the target {gpu.describe()} has no native "
+                f"TRL >= {versioned('trl', 'bf16_default').since} configs turn bf16 on by default, and {gpu.named()} has no native "
                 "bf16 (needs >= 8.0). torch.cuda.is_bf16_supported() counts emulation and says True on a T4, "
                 "so transformers may not stop it: expect slow emulated bf16 or kernel errors."
             )
@@ -49,8 +49,8 @@ def bf16_unsupported_gpu(setup: Setup):
             yield Diagnostic(fact.location, message, None, fix)
             continue
         message = (
-            f"bf16 requested ({fact.location.key or fact.raw_key} = {setup.describe_value(fact)}) on the target {gpu.describe()}, "
-            "which has no native bf16 (needs compute capability >= 8.0). Transformers checks "
+            f"bf16 requested on {gpu.named()}, which has no native bf16 (needs compute capability >= 8.0): "
+            f"{fact.location.key or fact.raw_key} = {setup.describe_value(fact)}. Transformers checks "
             "torch.cuda.is_bf16_supported(), which counts emulation and says True on a T4 with current torch "
             "(an older torch said False on a V100, pytorch#124996), so it may not raise: expect slow emulated "
             "bf16 or kernel errors."

@@ -56,7 +56,8 @@ def uri(path: str) -> str:
     return quote(os.fsencode(path), safe="/._-~+@")
 
 
-def render(report, fmt: str, color: bool = False, version: str = "") -> str:
+def render(report, fmt: str, color: bool = False, version: str = "", width: int | None = None) -> str:
+    """``width`` wraps the text format for a terminal; machine formats never wrap."""
     if fmt == "json":
         from gemma_doctor.reporters.json_report import render as json_render
 
@@ -75,4 +76,4 @@ def render(report, fmt: str, color: bool = False, version: str = "") -> str:
         return junit_render(report)
     from gemma_doctor.reporters.text import render as text_render
 
-    return text_render(report, color)
+    return text_render(report, color, width=width)

@@ -9,7 +9,9 @@ _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
-def render(report, color: bool = False, quiet: bool = False) -> str:
+def render(report, color: bool = False, quiet: bool = False, width: int | None = None) -> str:
+    """``width``: a terminal's, to wrap long messages under their first line; None (a file, a pipe, CI)
+    keeps each finding on one line, which tools that read ``path:line:col:`` lines expect."""
     lines = []
     runs = sorted({finding.run or "" for finding in report.findings})
     grouped = len(runs) > 1  # a heading per run only when findings come from more than one
@@ -21,22 +23,27 @@ def render(report, color: bool = False, quiet: bool = False) -> str:
             heading = f"run {printable(current)}" if current else "files no training run uses"
             lines.append(f"{_BOLD}{heading}{_RESET}" if color else f"== {heading}")
         severity = finding.severity
-        tag = f"{_COLORS[severity]}{severity}{_RESET}" if color else severity
         where = printable(finding.location.display())
         if finding.location.key and finding.location.line is None and finding.location.path is not None:
             where += f" ({finding.location.key})"
-        rule_id = f"{_BOLD}{finding.rule}{_RESET}" if color else finding.rule
+        head = f"{where}: {finding.rule} [{severity}] "
         pointer = f"(gemma-doctor rule {finding.rule})"
-        lines.append(
-            f"{where}: {rule_id} [{tag}] {printable(finding.message)} {f'{_DIM}{pointer}{_RESET}' if color else pointer}"
-        )
+        text = f"{head}{printable(finding.message)} {pointer}"
+        segments = _wrapped(text, width, "    ")
+        if color:
+            tag = f"{_BOLD}{finding.rule}{_RESET} [{_COLORS[severity]}{severity}{_RESET}] "
+            segments[0] = segments[0].replace(f"{finding.rule} [{severity}] ", tag, 1)
+            last = segments[-1]
+            if last.endswith(pointer):
+                segments[-1] = f"{last[: -len(pointer)]}{_DIM}{pointer}{_RESET}"
+        lines.extend(segments)
         if finding.fix and not quiet:
             label = {"safe": "fix", "unsafe": "fix (unsafe)", "display-only": "advice"}[finding.fix.safety]
-            text = f"  = {label}: {finding.fix.title}"
-            lines.append(f"{_DIM}{text}{_RESET}" if color else text)
+            for segment in _wrapped(f"  = {label}: {finding.fix.title}", width, "      "):
+                lines.append(f"{_DIM}{segment}{_RESET}" if color else segment)
         for step in finding.trace or ():
-            text = f"  = trace: {printable(step)}"
-            lines.append(f"{_DIM}{text}{_RESET}" if color else text)
+            for segment in _wrapped(f"  = trace: {printable(step)}", width, "      "):
+                lines.append(f"{_DIM}{segment}{_RESET}" if color else segment)
     for problem in report.partly_read:
         lines.append(f"{printable(problem.path or '<input>')}: warning: partly read: {printable(problem.message)}")
     for problem in report.errors:
@@ -44,6 +51,17 @@ def render(report, color: bool = False, quiet: bool = False) -> str:
     if not quiet:
         lines.append(summary_line(report))
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _wrapped(text: str, width: int | None, indent: str) -> list[str]:
+    """``text`` as lines of at most ``width`` (never splitting a word or a path), the rest indented."""
+    if width is None or len(text) <= width:
+        return [text]
+    import textwrap  # only for a terminal
+
+    return textwrap.wrap(text, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False) or [
+        text
+    ]
 
 
 def _n(count: int, noun: str) -> str:

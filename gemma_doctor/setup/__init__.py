@@ -86,13 +86,13 @@ class Setup:
             return fact
         if self.gpu is not None:
             resolved = replace(fact, value=value.resolve(self.gpu.supports_bf16))
-            where = f"the {self.gpu.describe()}"
+            where = "on this GPU"  # the message or its "On a ...:" prefix names the GPU once
         elif value.same_on_every_gpu:
             resolved = replace(fact, value=value.on_bf16_gpu)
-            where = "every GPU"
+            where = "on every GPU"
         else:
             return fact
-        self.machine_expressions[id(resolved)] = f"{value.expression}, which is {resolved.value!r} on {where}"
+        self.machine_expressions[id(resolved)] = f"{value.expression}, which is {resolved.value!r} {where}"
         return resolved
 
     def describe_value(self, fact: Fact) -> str:

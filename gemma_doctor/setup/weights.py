@@ -53,7 +53,7 @@ def effective(setup: Setup) -> WeightsDtype:
         if setup.gpu is None:
             return WeightsDtype(None, loader, "Unsloth loads bfloat16 on a GPU with bf16, float16 on older GPUs")
         dtype = "bfloat16" if setup.gpu.supports_bf16 else "float16"
-        return WeightsDtype(dtype, loader, f"Unsloth loads {dtype} on the {setup.gpu.describe()}")
+        return WeightsDtype(dtype, loader, f"Unsloth loads {dtype} on {setup.gpu.named()}")
     if setup.flavour == "axolotl":  # resolve_dtype: torch_dtype from bf16/fp16 (docs/evidence/frameworks.md)
         for mode, dtype in (("bf16", "bfloat16"), ("fp16", "float16")):
             fact = argument_flag(setup, mode)
