@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
-from conftest import EXAMPLES, FIXTURES, notebook, run_cli
+from conftest import EXAMPLES, FIXTURES, notebook, run_cli, run_console
 
 GEMMA3_TEXT = (FIXTURES / "GD101/fail-trl-yaml/config.json").read_text()
 
@@ -546,3 +546,26 @@ def test_N07_a_pathological_gitignore_line_costs_nothing(tmp_path):
     start = time.perf_counter()
     assert run_cli("check", str(tmp_path), "--env", "none", "--exit-zero").code == 0
     assert time.perf_counter() - start < 5  # it took 16.5 s before
+
+
+def test_N14_a_generated_script_of_many_statements_is_one_line_not_seconds_and_gigabytes(tmp_path):
+    from gemma_doctor.sources.python_code import MAX_PYTHON_STATEMENTS
+
+    header = "from transformers import TrainingArguments\nargs = TrainingArguments(output_dir='o', fp16=True)\n"
+    root = project(tmp_path, {"config.json": GEMMA3_TEXT, "train.py": header + "x = 1\n" * 600_000})
+    started = time.perf_counter()
+    result = run_console("check", ".", "--env", "none", "--format", "json", cwd=root)
+    assert time.perf_counter() - started < 10  # was ~20 s and ~1.5 GB, parsing 600,000 statements
+    assert result.code == 2 and [e["path"] for e in result.json()["errors"]] == ["train.py"]
+    assert "too long to be a training script" in result.json()["errors"][0]["message"]
+    # semicolons count too: one line of 600,000 statements is the same file
+    (root / "train.py").write_text(header + "x = 1;" * 600_000 + "\n")
+    assert "too long" in run_console("check", ".", "--env", "none", cwd=root).out
+    # a script just under the limit is read and judged
+    (root / "train.py").write_text(header + "x = 1\n" * (MAX_PYTHON_STATEMENTS - 10))
+    report = run_console("check", ".", "--env", "none", "--format", "json", cwd=root).json()
+    assert report["errors"] == [] and any(f["rule"] == "GD101" for f in report["findings"])
+    nb = notebook([header, "x = 1\n" * (MAX_PYTHON_STATEMENTS + 1)], indent=None)
+    (root / "train.py").unlink()
+    (root / "nb.ipynb").write_text(nb)
+    assert "notebook too long" in run_console("check", ".", "--env", "none", cwd=root).out

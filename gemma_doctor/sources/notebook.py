@@ -16,7 +16,7 @@ from gemma_doctor.jsonpos import load_value
 from gemma_doctor.notebookcells import cell_source, python_lines
 from gemma_doctor.shapes import problems as problems_of
 from gemma_doctor.sources import MAX_NOTEBOOK_BYTES, read_text
-from gemma_doctor.sources.python_code import Analyzer, statement_ranges
+from gemma_doctor.sources.python_code import MAX_PYTHON_STATEMENTS, Analyzer, statement_ranges
 from gemma_doctor.sources.python_recovery import parse_recovering
 from gemma_doctor.sources.versions import _TRACKED_SET, _fact, parse_requirement
 from gemma_doctor.suppressions import python_comment_columns, scan_hash_comments
@@ -66,6 +66,7 @@ def load(path: Path, display: str) -> SourceResult:
     analyzer = Analyzer(display, path)
     analyzer.result.kind = "notebook"
     problems = []
+    statements = 0
     for index, cell in enumerate(cells, 1):
         if index - 1 in broken:
             problems.append(f"cell {index}: {broken[index - 1]}; skipped")
@@ -74,6 +75,12 @@ def load(path: Path, display: str) -> SourceResult:
             continue
         source = cell_source(cell)
         code, shell = python_lines(source)
+        statements += code.count("\n") + code.count(";")
+        if statements > MAX_PYTHON_STATEMENTS:  # the parser's cost, as for a script (fuzz N14)
+            raise InputError(
+                f"notebook too long to be a training notebook (about {statements:,} statements of code; "
+                f"the limit is {MAX_PYTHON_STATEMENTS:,})"
+            )
         for number, line in shell:
             for package, spec, column in pip_pins(line):
                 location = Location(display, number, column, package, index)

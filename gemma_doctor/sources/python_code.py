@@ -1152,12 +1152,28 @@ _RELEVANT = (
 )
 
 
+# Python's parser costs ~10 us and ~2 KB a statement, so the 4 MB read cap alone lets a generated file of
+# `x = 1` lines take 20 s and 1.5 GB (fuzz N14). A training script has a few thousand statements; past this
+# many (lines and semicolons, counted without parsing) the file is one line of ours instead.
+MAX_PYTHON_STATEMENTS = 50_000
+
+
+def too_long(text: str) -> None:
+    statements = text.count("\n") + text.count(";")
+    if statements > MAX_PYTHON_STATEMENTS:
+        raise InputError(
+            f"Python file too long to be a training script (about {statements:,} statements; "
+            f"the limit is {MAX_PYTHON_STATEMENTS:,})"
+        )
+
+
 def load(path: Path, display: str) -> SourceResult:
     from gemma_doctor.suppressions import python_comment_columns, scan_hash_comments
 
     text = read_text(path)
     if not any(word in text for word in _RELEVANT):
         return SourceResult(kind="python")
+    too_long(text)
     tree, skipped = parse_recovering(text, display)
     if tree is None:
         raise InputError(skipped[0] if skipped else "cannot parse")
