@@ -1,7 +1,7 @@
 """The fuzz campaign's core, kept in the project (issue 14): mutated projects through ``check``,
 ``fix --write`` round trips, and SIGKILLs during ``fix --write``.
 
-    python bench/fuzz.py --check 10000 --fix 2000 --kill 50 [--seed N]
+    python bench/fuzz.py --check 10000 --fix 2000 --kill 50 --yaml 20000 [--seed N]
 
 Seeds are every fixture, example and corpus project in this repository. Oracles:
 
@@ -11,7 +11,12 @@ Seeds are every fixture, example and corpus project in this repository. Oracles:
   cells); BOM and line-ending style kept; files it did not report untouched; a second run changes
   no byte; no temporary file left;
 - kill: after a SIGKILL at a random moment, every file is byte-equal to its original or to the
-  fully fixed version, and the next run leaves no temporary file.
+  fully fixed version, and the next run leaves no temporary file;
+- hostile (1 check case in 5): a FIFO in a file slot (a config, a pin file, .gitignore), a
+  pathological .gitignore over many files, deep TOML in the settings, keys past PyYAML's 1024
+  characters, U+2028/U+2029 before a key: the check oracles, under 10 s;
+- yaml: generated YAML documents (line separators, long keys, NaN and odd keys, flow and block
+  styles) read by gemma-doctor's YAML reader and by PyYAML give the same value, or both refuse.
 
 tests/test_fuzz.py runs a bounded, seeded slice of each in CI.
 """
@@ -129,6 +134,113 @@ def transformed_project(seed: Path, target: Path, transform: str) -> Path:
         elif transform == "bom" and not data.startswith(b"\xef\xbb\xbf"):
             path.write_bytes(b"\xef\xbb\xbf" + data)
     return target
+
+
+# --- hostile files (the second fuzz report's classes, issue 23) --------------------------------------
+HOSTILE = ("fifo", "gitignore", "deep-toml", "long-key", "line-separator")
+_FIFO_SLOTS = ("config.json", "train.yaml", "requirements.txt", "pyproject.toml", ".gitignore", "train.py")
+
+
+def hostile_project(seed: Path, target: Path, rng: random.Random, kind: str | None = None) -> Path:
+    """A copy of ``seed`` with one hostile file of ``kind`` (random if None)."""
+    shutil.copytree(seed, target, ignore=shutil.ignore_patterns("expected.txt", "messages.txt"))
+    kind = kind or rng.choice(HOSTILE)
+    if kind == "fifo":
+        slot = target / rng.choice(_FIFO_SLOTS)
+        if slot.exists():
+            slot.unlink()
+        os.mkfifo(slot)  # a reader that opens it blocks until a writer comes: none will
+    elif kind == "gitignore":
+        for number in range(60):
+            path = target / ("d" * rng.randrange(1, 200)) / f"f{number}.yaml"
+            path.parent.mkdir(exist_ok=True)
+            path.write_text("output_dir: o\n")
+        lines = ["*" * rng.randrange(1, 20) + "a" * rng.randrange(100, 10_000) for _ in range(rng.randrange(1, 40))]
+        (target / ".gitignore").write_text("\n".join(lines + ["**/" * 300 + "x"]) + "\n")
+    elif kind == "deep-toml":
+        depth = rng.randrange(100, 2000)
+        (target / "pyproject.toml").write_text(
+            "[tool.gemma-doctor]\nselect = " + "[" * depth + '"GD1"' + "]" * depth + "\n"
+        )
+    elif kind == "long-key":
+        key = rng.choice(["fp16", "'" + "k" * 1100 + "'", "fp16" + " " * rng.randrange(1000, 1200)])
+        (target / "sft.yaml").write_text(f"model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\n{key}: true\n")
+    else:  # line-separator
+        separator = rng.choice(["\u2028", "\u2029"])
+        (target / "sft.yaml").write_text(
+            f"model_name_or_path: google/gemma-3-1b-it\noutput_dir: o\nlearning_rate: 2.0e-5\n{separator}fp16: true\n"
+        )
+    return target
+
+
+def hostile_case(project: Path, rng: random.Random) -> list[str]:
+    """The check oracles on a hostile project, plus one that only a hostile file has: a FIFO is skipped,
+    never read (the check finishes), and a YAML line break PyYAML honours is honoured (fp16 is read)."""
+    problems = check_case(project, rng)
+    sft = project / "sft.yaml"
+    if sft.is_file() and not sft.is_symlink() and ("\u2028" in sft.read_text() or "\u2029" in sft.read_text()):
+        import yaml
+
+        if yaml.safe_load(sft.read_text()).get("fp16") is True:
+            code, out, _err, _seconds = run(["check", ".", "--env", "none", "--format", "json"], project)
+            if (
+                code in (0, 1, 2)
+                and out.strip()
+                and not any(f["rule"] == "GD101" and f["path"] == "sft.yaml" for f in json.loads(out)["findings"])
+            ):
+                problems.append("fp16 after a Unicode line separator was not read (PyYAML reads it)")
+    return problems
+
+
+# --- the YAML reader against PyYAML ---------------------------------------------------------------
+_YAML_KEYS = ["fp16", "bf16", "output_dir", ".nan", ".NaN", "~", "null", "'q'", '"d"', "k" * 1100, "a b", "1", "on"]
+_YAML_VALUES = ["true", "false", "1", "1.0e-5", "'x'", "[1, 2]", "{a: 1}", "null", "~", ".inf", "yes", "0x10", ""]
+_YAML_BREAKS = ["\n", "\r\n", "\u2028", "\u2029", "\x85", "\r"]
+
+
+def yaml_document(rng: random.Random) -> str:
+    lines = []
+    for _ in range(rng.randrange(1, 8)):
+        key, value = rng.choice(_YAML_KEYS), rng.choice(_YAML_VALUES)
+        indent = " " * rng.choice([0, 0, 0, 2])
+        lines.append(f"{indent}{key}: {value}" if rng.random() < 0.9 else f"{indent}- {value}")
+    text = "".join(line + (rng.choice(_YAML_BREAKS) if rng.random() < 0.2 else "\n") for line in lines)
+    return text if rng.random() < 0.9 else "\ufeff" + text
+
+
+def yaml_case(rng: random.Random) -> list[str]:
+    """One generated document: gemma-doctor's reader (its block reader, else PyYAML) must give PyYAML's
+    value, or refuse it as PyYAML does."""
+    import math
+
+    import yaml
+
+    from gemma_doctor.yamlpos import parse_yaml
+
+    text = yaml_document(rng)
+    try:
+        expected = ("ok", yaml.safe_load(text))
+    except yaml.YAMLError:
+        expected = ("error", None)
+    try:
+        got = ("ok", parse_yaml(text).value)
+    except ValueError:
+        got = ("error", None)
+
+    def same(a, b) -> bool:
+        if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+            return True
+        if isinstance(a, dict) and isinstance(b, dict):
+            return len(a) == len(b) and all(
+                same(x, y) for x, y in zip(sorted(a.items(), key=repr), sorted(b.items(), key=repr))
+            )
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return type(a) is type(b) and a == b
+
+    if got[0] != expected[0] or not same(got[1], expected[1]):
+        return [f"YAML read differs from PyYAML: {text[:120]!r}: ours {got!r:.120}, PyYAML {expected!r:.120}"]
+    return []
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -280,15 +392,23 @@ def reference_fix(seed: Path, work: Path) -> dict[str, bytes]:
     return {str(p.relative_to(project)): p.read_bytes() for p in files_of(project)}
 
 
-def campaign(checks: int, fixes: int, kills: int, seed: int, report=print) -> dict:
+def campaign(checks: int, fixes: int, kills: int, seed: int, report=print, yamls: int = 0) -> dict:
     rng = random.Random(seed)
     pool = seeds()
-    counts = {"check": 0, "fix": 0, "kill": 0, "problems": []}
+    counts = {"check": 0, "fix": 0, "kill": 0, "yaml": 0, "problems": []}
+    for number in range(yamls):
+        counts["problems"] += [f"yaml (document {number}): {problem}" for problem in yaml_case(rng)]
+        counts["yaml"] += 1
     with tempfile.TemporaryDirectory(prefix="gemma-doctor-fuzz-") as scratch:
         work = Path(scratch)
         for number in range(checks):
-            project = mutated_project(rng.choice(pool), work / f"c{number}", rng)
-            for problem in check_case(project, rng):
+            if number % 5 == 4:
+                project = hostile_project(rng.choice(pool), work / f"c{number}", rng)
+                found = hostile_case(project, rng)
+            else:
+                project = mutated_project(rng.choice(pool), work / f"c{number}", rng)
+                found = check_case(project, rng)
+            for problem in found:
                 counts["problems"].append(f"check {project.name} (seed case {number}): {problem}")
             shutil.rmtree(project)
             counts["check"] += 1
@@ -322,12 +442,14 @@ def main() -> None:
     parser.add_argument("--check", type=int, default=1000, help="mutated projects through check")
     parser.add_argument("--fix", type=int, default=200, help="fix --write round trips")
     parser.add_argument("--kill", type=int, default=20, help="SIGKILL trials during fix --write")
+    parser.add_argument("--yaml", type=int, default=2000, help="generated YAML documents against PyYAML")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     start = time.perf_counter()
-    counts = campaign(args.check, args.fix, args.kill, args.seed)
+    counts = campaign(args.check, args.fix, args.kill, args.seed, yamls=args.yaml)
     print(
-        f"{counts['check']} check cases, {counts['fix']} fix round trips, {counts['kill']} kills "
+        f"{counts['check']} check cases, {counts['fix']} fix round trips, {counts['kill']} kills, "
+        f"{counts['yaml']} YAML documents "
         f"in {time.perf_counter() - start:.0f} s: {len(counts['problems'])} problems"
     )
     for problem in counts["problems"][:50]:

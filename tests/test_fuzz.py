@@ -49,3 +49,29 @@ def test_sigkill_during_fix_leaves_original_or_fixed_files(tmp_path):
         reference = fuzz.reference_fix(seed, tmp_path)
         problems += fuzz.kill_case(seed, tmp_path, rng, reference)
     assert problems == []
+
+
+def test_hostile_files_never_hang_crash_or_hide_a_setting(tmp_path):
+    """The second fuzz report's classes (FIFOs in every file slot, a pathological .gitignore, deep TOML,
+    keys past PyYAML's limit, Unicode line separators), each kind on several seeds."""
+    rng = random.Random(7)
+    pool = fuzz.seeds()
+    problems = []
+    for number in range(40):
+        kind = fuzz.HOSTILE[number % len(fuzz.HOSTILE)]
+        project = fuzz.hostile_project(rng.choice(pool), tmp_path / f"h{number}", rng, kind)
+        problems += [f"{kind} {project.name}: {p}" for p in fuzz.hostile_case(project, rng)]
+        shutil.rmtree(project)
+    assert problems == []
+
+
+def test_the_yaml_reader_reads_what_pyyaml_reads(monkeypatch):
+    rng = random.Random(2028)
+    assert [p for _ in range(3000) for p in fuzz.yaml_case(rng)] == []
+    # the oracle can fail: a reader that takes U+2029 for an ordinary character (fuzz N01) is caught
+    import gemma_doctor.yamlpos as yamlpos
+
+    real = yamlpos.parse_yaml
+    monkeypatch.setattr(yamlpos, "parse_yaml", lambda text: real(text.replace("\u2029", " ")))
+    rng = random.Random(2028)
+    assert any(p for _ in range(3000) for p in fuzz.yaml_case(rng))
