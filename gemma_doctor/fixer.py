@@ -174,8 +174,13 @@ def plan_candidates(plan: FixPlan, cwd: Path, refused: list[str]) -> dict[str, C
         except WriteError as exc:
             refused.append(f"{path}: cannot apply the fix: {exc}")
             continue
-        except Exception as exc:  # noqa: BLE001 - a writer bug must refuse one file, never abort the run
-            refused.append(f"{path}: cannot apply the fix ({type(exc).__name__})")
+        except Exception:  # a writer bug must refuse one file, never abort the run
+            if os.environ.get("GEMMA_DOCTOR_DEBUG"):
+                raise
+            refused.append(
+                f"{path}: cannot apply the fix: gemma-doctor's writer failed on this file, which is left as it was "
+                "(set GEMMA_DOCTOR_DEBUG=1 for the traceback, and please report it)"
+            )
             continue
         new = text.encode(new_text)
         if new != raw:

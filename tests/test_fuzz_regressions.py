@@ -279,8 +279,13 @@ def test_D16_a_writer_failure_refuses_one_file(tmp_path):
             "train.yaml": "model_name_or_path: .\noutput_dir: o\nlearning_rate: 1\nbf16: true\n",
         },
     )
+    before = (root / "config.json").read_bytes()
     result = run_cli("fix", ".", "--write", "--env", "none", cwd=root)
     assert "internal error" not in result.err and result.code in (0, 2)
+    # the refusal says why in words, never an exception class (the second fuzz: "(TypeError)")
+    refusal = [line for line in (result.out + result.err).splitlines() if "config.json: cannot apply the fix" in line]
+    assert refusal and "later duplicate key" in refusal[0] and "Error" not in refusal[0], result.out + result.err
+    assert (root / "config.json").read_bytes() == before
 
 
 @pytest.mark.parametrize("newline", ["\r\n", "\r"])

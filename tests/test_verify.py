@@ -363,3 +363,43 @@ def test_unsloth_without_a_gpu_or_install_is_not_exercised():
     )
     # The adapter the project gives Unsloth's get_peft_model is the one verify uses (PEFT here).
     assert any("r=8" in item and "target_modules=['q_proj', 'v_proj']" in item for item in result["exercised"])
+
+
+_CONCURRENT_BUILD = """
+import json, sys, time
+from pathlib import Path
+from gemma_doctor.verify import stack
+
+log = Path(sys.argv[1])
+
+
+def slow_install(command, pins, progress):  # the real install takes minutes; what matters is that it is held
+    started = time.time()
+    time.sleep(1.5)
+    with log.open("a") as handle:
+        handle.write(json.dumps([started, time.time()]) + "\\n")
+
+
+stack._install = slow_install
+stack._link_reused = lambda python, pins: []
+lines = []
+python = stack.build(["transformers==4.50.0"], lines.append)
+print(json.dumps({"python": str(python), "exists": python.exists(), "progress": lines}))
+"""
+
+
+def test_two_builds_of_one_stack_at_once_install_it_once(tmp_path):
+    """Two verify --stack pinned runs that need the same environment: the second waits for the first's
+    build and uses it; neither removes the folder the other is installing into."""
+    env = dict(os.environ, GEMMA_DOCTOR_CACHE=str(tmp_path / "cache"))
+    log = tmp_path / "installs.jsonl"
+    command = [sys.executable, "-c", _CONCURRENT_BUILD, str(log)]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in "ab"]
+    results = [run.communicate(timeout=120) for run in runs]
+    assert all(run.returncode == 0 for run in runs), results
+    outputs = [json.loads(out) for out, _err in results]
+    assert all(output["exists"] for output in outputs) and outputs[0]["python"] == outputs[1]["python"]
+    assert len(log.read_text().splitlines()) == 1  # installed once
+    progress = [line for output in outputs for line in output["progress"]]
+    assert any("waiting for another gemma-doctor run" in line for line in progress), progress
+    assert any("built by the other run" in line for line in progress), progress

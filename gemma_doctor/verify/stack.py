@@ -13,6 +13,7 @@ installed and download nothing for them; nothing else of this environment is vis
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -123,13 +124,44 @@ def build(pins: list[str], progress) -> Path:
     if marker.is_file() and python.exists():
         progress(f"pinned stack ({', '.join(pins)}): cached in {folder}")
         return python
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # Two verify runs wanting the same stack: the second waits for the first's build and then uses it,
+    # instead of removing a folder that is being installed into as "an earlier build that did not finish".
+    with _build_lock(folder.with_name(folder.name + ".lock"), progress):
+        if marker.is_file() and python.exists():
+            progress(f"pinned stack ({', '.join(pins)}): built by the other run, cached in {folder}")
+            return python
+        return _build_unlocked(pins, folder, python, marker, progress)
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path, progress):
+    """An exclusive lock on ``path`` (flock: the kernel releases it when a holder dies, so a killed build
+    never leaves a stale lock); where flock does not exist the build goes on unlocked, as before."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress("waiting for another gemma-doctor run that is building this stack")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build_unlocked(pins: list[str], folder: Path, python: Path, marker: Path, progress) -> Path:
     if folder.exists():
         shutil.rmtree(folder)  # an earlier build that did not finish
     started = time.perf_counter()
     uv = shutil.which("uv")
     tool = "uv" if uv else "pip"
     progress(f"building the pinned stack ({', '.join(pins)}) with {tool} in {folder}")
-    folder.parent.mkdir(parents=True, exist_ok=True)
     try:
         if uv:
             _call([uv, "venv", "--quiet", "--python", sys.executable, str(folder)], "create the environment")

@@ -37,7 +37,16 @@ def _apply_one(text: str, edit) -> str:
             key_end = text.index('"', key_end) + 1
         return text[: span.key_start] + render(edit.value) + text[key_end:]
     if span is not None:
-        if _get(doc.value, path) == edit.value:
+        try:
+            current = _get(doc.value, path)
+        except (KeyError, IndexError, TypeError):
+            # The key's text is there, but the parsed value has no such path: a duplicate key whose last
+            # occurrence (the one JSON readers keep) is not an object. Editing the first would change nothing.
+            raise WriteError(
+                f"{'.'.join(map(str, path))} is written in the file, but a later duplicate key replaces what holds it "
+                "(see GD401); not written"
+            ) from None
+        if current == edit.value:
             return text
         return text[: span.value_start] + render(edit.value) + text[span.value_end :]
     return _insert(text, doc, path, edit.value)
