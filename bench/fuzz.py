@@ -14,7 +14,8 @@ Seeds are every fixture, example and corpus project in this repository. Oracles:
   fully fixed version, and the next run leaves no temporary file;
 - hostile (1 check case in 5): a FIFO in a file slot (a config, a pin file, .gitignore), a
   pathological .gitignore over many files, deep TOML in the settings, keys past PyYAML's 1024
-  characters, U+2028/U+2029 before a key: the check oracles, under 10 s;
+  characters, U+2028/U+2029 before a key: the check oracles, under 10 s, and for a line separator
+  the same findings as with a newline in its place;
 - yaml: generated YAML documents (line separators, long keys, NaN and odd keys, flow and block
   styles) read by gemma-doctor's YAML reader and by PyYAML give the same value, or both refuse.
 
@@ -174,21 +175,29 @@ def hostile_project(seed: Path, target: Path, rng: random.Random, kind: str | No
 
 
 def hostile_case(project: Path, rng: random.Random) -> list[str]:
-    """The check oracles on a hostile project, plus one that only a hostile file has: a FIFO is skipped,
-    never read (the check finishes), and a YAML line break PyYAML honours is honoured (fp16 is read)."""
+    """The check oracles on a hostile project, plus, for a Unicode line separator, a differential one: the
+    project reads as it does with a plain newline there, as PyYAML (and so every trainer) reads it."""
     problems = check_case(project, rng)
     sft = project / "sft.yaml"
-    if sft.is_file() and not sft.is_symlink() and ("\u2028" in sft.read_text() or "\u2029" in sft.read_text()):
-        import yaml
+    if not sft.is_file() or sft.is_symlink():
+        return problems
+    text = sft.read_text(encoding="utf-8")
+    separators = [char for char in ("\u2028", "\u2029") if char in text]
+    if separators:
 
-        if yaml.safe_load(sft.read_text()).get("fp16") is True:
+        def findings() -> list[tuple]:
             code, out, _err, _seconds = run(["check", ".", "--env", "none", "--format", "json"], project)
-            if (
-                code in (0, 1, 2)
-                and out.strip()
-                and not any(f["rule"] == "GD101" and f["path"] == "sft.yaml" for f in json.loads(out)["findings"])
-            ):
-                problems.append("fp16 after a Unicode line separator was not read (PyYAML reads it)")
+            if code not in (0, 1, 2) or not out.strip():
+                return [("no report", code)]
+            return sorted((f["rule"], f["path"], f["key"]) for f in json.loads(out)["findings"])
+
+        with_separator = findings()
+        sft.write_text(text.replace(separators[0], "\n"), encoding="utf-8")
+        with_newline = findings()
+        if with_separator != with_newline:
+            problems.append(
+                f"a {separators[0]!r} line break reads differently from a newline: {with_separator} vs {with_newline}"
+            )
     return problems
 
 

@@ -65,6 +65,16 @@ def test_hostile_files_never_hang_crash_or_hide_a_setting(tmp_path):
     assert problems == []
 
 
+def test_the_line_separator_oracle_catches_a_reader_that_misses_the_break(tmp_path, monkeypatch):
+    import gemma_doctor.sources.document as document
+
+    real = document.parse_yaml
+    monkeypatch.setattr(document, "parse_yaml", lambda text: real(text.replace("\u2029", "x").replace("\u2028", "x")))
+    seed = ROOT / "fixtures/GD101/fail-trl-yaml"
+    project = fuzz.hostile_project(seed, tmp_path / "h", random.Random(1), "line-separator")
+    assert any("reads differently from a newline" in p for p in fuzz.hostile_case(project, random.Random(1)))
+
+
 def test_the_yaml_reader_reads_what_pyyaml_reads(monkeypatch):
     rng = random.Random(2028)
     assert [p for _ in range(3000) for p in fuzz.yaml_case(rng)] == []
