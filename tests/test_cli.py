@@ -417,3 +417,39 @@ def test_long_messages_wrap_on_a_terminal_and_never_in_a_pipe():
     assert shown.split() == piped.split()
     first_lines = [line for line in shown.splitlines() if not line.startswith(" ")]
     assert [line.split(" [")[0] for line in first_lines if " GD" in line] == [line.split(" [")[0] for line in findings]
+
+
+@pytest.mark.parametrize(
+    "load, transformers, safety",
+    [
+        (', torch_dtype="auto"', "4.57.6", "unsafe"),  # the load is rewritten to float32 with fp16 off
+        (", torch_dtype=torch.float32", "4.57.6", "unsafe"),  # fp16 off alone makes it fp32
+        ("", "5.25.0", "display-only"),  # 5.x loads the config's bfloat16, which no keyword here says
+    ],
+)
+def test_the_fp32_fix_on_a_t4_makes_the_run_fp32_or_is_advice(tmp_path, load, transformers, safety):
+    """fp16 off alone leaves bf16 weights bf16: emulated bf16, not the fp32 the fix promises. So the fix also
+    loads the model in float32 where the load says its dtype, and is advice naming the load elsewhere."""
+    (tmp_path / "config.json").write_text(
+        json.dumps({"architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "torch_dtype": "bfloat16"})
+    )
+    (tmp_path / "requirements.txt").write_text(f"transformers=={transformers}\ntrl==0.24.0\n")
+    (tmp_path / "train.py").write_text(
+        "import torch\nfrom transformers import AutoModelForCausalLM\nfrom trl import SFTConfig, SFTTrainer\n"
+        f'model = AutoModelForCausalLM.from_pretrained("."{load})\n'
+        'args = SFTConfig(output_dir="o", fp16=True, bf16=False)\nSFTTrainer(model=model, args=args).train()\n'
+    )
+    report = run_console("check", ".", "--gpu", "T4", "--format", "json", cwd=tmp_path).json()
+    (gd101,) = [f for f in report["findings"] if f["rule"] == "GD101"]
+    assert gd101["fix"]["safety"] == safety
+    if safety == "display-only":
+        assert "torch_dtype=torch.float32" in gd101["fix"]["title"] and "bfloat16" in gd101["fix"]["title"]
+    run_console("fix", ".", "--gpu", "T4", "--unsafe-fixes", "--write", cwd=tmp_path)
+    text = (tmp_path / "train.py").read_text()
+    after = run_console("check", ".", "--gpu", "T4", "--format", "json", "--trace", cwd=tmp_path).json()
+    if safety == "display-only":  # advice is never written
+        assert "fp16=True" in text and any(f["rule"] == "GD101" for f in after["findings"])
+        return
+    assert "fp16=False" in text and not any(f["rule"] == "GD101" for f in after["findings"])
+    if "auto" in load:  # read back: the load the fix wrote is float32
+        assert 'from_pretrained(".", torch_dtype="float32")' in text

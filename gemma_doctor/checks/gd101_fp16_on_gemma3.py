@@ -25,20 +25,42 @@ def _bf16_advice(setup: Setup) -> tuple[str, str]:
         ), "unsafe"
     if gpu.supports_bf16:
         return f"Use bf16: {gpu.named()} supports it.", "safe"
+    weights = setup.weights_dtype.dtype
+    if weights != "float32" and not setup.uses_unsloth and _fp32_load_edit(setup) is None:
+        # Turning fp16 off alone would leave these weights in their dtype (bf16 with torch_dtype="auto"): an
+        # emulated-bf16 run, not the fp32 one the title promises. The load is not ours to rewrite: advice.
+        loaded = f"the weights load in {weights}" if weights else "the weights' load dtype is not known here"
+        return (
+            f"{gpu.named()[0].upper()}{gpu.named()[1:]} has no bf16: train in fp32, which needs both fp16 off and "
+            f"the model loaded with torch_dtype=torch.float32 ({loaded}), or use {unsloth}"
+            + (", which has an fp16-safe Gemma 3 path." if setup.family_name != "gemma4" else ".")
+        ), "display-only"
+    load = " and the model loaded in float32" if _fp32_load_edit(setup) is not None else ""
     return (
-        f"{gpu.named()[0].upper()}{gpu.named()[1:]} has no bf16: train in fp32 (fp16 off), or use {unsloth}"
+        f"{gpu.named()[0].upper()}{gpu.named()[1:]} has no bf16: train in fp32 (fp16 off{load}), or use {unsloth}"
         + (", which has an fp16-safe Gemma 3 path." if setup.family_name != "gemma4" else ".")
     ), "unsafe"
 
 
+def _fp32_load_edit(setup: Setup) -> Edit | None:
+    """On a GPU without bf16, the edit that loads bf16/fp16 weights in float32 where the project says the
+    load dtype in a place a writer can change (a YAML key, a from_pretrained keyword); None elsewhere."""
+    weights = setup.weights_dtype
+    if weights.dtype in ("float32", None) or weights.fact is None or weights.fact.name != "load_dtype":
+        return None
+    return setting(weights.fact, "float32")
+
+
 def _switch_edits(setup: Setup, fact) -> list[Edit | None]:
-    """Edits that turn an fp16 request into bf16 (or fp32 on a GPU without bf16)."""
+    """Edits that turn an fp16 request into bf16 (or fp32 on a GPU without bf16: fp16 off, and the load
+    dtype float32 where the weights would otherwise stay bf16)."""
     use_bf16 = setup.gpu is None or setup.gpu.supports_bf16
     name = fact.name
     if name in ("fp16", "fp16_full_eval"):
         return [
             setting(fact, False),
             beside(fact, "bf16" if name == "fp16" else "bf16_full_eval", True) if use_bf16 else None,
+            _fp32_load_edit(setup) if not use_bf16 and name == "fp16" else None,
         ]
     if name == "accelerate_mixed_precision":
         return [setting(fact, "bf16" if use_bf16 else "no")]
