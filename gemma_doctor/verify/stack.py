@@ -127,7 +127,10 @@ def build(pins: list[str], progress) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     # Two verify runs wanting the same stack: the second waits for the first's build and then uses it,
     # instead of removing a folder that is being installed into as "an earlier build that did not finish".
-    with _build_lock(folder.with_name(folder.name + ".lock"), progress):
+    # The lock lives beside the stacks, not among them: it outlasts a failed build, which leaves no folder.
+    locks = cache_root() / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with _build_lock(locks / f"{folder.name}.lock", progress):
         if marker.is_file() and python.exists():
             progress(f"pinned stack ({', '.join(pins)}): built by the other run, cached in {folder}")
             return python
