@@ -94,15 +94,14 @@ def run_check(args) -> int:  # a requests.CheckRequest
             )
     report.fixable = _writable_fixes(report, paths, args.cwd)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    color, width = _color() and not args.output_file, _terminal_width(args.output_file)
     if args.statistics:
         _write(_statistics(report), args.output_file)
     elif fmt == "text" and args.quiet:
         from gemma_doctor.reporters.text import render as text_render
 
-        color, width = _color() and not args.output_file, _terminal_width(args.output_file)
         _write(text_render(report, color=color, quiet=True, width=width), args.output_file)
     else:
-        color, width = _color() and not args.output_file, _terminal_width(args.output_file)
         _write(render(report, fmt, color=color, version=__version__, width=width), args.output_file)
     return exit_code(report, settings.fail_on, args.exit_zero)
 

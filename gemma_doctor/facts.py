@@ -37,11 +37,16 @@ class Location:
 RUNTIME_PREFIX = "runtime: "  # the key of a value the preflight callback read off the live objects
 
 
+def read_at_run_time(fact: Fact) -> bool:
+    """Whether the preflight callback read ``fact`` off the live objects (no file holds it)."""
+    return (fact.location.key or "").startswith(RUNTIME_PREFIX)
+
+
 def where_set(fact: Fact) -> str:
     """How a message names the setting a fact came from: its key as the file spells it, or, for a value read
     off the live run, the attribute and "at run time" (not "runtime: ..." inside another phrase)."""
     key = fact.location.key or fact.raw_key or fact.name
-    if key.startswith(RUNTIME_PREFIX):
+    if read_at_run_time(fact):
         return f"{key[len(RUNTIME_PREFIX) :]} at run time"
     return key
 

@@ -3,7 +3,7 @@ quantized or distributed. Nothing here is a rule."""
 
 from __future__ import annotations
 
-from gemma_doctor.facts import RUNTIME_PREFIX, Location
+from gemma_doctor.facts import Location, read_at_run_time
 from gemma_doctor.findings import Fix, disable_cache_after, in_document, setting
 from gemma_doctor.setup import HYBRID_CACHE_FAMILY, Setup, is_true
 
@@ -28,7 +28,7 @@ def cache_fix(setup: Setup, title_reason: str) -> Fix | None:
     else:
         edit = disable_cache_after(setup.first("model_variable"), "text_config" if setup.multimodal else None)
     if edit is None:
-        if setting_.fact is not None and (setting_.fact.location.key or "").startswith(RUNTIME_PREFIX):
+        if setting_.fact is not None and read_at_run_time(setting_.fact):
             # The live run (the preflight callback) has no file to edit: the line `fix` writes in a script.
             return Fix.of(
                 f"Add `model.config.{cache_level(setup)} = False` before trainer.train(){title_reason} (the line "

@@ -25,21 +25,21 @@ def _bf16_advice(setup: Setup) -> tuple[str, str]:
         ), "unsafe"
     if gpu.supports_bf16:
         return f"Use bf16: {gpu.named()} supports it.", "safe"
+    named = gpu.named()
+    gpu_has_no_bf16 = f"{named[0].upper()}{named[1:]} has no bf16"
+    safe_path = ", which has an fp16-safe Gemma 3 path." if setup.family_name != "gemma4" else "."
     weights = setup.weights_dtype.dtype
-    if weights != "float32" and not setup.uses_unsloth and _fp32_load_edit(setup) is None:
+    load_edit = _fp32_load_edit(setup)
+    if weights != "float32" and not setup.uses_unsloth and load_edit is None:
         # Turning fp16 off alone would leave these weights in their dtype (bf16 with torch_dtype="auto"): an
-        # emulated-bf16 run, not the fp32 one the title promises. The load is not ours to rewrite: advice.
+        # emulated-bf16 run, not the fp32 one the title promises. No load says its dtype to rewrite: advice.
         loaded = f"the weights load in {weights}" if weights else "the weights' load dtype is not known here"
         return (
-            f"{gpu.named()[0].upper()}{gpu.named()[1:]} has no bf16: train in fp32, which needs both fp16 off and "
-            f"the model loaded with torch_dtype=torch.float32 ({loaded}), or use {unsloth}"
-            + (", which has an fp16-safe Gemma 3 path." if setup.family_name != "gemma4" else ".")
+            f"{gpu_has_no_bf16}: train in fp32, which needs both fp16 off and the model loaded with "
+            f"torch_dtype=torch.float32 ({loaded}), or use {unsloth}{safe_path}"
         ), "display-only"
-    load = " and the model loaded in float32" if _fp32_load_edit(setup) is not None else ""
-    return (
-        f"{gpu.named()[0].upper()}{gpu.named()[1:]} has no bf16: train in fp32 (fp16 off{load}), or use {unsloth}"
-        + (", which has an fp16-safe Gemma 3 path." if setup.family_name != "gemma4" else ".")
-    ), "unsafe"
+    load = " and the model loaded in float32" if load_edit is not None else ""
+    return f"{gpu_has_no_bf16}: train in fp32 (fp16 off{load}), or use {unsloth}{safe_path}", "unsafe"
 
 
 def _fp32_load_edit(setup: Setup) -> Edit | None:

@@ -76,10 +76,10 @@ def summary_line(report) -> str:
     parts = [_n(counts[s], s) for s in reversed(SEVERITIES) if counts[s]]
     found = ", ".join(parts) if parts else "no problems"
     checked = report.files - report.context_files
-    context = f" ({report.context_files} read as context)" if report.context_files else ""
-    files = _n(checked, "file") + context.replace(" (", " (and ")
+    as_context = f"{report.context_files} read as context" if report.context_files else ""
+    files = _n(checked, "file") + (f" (and {as_context})" if as_context else "")
     if checked == 0 and report.errors:
-        tail = f"Checked no file{context}."
+        tail = "Checked no file" + (f" ({as_context})." if as_context else ".")
     elif report.not_judged:  # never "no problems" over a run nothing checked (GD902)
         tail = f"Found {found} in the runs judged; {_n(report.not_judged, 'run')} not judged (GD902), in {files}."
     else:
