@@ -40,6 +40,9 @@ class Options:
     environ: dict[str, str] | None = None
     cwd: Path | None = None
     trace: bool = False  # attach to each finding the values of its run that decided it (gemma_doctor.trace)
+    # Files whose text is given rather than read from disk, by absolute path: the IPython magic's session
+    # (gemma_doctor.magic), a notebook that exists only in the kernel's history. Only notebooks for now.
+    documents: dict[Path, str] = field(default_factory=dict)
 
 
 # The findings that say a run was not judged, rather than what is wrong with it.
@@ -116,6 +119,10 @@ def group_projects(paths: list[Path], options: Options) -> tuple[list[Project], 
     loose: dict[Path, list[Path]] = {}
     problems: list[InputProblem] = []
     for path in paths:
+        # A document has no file on disk: it is checked as a file passed by itself.
+        if options.documents and absolute(path) in options.documents:
+            loose.setdefault(project_root(path), []).append(path)
+            continue
         try:
             if os.path.isdir(path):
                 unreadable: list[tuple[str, str]] = []
@@ -152,7 +159,7 @@ def load_project(project: Project, options: Options, report: Report) -> None:
         checked = project.only is None or absolute(path) in project.only
         errors = report.errors if checked else []
         try:
-            result = load_file(path, display)
+            result = load_file(path, display, options.documents.get(absolute(path)) if options.documents else None)
         except InputError as exc:
             errors.append(InputProblem(display, str(exc)))
             return None

@@ -81,9 +81,17 @@ def is_candidate(path: Path) -> bool:
     return path.suffix.lower() in BY_SUFFIX or name in BY_NAME or is_requirements(name)
 
 
-def load_file(path: Path, display: str) -> SourceResult:
-    """Recognise ``path`` and read it with its source (filekinds.py). Raises InputError for unreadable input."""
+def load_file(path: Path, display: str, text: str | None = None) -> SourceResult:
+    """Recognise ``path`` and read it with its source (filekinds.py). Raises InputError for unreadable input.
+
+    ``text``: the file's text when it is not on disk (engine.Options.documents); only a notebook."""
     name = path.name
+    if text is not None:
+        if path.suffix.lower() != ".ipynb":
+            raise InputError("only a notebook can be checked from text")
+        from gemma_doctor.sources import notebook
+
+        return notebook.load(path, display, text)
     suffix = path.suffix.lower()
     if name in BY_NAME or is_requirements(name):
         module, loader = BY_NAME.get(name, ("versions", "load_requirements"))

@@ -45,8 +45,10 @@ def pip_pins(line: str) -> list[tuple[str, str, int]]:
     return pins
 
 
-def load(path: Path, display: str) -> SourceResult:
-    text = read_text(path, MAX_NOTEBOOK_BYTES)
+def load(path: Path, display: str, text: str | None = None) -> SourceResult:
+    """``text``: the notebook's JSON when it is not a file (the IPython magic's session)."""
+    if text is None:
+        text = read_text(path, MAX_NOTEBOOK_BYTES)
     if not text.strip():
         raise InputError("empty file")
     try:
