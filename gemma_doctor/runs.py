@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gemma_doctor.facts import Fact, SourceResult, VersionFact
+from gemma_doctor.facts import Fact, Location, SourceResult, VersionFact
 from gemma_doctor.filekinds import MODEL_FOLDER_KINDS
 from gemma_doctor.modelids import family_of_model_id, family_of_model_type
 from gemma_doctor.records import field, record
@@ -231,22 +231,74 @@ def build_runs(
 
 
 def _launches(files: dict[str, LoadedFile], cwd: Path) -> dict[Path, list[tuple[LoadedFile, Fact]]]:
-    """Launch lines, by the resolved path of the script they run (beside the shell script, or
-    from the current directory)."""
+    """Launch lines, by the resolved path of what they run: a script beside the shell script or from the
+    current directory, a ``python -m`` module, or a command of the project's ``[project.scripts]``. A
+    command no pyproject of the project names (``trl sft``, ``axolotl train``) is not the project's."""
     found: dict[Path, list[tuple[LoadedFile, Fact]]] = {}
+    commands: dict[str, tuple[LoadedFile, str]] = {
+        fact.value["name"]: (loaded, fact.value["target"])  # type: ignore[index]
+        for loaded in files.values()
+        if loaded.result.kind == "pyproject"
+        for fact in loaded.result.facts
+        if fact.name == "console_script"
+    }
+    by_path = {loaded.absolute: loaded for loaded in files.values()}
     for loaded in files.values():
         if loaded.result.kind != "launch":
             continue
         for fact in loaded.result.facts:
-            if not isinstance(fact.value, dict):
+            launch = fact.value
+            if not isinstance(launch, dict):
                 continue
-            script = fact.value["script"]
-            for base in (loaded.path.parent, cwd):
-                candidate = absolute(base / script)
-                if os.path.isfile(candidate):
-                    break
-            found.setdefault(candidate, []).append((loaded, fact))
+            candidate: Path | None = None
+            if "script" in launch:
+                for base in (loaded.path.parent, cwd):
+                    candidate = absolute(base / launch["script"])
+                    if os.path.isfile(candidate):
+                        break
+            elif "module" in launch:
+                bases = (loaded.path.parent, cwd)
+                candidate = _module_file(launch["module"], bases) or absolute(cwd / (launch["module"] + ".py"))
+            else:
+                if launch["command"] not in commands:
+                    continue
+                pyproject, entry_point = commands[launch["command"]]
+                module, _, function = entry_point.partition(":")
+                defined_in = _module_file(module.strip(), (pyproject.path.parent,))
+                if defined_in is None:
+                    continue
+                candidate = _defining_file(defined_in, function.strip(), by_path)
+            if candidate is not None:
+                found.setdefault(candidate, []).append((loaded, fact))
     return found
+
+
+def _module_file(module: str, bases) -> Path | None:
+    """The file of ``pkg.mod`` under one of ``bases`` or their ``src/`` (the two layouts packages use)."""
+    parts = module.split(".")
+    for base in bases:
+        for root in (base, base / "src"):
+            target = root.joinpath(*parts)
+            for candidate in (target.with_suffix(".py"), target / "__init__.py"):
+                if os.path.isfile(candidate):
+                    return absolute(candidate)
+    return None
+
+
+def _defining_file(module: Path, function: str, by_path: dict[Path, LoadedFile]) -> Path:
+    """Where ``function`` of ``module`` is defined: the module, or the project module it imports it from
+    (``from pkg.train import main`` in ``pkg/__init__.py``), followed a few steps."""
+    from gemma_doctor.sources.python_code import reexport_of
+
+    for _ in range(4):
+        loaded = by_path.get(module)
+        if loaded is not None and is_entry(loaded):
+            return module
+        following = reexport_of(module, function)
+        if following is None or absolute(following) == module:
+            return module
+        module = absolute(following)
+    return module
 
 
 def _launches_of(entry: LoadedFile, launches, launched: set[int], files) -> list[tuple[LoadedFile | None, Fact]]:
@@ -283,16 +335,22 @@ def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path, cw
         run.extra.append(
             Fact("env_mixed_precision", launch["mixed_precision"], location, "launch", raw_key="--mixed_precision")
         )
+
+    def at(flag: str) -> Location:  # the physical line of a continued launch line that passes the flag
+        line, column = launch.get("flag_at", {}).get(flag, (location.line, location.column))
+        return Location(location.path, line, column, f"--{flag}")
+
     for flag in ("fp16", "bf16"):
         if f"script_{flag}" in launch:
             value = str(launch[f"script_{flag}"]).lower() in ("true", "1", "yes")
-            run.extra.append(Fact(flag, value, location, "training-args", raw_key=f"--{flag}"))
+            run.extra.append(Fact(flag, value, at(flag), "training-args", raw_key=f"--{flag}"))
     if launch.get("script_model_name_or_path"):
-        run.extra.append(
-            Fact("model_id", launch["script_model_name_or_path"], location, "launch", raw_key="--model_name_or_path")
-        )
+        model = launch["script_model_name_or_path"]
+        run.extra.append(Fact("model_id", model, at("model_name_or_path"), "launch", raw_key="--model_name_or_path"))
     if launch.get("script_deepspeed"):
-        run.extra.append(Fact("deepspeed", launch["script_deepspeed"], location, "launch", raw_key="--deepspeed"))
+        run.extra.append(
+            Fact("deepspeed", launch["script_deepspeed"], at("deepspeed"), "launch", raw_key="--deepspeed")
+        )
 
 
 def run_facts(run: Run, files: dict[str, LoadedFile]) -> tuple[list[Fact], list[VersionFact]]:

@@ -20,6 +20,7 @@ TRAINING_ARGS, PYTHON, MODEL_CONFIG, ACCELERATE, DEEPSPEED = (
 )
 LAUNCH, LIVE, ENVIRONMENT, GENERATION = "launch", "live", "environment", "generation-config"
 TOKENIZER, ADAPTER = "tokenizer", "adapter"
+PYPROJECT = "pyproject"
 _ARGS = (TRAINING_ARGS, PYTHON, LIVE)
 
 # name -> (type of the value, the sources that emit it, what it means)
@@ -163,7 +164,17 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "deepspeed_config_file": ("str", (DEEPSPEED,), "this file is a DeepSpeed config"),
     "distributed_type": ("str", (ACCELERATE, LIVE), "the accelerate config's distributed_type"),
     "num_processes": ("int | str", (ACCELERATE, LAUNCH, LIVE), "how many processes train"),
-    "launch": ("dict", (LAUNCH,), "a launch line: the script it runs and its options"),
+    "launch": ("dict", (LAUNCH,), "a launch line: the script, module or command it runs, and its options"),
+    "console_script": (
+        "dict",
+        (PYPROJECT,),
+        "a [project.scripts] entry: {'name': the command, 'target': 'package.module:function'}",
+    ),
+    "reexport": (
+        "dict",
+        (PYTHON,),
+        "a module-level `from project_module import f`: {'name': f's name here, 'module': the defining file}",
+    ),
 }
 
 STRICT = os.environ.get("GEMMA_DOCTOR_STRICT_FACTS") == "1"

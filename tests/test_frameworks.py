@@ -347,3 +347,49 @@ def test_pins_that_cannot_install_are_gd306_and_no_semantics_come_from_them(tmp_
     found = rules(report)
     assert ("GD306" in found) is not installable
     assert ("GD202" in found) is not installable  # 4.55.4 has no HybridCache crash anyway
+
+
+# A package with its training in pkg/train.py, run as the console script pyproject names (`uv run
+# gemma-train`), as `python -m pkg.train`, or through `uv run python`: the launch line's flags reach it.
+PACKAGE_TRAIN = (
+    "import torch\nfrom transformers import AutoModelForCausalLM, HfArgumentParser, Trainer, TrainingArguments\n"
+    "def main():\n"
+    "    (args,) = HfArgumentParser((TrainingArguments,)).parse_args_into_dataclasses()\n"
+    '    model = AutoModelForCausalLM.from_pretrained("google/gemma-3-1b-it", torch_dtype=torch.bfloat16)\n'
+    "    Trainer(model=model, args=args, train_dataset=None).train()\n"
+)
+PACKAGE = {
+    "pyproject.toml": '[project]\nname = "pkg"\n[project.scripts]\ngemma-train = "pkg:main"\n',
+    "src/pkg/__init__.py": "from pkg.train import main\n\n__all__ = ['main']\n",
+    "src/pkg/train.py": PACKAGE_TRAIN,
+}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "uv run gemma-train \\\n  --output_dir out \\\n  --fp16 true",
+        "poetry run gemma-train --output_dir out \\\n  --fp16 true",
+        "gemma-train --output_dir out \\\n  --fp16 true",
+        "PYTHONPATH=src python -m pkg.train --output_dir out \\\n  --fp16 true",
+        "uv run --with trl python src/pkg/train.py --output_dir out \\\n  --fp16 true",
+        "uv run python3.11 -m pkg.train --output_dir out \\\n  --fp16 true",
+    ],
+)
+def test_a_launch_line_reaches_the_package_it_runs_and_points_at_its_flag(tmp_path, line):
+    report = check(tmp_path, {**PACKAGE, "train.sh": f"#!/bin/sh\nset -e\n{line}\n"})
+    gd101 = rules(report)["GD101"]
+    assert len(gd101) == 1 and gd101[0]["run"].endswith("src/pkg/train.py")
+    flag_line = 3 + line.count("\n")  # below the shebang and `set -e`, on the launch line's last line
+    assert gd101[0]["path"].endswith("train.sh") and (gd101[0]["line"], gd101[0]["column"]) == (flag_line, 3)
+    assert gd101[0]["key"] == "--fp16" and "(--fp16 = True)" in gd101[0]["message"]
+
+
+def test_a_launch_line_with_bf16_or_a_command_of_someone_else_adds_nothing(tmp_path):
+    """`--bf16 true` is no fp16; a command no [project.scripts] names (`trl sft`, `accelerate config`)
+    is not the package's run, whatever its flags."""
+    lines = "uv run gemma-train --bf16 true\ntrl sft --model_name_or_path google/gemma-3-1b-it --fp16 true\n"
+    report = check(tmp_path, {**PACKAGE, "train.sh": lines})
+    assert "GD101" not in rules(report)
+    runs = {finding["run"] for finding in report["findings"]}
+    assert not any(run.endswith("train.sh:2") for run in runs)

@@ -47,19 +47,63 @@ def logical_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
+# `uv run NAME`, `poetry run NAME`, ...: the runner and its own options come off, and what remains is the
+# launch line (`uv run python train.py`, `uv run accelerate launch ...`) or the project's own command.
+_RUNNERS = {"uv", "poetry", "pdm", "hatch", "pipenv", "conda", "rye"}
+_RUNNER_VALUE_OPTIONS = {
+    "--with",
+    "--with-requirements",
+    "--env-file",
+    "--python",
+    "-p",
+    "--project",
+    "--directory",
+    "--extra",
+    "--group",
+    "--package",
+    "-n",
+    "--name",
+    "--prefix",
+    "-e",
+    "--env",
+}
+# Launchers that run `python -m MODULE`, and are not the training module themselves.
+_LAUNCHER_MODULES = {"torch.distributed.run", "accelerate.commands.launch"}
+# The script flags a launch line passes that the run reads (HfArgumentParser / argparse flags).
+_SCRIPT_FLAGS = ("deepspeed", "fp16", "bf16", "model_name_or_path")
+
+
 def parse_launch(line: str) -> dict | None:
-    """The script a launch line runs and the options that matter, or None."""
+    """What a launch line runs and the options that matter, or None. It runs one of: a ``script``
+    (``train.py``), a ``module`` (``python -m pkg.train``) or a ``command`` of the project's own
+    (``uv run train-gemma``, which the project's ``[project.scripts]`` names: runs.py resolves it)."""
     try:
         words = shlex.split(line.split(" #", 1)[0], comments=False)
     except ValueError:
         return None
     while words and "=" in words[0] and not words[0].startswith("-"):  # VAR=value prefixes
         words = words[1:]
+    runner = None
+    if len(words) > 2 and words[0].rsplit("/", 1)[-1] in _RUNNERS and words[1] == "run":
+        runner = words[0].rsplit("/", 1)[-1]
+        index = 2
+        while index < len(words) and words[index].startswith("-"):
+            index += 2 if words[index] in _RUNNER_VALUE_OPTIONS else 1
+        words = words[index:]
     if not words:
         return None
     head = words[0].rsplit("/", 1)[-1]
+    if head.startswith("python") and head[6:].replace(".", "").isdigit():  # python3.11
+        head = "python3"
+    if head.startswith("python") and len(words) > 2 and words[1] == "-m" and words[2] not in _LAUNCHER_MODULES:
+        return _with_script_flags({"launcher": head, "module": words[2]}, words[3:])
     if head not in ("accelerate", "deepspeed", "torchrun", "python", "python3"):
-        return None
+        if head.endswith(".py") or head.startswith("-") or "=" in head:
+            return None
+        command = _with_script_flags({"launcher": runner or "command", "command": head}, words[1:])
+        # A bare word is a command of the project only where it passes a flag the run reads; after a
+        # runner (`uv run NAME`) it is one whatever it passes.
+        return command if runner or any(f"script_{flag}" in command for flag in _SCRIPT_FLAGS) else None
     if head == "accelerate" and (len(words) < 2 or words[1] != "launch"):
         return None
     launch: dict = {"launcher": head}
@@ -70,6 +114,8 @@ def parse_launch(line: str) -> dict | None:
         if word.endswith(".py"):
             script_index = index
             break
+        if word == "-m" and index + 1 < len(words) and head in ("torchrun", "deepspeed", "accelerate"):
+            return _with_script_flags({**launch, "module": words[index + 1]}, words[index + 2 :])
         if word.startswith("--"):
             key, _, value = word[2:].partition("=")
             if (
@@ -88,25 +134,57 @@ def parse_launch(line: str) -> dict | None:
     if script_index is None:
         return None
     launch["script"] = words[script_index]
-    rest = words[script_index + 1 :]
+    return _with_script_flags(launch, words[script_index + 1 :])
+
+
+def _with_script_flags(launch: dict, rest: list[str]) -> dict:
     for position, word in enumerate(rest):
         key, _, value = word.lstrip("-").partition("=")
-        if word.startswith("--") and key in ("deepspeed", "fp16", "bf16", "model_name_or_path"):
+        if word.startswith("--") and key in _SCRIPT_FLAGS:
             if not value and position + 1 < len(rest) and not rest[position + 1].startswith("-"):
                 value = rest[position + 1]
             launch[f"script_{key}"] = value or "true"
     return launch
 
 
+def _flag_positions(launch: dict, physical: list[str], first: int) -> dict[str, tuple[int, int]]:
+    """(line, column) of each script flag the launch passes, on the physical line that holds it (a
+    continued launch line spans several): a finding about ``--fp16 true`` points there."""
+    positions = {}
+    for flag in _SCRIPT_FLAGS:
+        if f"script_{flag}" not in launch:
+            continue
+        number = first
+        while number <= len(physical):
+            text = physical[number - 1]
+            column = next((c for c in (text.find(f"--{flag} "), text.find(f"--{flag}=")) if c >= 0), -1)
+            if column < 0 and text.rstrip().endswith(f"--{flag}"):
+                column = text.rstrip().rfind(f"--{flag}")
+            if column >= 0:
+                positions[flag] = (number, column + 1)
+                break
+            if not text.rstrip().endswith("\\"):
+                break
+            number += 1
+    return positions
+
+
+def target(launch: dict) -> str:
+    """The script, module or command the launch line runs, as written."""
+    return launch.get("script") or launch.get("module") or launch.get("command") or ""
+
+
 def load(path: Path, display: str) -> SourceResult:
     text = read_text(path)
     result = SourceResult()
-    if ".py" not in text:
+    if not any(marker in text for marker in (".py", " -m ", " run ", "--fp16", "--bf16", "--model_name_or_path")):
         return result  # no launch line: not a file gemma-doctor reads
+    physical = text.splitlines()
     for number, line in logical_lines(text):
         launch = parse_launch(line.strip())
         if launch is not None:
-            result.facts.append(Fact("launch", launch, Location(display, number, 1, launch["script"]), ORIGIN))
+            launch["flag_at"] = _flag_positions(launch, physical, number)
+            result.facts.append(Fact("launch", launch, Location(display, number, 1, target(launch)), ORIGIN))
     if result.facts:
         result.kind = "launch"
     return result

@@ -11,6 +11,7 @@ GPU-dependent expressions such as ``not is_bfloat16_supported()``.
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 from gemma_doctor.facts import Fact, InputError, Location, SourceResult, Unknown, is_resolved
@@ -409,6 +410,10 @@ class Analyzer:
             value = reader.scope.lookup(alias.name)
             if value is not _MISSING:
                 scope.bind(alias.asname or alias.name, value, reader.scope.origin(alias.name))
+            if isinstance(value, FunctionRef) and self.frame is None and value.reader.path is not None:
+                # `from pkg.train import main` in pkg/__init__.py: a console script `pkg:main` runs train.py
+                where = {"name": alias.asname or alias.name, "module": os.path.abspath(value.reader.path)}
+                self.add("reexport", where, statement)
 
     def _branches(self, statement: ast.If, test, scope: Scope) -> None:
         """Both branches of an ``if`` whose test depends on the GPU (or is unknown): a name
@@ -1165,6 +1170,24 @@ def too_long(text: str) -> None:
             f"Python file too long to be a training script (about {statements:,} statements; "
             f"the limit is {MAX_PYTHON_STATEMENTS:,})"
         )
+
+
+def reexport_of(path: Path, name: str) -> Path | None:
+    """The project file that defines the function ``name`` which the module at ``path`` imports
+    (``from pkg.train import main`` in ``pkg/__init__.py``), or None. For a console script that names the
+    package: a module of imports only holds no word ``load`` reads files for, so it is read here."""
+    try:
+        tree, _skipped = parse_recovering(read_text(path), str(path))
+    except InputError:
+        return None
+    if tree is None:
+        return None
+    analyzer = Analyzer(str(path), path)
+    analyzer.run(tree)
+    for fact in analyzer.result.facts:
+        if fact.name == "reexport" and isinstance(fact.value, dict) and fact.value["name"] == name:
+            return Path(fact.value["module"])
+    return None
 
 
 def load(path: Path, display: str) -> SourceResult:

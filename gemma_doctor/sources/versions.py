@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from gemma_doctor.facts import InputError, Location, SourceResult, VersionFact
+from gemma_doctor.facts import Fact, InputError, Location, SourceResult, VersionFact
 from gemma_doctor.sources import read_text
 
 # The packages whose versions the rules judge.
@@ -219,6 +219,20 @@ def load_pyproject(path: Path, display: str) -> SourceResult:
         where = _line_of(text, re.compile(rf"^\s*{re.escape(name)}\s*=", re.M))
         line, column = where or (None, None)
         result.versions.append(_fact(canonical(name), spec, Location(display, line, column, name), "pyproject"))
+    scripts = dict(_typed(project, "scripts", dict, "project.", problems))
+    scripts.update(_typed(poetry, "scripts", dict, "tool.poetry.", problems))
+    for name, target in scripts.items():  # a launch line may run one: `uv run NAME --fp16 true`
+        if isinstance(target, str) and ":" in target:
+            where = _line_of(text, re.compile(rf"^\s*[\"']?{re.escape(name)}[\"']?\s*=", re.M))
+            line, column = where or (None, None)
+            result.facts.append(
+                Fact(
+                    "console_script",
+                    {"name": name, "target": target},
+                    Location(display, line, column, name),
+                    "pyproject",
+                )
+            )
     if problems:
         result.error = "; ".join(problems)
     return result
