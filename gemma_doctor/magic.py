@@ -58,8 +58,8 @@ def check_session(cells: list[str], argv: list[str], cwd: Path | None = None):
     cwd = request.cwd
     session = cwd / SESSION_NAME
     settings = resolve(request, [session])
-    settings.options.documents = {session: session_notebook(cells)}
-    notebook = settings.options.documents[session]
+    notebook = session_notebook(cells)
+    settings.options.documents = {session: notebook}
     report = check([session], settings.options)
     # No file holds the session's cells, so a fix that edits them is advice: the lines to type, which the
     # writer computes as `fix` would on the saved notebook. The summary promises no `fix --write` (it can

@@ -170,11 +170,6 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
         (PYPROJECT,),
         "a [project.scripts] entry: {'name': the command, 'target': 'package.module:function'}",
     ),
-    "reexport": (
-        "dict",
-        (PYTHON,),
-        "a module-level `from project_module import f`: {'name': f's name here, 'module': the defining file}",
-    ),
 }
 
 STRICT = os.environ.get("GEMMA_DOCTOR_STRICT_FACTS") == "1"

@@ -11,7 +11,6 @@ GPU-dependent expressions such as ``not is_bfloat16_supported()``.
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 
 from gemma_doctor.facts import Fact, InputError, Location, SourceResult, Unknown, is_resolved
@@ -141,6 +140,8 @@ class Analyzer:
         self.formatting_functions: set[str] = set()
         self.turn_tokens = False  # the file's text holds a Gemma 1-3 turn token: constants are looked at
         self.imported: list[Analyzer] = []  # the project modules this file imports (their data idioms are its own)
+        # Module-level `from pkg.train import main`: name -> the file defining it (a console script `pkg:main`)
+        self.reexports: dict[str, Path] = {}
 
     # --- locations ------------------------------------------------------------
     def location(self, node: ast.AST, key: str | None = None) -> Location:
@@ -411,9 +412,7 @@ class Analyzer:
             if value is not _MISSING:
                 scope.bind(alias.asname or alias.name, value, reader.scope.origin(alias.name))
             if isinstance(value, FunctionRef) and self.frame is None and value.reader.path is not None:
-                # `from pkg.train import main` in pkg/__init__.py: a console script `pkg:main` runs train.py
-                where = {"name": alias.asname or alias.name, "module": os.path.abspath(value.reader.path)}
-                self.add("reexport", where, statement)
+                self.reexports[alias.asname or alias.name] = Path(value.reader.path)
 
     def _branches(self, statement: ast.If, test, scope: Scope) -> None:
         """Both branches of an ``if`` whose test depends on the GPU (or is unknown): a name
@@ -1184,10 +1183,7 @@ def reexport_of(path: Path, name: str) -> Path | None:
         return None
     analyzer = Analyzer(str(path), path)
     analyzer.run(tree)
-    for fact in analyzer.result.facts:
-        if fact.name == "reexport" and isinstance(fact.value, dict) and fact.value["name"] == name:
-            return Path(fact.value["module"])
-    return None
+    return analyzer.reexports.get(name)
 
 
 def load(path: Path, display: str) -> SourceResult:
