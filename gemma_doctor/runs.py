@@ -56,6 +56,7 @@ class Run:
     files: list[str] = field(default_factory=list)  # display paths, the entry first
     notes: list[str] = field(default_factory=list)  # how the run was assembled ("layout inferred", ...)
     extra: list[Fact] = field(default_factory=list)  # what its launch line adds (--mixed_precision, ...)
+    images: list[str] = field(default_factory=list)  # modules whose container image pins (only) the run takes
 
 
 def is_entry(loaded: LoadedFile) -> bool:
@@ -201,11 +202,14 @@ def build_runs(
             if accelerate:
                 run.files.extend(accelerate)
                 break
-        # pins: its own (notebook), else the nearest folder with any
+        # pins: its own (a notebook's, an image it builds), else the nearest folder with any, where the
+        # image a module beside it builds (Modal) is what the code runs in: its pins come first
         if not entry.result.versions:
             for folder in chain:
+                images = [f.display for f in by_dir.get(folder, []) if f.result.kind == "python" and f.result.versions]
                 pins = [f.display for f in by_dir.get(folder, []) if f.result.kind in PIN_KINDS]
-                if pins:
+                if images or pins:
+                    run.images.extend(images)
                     run.files.extend(pins)
                     break
         for launcher, fact in _launches_of(entry, launches, launched, files):
@@ -355,7 +359,9 @@ def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path, cw
 
 def run_facts(run: Run, files: dict[str, LoadedFile]) -> tuple[list[Fact], list[VersionFact]]:
     facts: list[Fact] = list(run.extra)
-    versions: list[VersionFact] = []
+    versions: list[VersionFact] = [
+        v for display in run.images if display in files for v in files[display].result.versions
+    ]
     for display in run.files:
         loaded = files.get(display)
         if loaded is not None:

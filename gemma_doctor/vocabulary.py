@@ -83,7 +83,11 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "generation_cache_implementation": ("str", (GENERATION,), "generation_config.json's cache_implementation"),
     "generation_use_cache": ("bool", (GENERATION,), "generation_config.json's use_cache"),
     # training and evaluation
-    "trainer_flavour": ("str", (TRAINING_ARGS, PYTHON, LIVE), "transformers, trl, axolotl or llamafactory"),
+    "trainer_flavour": (
+        "str",
+        (TRAINING_ARGS, PYTHON, LIVE),
+        "transformers, trl, axolotl, llamafactory or swift (ms-swift)",
+    ),
     "trainer_call": ("class name", (PYTHON, LIVE), "a Trainer class instantiated (Trainer, SFTTrainer, ...)"),
     "training_arguments_call": ("class name", (PYTHON,), "a TrainingArguments / TRL config instantiated"),
     "training_loop": ("str", (PYTHON,), "a training loop of the script's own: loss.backward(), optimizer.step()"),

@@ -393,3 +393,80 @@ def test_a_launch_line_with_bf16_or_a_command_of_someone_else_adds_nothing(tmp_p
     assert "GD101" not in rules(report)
     runs = {finding["run"] for finding in report["findings"]}
     assert not any(run.endswith("train.sh:2") for run in runs)
+
+
+SWIFT_YAML = """model: google/gemma-3-1b-it
+tuner_type: lora
+dataset: data/train.jsonl
+{dtype}learning_rate: 1.0e-4
+output_dir: output
+"""
+
+
+@pytest.mark.parametrize(
+    ("dtype", "gpu", "expected"),
+    [
+        # float16 weights: GD102 on the line, which also says that ms-swift turns fp16 on from it (no second
+        # finding there); TRL's bf16 default does not apply to ms-swift, so no GD104 on a T4
+        ("torch_dtype: float16\n", "T4", {"GD102": [4]}),
+        # float32 weights: ms-swift still turns fp16 on (model_args.py _init_mixed_precision)
+        ("torch_dtype: float32\n", "A100", {"GD101": [4]}),
+        ("torch_dtype: bfloat16\n", "A100", {}),
+        # unset: the checkpoint's bfloat16, so bf16 on a T4
+        ("", "T4", {"GD104": [1]}),
+        ("bf16: false\n", "T4", {}),
+    ],
+)
+def test_ms_swift_sets_the_precision_from_the_weights_dtype(tmp_path, dtype, gpu, expected):
+    report = check(
+        tmp_path, {"sft.yaml": SWIFT_YAML.format(dtype=dtype), "requirements.txt": "ms-swift==4.4.1\n"}, "--gpu", gpu
+    )
+    found = {rule: [f["line"] for f in items] for rule, items in rules(report).items() if rule != "GD902"}
+    assert found == expected, report
+    for finding in report["findings"]:
+        if finding["rule"] in ("GD101", "GD102", "GD104"):
+            assert "ms-swift" in finding["message"], finding
+
+
+def test_ms_swift_before_3_is_not_read_with_the_3_x_semantics(tmp_path):
+    report = check(
+        tmp_path,
+        {"sft.yaml": SWIFT_YAML.format(dtype="torch_dtype: float32\n"), "requirements.txt": "ms-swift==2.6.0\n"},
+        "--gpu",
+        "A100",
+    )
+    assert "GD101" not in rules(report), report
+
+
+SWIFT_SCRIPT = """{imports}
+
+
+def build_args():
+    return {arguments}(
+        model="google/gemma-3-1b-it",
+        tuner_type="lora",
+        dataset="data/train.jsonl",
+        torch_dtype="float16",
+    )
+
+
+if __name__ == "__main__":
+    {main}
+"""
+
+
+@pytest.mark.parametrize(
+    ("imports", "arguments", "main", "expected"),
+    [
+        ("from swift import SftArguments, SwiftSft", "SftArguments", "SwiftSft(build_args()).main()", [9]),
+        ("from swift.llm import TrainArguments, sft_main", "TrainArguments", "sft_main(build_args())", [9]),
+        # a TrainArguments of the project's own is not ms-swift's: no run is made of it
+        ("from myproject.args import TrainArguments", "TrainArguments", "print(build_args())", []),
+    ],
+)
+def test_ms_swift_arguments_in_python(tmp_path, imports, arguments, main, expected):
+    report = check(
+        tmp_path, {"train.py": SWIFT_SCRIPT.format(imports=imports, arguments=arguments, main=main)}, "--gpu", "T4"
+    )
+    assert [f["line"] for f in rules(report).get("GD102", [])] == expected, report
+    assert "GD101" not in rules(report) and "GD104" not in rules(report), report

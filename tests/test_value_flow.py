@@ -346,3 +346,40 @@ def test_settings_files_the_code_loads_flow_into_its_run(tmp_path, load, setting
     (tmp_path / "requirements.txt").write_text("transformers==4.57.6\n")
     found = rules(tmp_path)
     assert [f"{f['path']}:{f['line']}:{f['column']}" for f in found.get("GD101", [])] == expected, found
+
+
+MODAL_IMAGE = """import modal
+
+image = (
+    modal.Image.debian_slim()
+    .apt_install("git")
+    .pip_install(
+        "peft==0.6.0",
+        "transformers=={version}",
+    )
+    .pip_install(["accelerate==0.24.1"])
+)
+app = modal.App("gemma-finetune", image=image)
+"""
+MODAL_TRAIN = """from common import app
+from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
+
+
+@app.function(gpu="A100")
+def train():
+    model = AutoModelForCausalLM.from_pretrained("google/gemma-3-1b-it", torch_dtype="bfloat16")
+    args = TrainingArguments(output_dir="out", bf16=True, evaluation_strategy="steps")
+    Trainer(model=model, args=args).train()
+"""
+
+
+@pytest.mark.parametrize(("image", "local", "removed"), [("4.35.0", "4.57.6", False), ("4.57.6", "4.35.0", True)])
+def test_a_container_image_the_code_builds_pins_what_the_run_gets(tmp_path, image, local, removed):
+    # the image the code runs in wins over the local requirements (the Modal client's own environment)
+    (tmp_path / "common.py").write_text(MODAL_IMAGE.format(version=image))
+    (tmp_path / "train.py").write_text(MODAL_TRAIN)
+    (tmp_path / "requirements.txt").write_text(f"transformers=={local}\nmodal\n")
+    found = rules(tmp_path)
+    assert bool(found.get("GD503")) == removed, found
+    trace = run_cli("check", ".", "--env", "none", "--trace", "--exit-zero", cwd=tmp_path).out
+    assert f"transformers: {image} (common.py:8:9)" in trace, trace

@@ -87,6 +87,8 @@ def fp16_on_gemma3(setup: Setup):
     if setup.uses_unsloth and unsloth is None and setup.gpu is None:
         return  # Unsloth decides from the GPU: the engine judges each kind of GPU
     for fact in targets:
+        if fact.origin == "swift-default" and weights.dtype == "float16":
+            continue  # ms-swift's fp16 comes from the float16 torch_dtype that GD102 reports on the same line
         full_eval = fact.name == "fp16_full_eval"
         if full_eval:
             failure = "the whole model is cast to fp16 for evaluation, so eval logits and loss overflow to NaN"
@@ -110,9 +112,13 @@ def fp16_on_gemma3(setup: Setup):
             severity = "info"  # nothing fails on this device: say it, do not stop a CPU smoke test over it
         elif gemma4 and severity is None and weights.dtype != "bfloat16" and not full_eval:
             severity = "warning"  # the crash is certain only with bf16 weights; the overflow is inferred
+        asked = (
+            f"fp16, which ms-swift turns on from the weights' {weights.dtype} where fp16 is unset"
+            if fact.origin == "swift-default"
+            else f"{fact.raw_key or fact.name} = {setup.describe_value(fact)}"
+        )
         message = (
-            f"fp16 on a {setup.family_name} model ({fact.raw_key or fact.name} = {setup.describe_value(fact)}): "
-            f"{GEMMA4_OVERFLOW if gemma4 else OVERFLOW}; {failure}."
+            f"fp16 on a {setup.family_name} model ({asked}): {GEMMA4_OVERFLOW if gemma4 else OVERFLOW}; {failure}."
         )
         # Where Unsloth overrides fp16 for Gemma 3, do not "fix" its notebook pattern.
         edits = [] if unsloth is not None and unsloth[1] == "warning" else _switch_edits(setup, fact)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gemma_doctor.checks import rule
 from gemma_doctor.checks._precision import GEMMA4_OVERFLOW, OVERFLOW
 from gemma_doctor.facts import where_set
-from gemma_doctor.findings import Diagnostic, Fix, setting
+from gemma_doctor.findings import Diagnostic, Fix, beside, setting
 from gemma_doctor.setup import Setup, dtype_name
 
 _DECLARED = (
@@ -50,6 +50,26 @@ def fp16_weights_gemma3(setup: Setup):
                     "the float16 round trip has already cut the bf16 range"
                 )
                 fix = Fix.of("Load in bfloat16 (compute capability >= 8.0), else float32", "unsafe", to_bf16)
+            elif setup.flavour == "swift" and setup.precision.decided_by == "ms-swift":
+                consequence = (
+                    "the weights and activations are fp16, so the forward overflows to NaN, and ms-swift turns "
+                    "fp16 mixed precision on from this dtype (from float32 too) where fp16 is unset"
+                )
+                if setup.gpu is not None and not setup.gpu.supports_bf16:
+                    fix = Fix.of(
+                        f"{setup.gpu.named()} has no bf16: set torch_dtype to float32 and fp16 to false (ms-swift "
+                        "would turn fp16 on for float32 weights too)",
+                        "unsafe",
+                        setting(fact, "float32"),
+                        beside(fact, "fp16", False),
+                    )
+                else:
+                    fix = Fix.of(
+                        "Set torch_dtype to bfloat16 (compute capability >= 8.0; ms-swift then trains in bf16), "
+                        "else float32 with fp16 set to false",
+                        "unsafe",
+                        to_bf16,
+                    )
             else:
                 consequence = "the weights and activations are fp16, so the forward overflows to NaN"
                 fix = Fix.of("Load in bfloat16 (compute capability >= 8.0), else float32", "unsafe", to_bf16)

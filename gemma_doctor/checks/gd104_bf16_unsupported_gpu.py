@@ -1,10 +1,10 @@
-"""GD104: bf16 asked for (by the files, by TRL's default or by Axolotl's `bf16: auto`) on a GPU without
-native bf16."""
+"""GD104: bf16 asked for (by the files, by TRL's default, by Axolotl's `bf16: auto` or by ms-swift from
+bf16 weights) on a GPU without native bf16."""
 
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
-from gemma_doctor.findings import Diagnostic, Fix, setting
+from gemma_doctor.findings import Diagnostic, Fix, beside, setting
 from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
@@ -46,6 +46,22 @@ def bf16_unsupported_gpu(setup: Setup):
                 "so transformers may not stop it: expect slow emulated bf16 or kernel errors."
             )
             fix = Fix.of("Set bf16 to false explicitly", "unsafe", setting(fact, False))
+            yield Diagnostic(fact.location, message, None, fix)
+            continue
+        if fact.origin == "swift-default":
+            message = (
+                f"ms-swift turns bf16 on where it is unset, from the weights' bfloat16 ({setup.weights_dtype.why}), "
+                f"and {gpu.named()} has no native bf16 (needs >= 8.0). torch.cuda.is_bf16_supported() counts "
+                "emulation and says True on a T4, so transformers may not stop it: expect slow emulated bf16 or "
+                "kernel errors."
+            )
+            fix = Fix.of(
+                "Train in fp32: set torch_dtype to float32 and fp16 to false (ms-swift turns fp16 on for float32 "
+                "weights where fp16 is unset)",
+                "unsafe",
+                beside(fact, "torch_dtype", "float32"),
+                beside(fact, "fp16", False),
+            )
             yield Diagnostic(fact.location, message, None, fix)
             continue
         message = (

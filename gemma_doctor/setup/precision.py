@@ -65,6 +65,9 @@ def effective(setup: Setup) -> Precision:
     default = setup.trl_bf16_default
     if default is not None:
         requests.append(("bf16", default))
+    swift = swift_default(setup)
+    if swift is not None:
+        requests.append((swift.name, swift))
     unsloth = unsloth_precision(setup, requests)
     if unsloth is not None:
         return unsloth
@@ -92,6 +95,8 @@ def effective(setup: Setup) -> Precision:
         )
     if default is not None:
         return Precision("bf16", default, "TRL >= 0.19 configs default bf16 to True", requests, decided_by="TRL")
+    if swift is not None:
+        return Precision(swift.name, swift, swift_why(setup, swift.name), requests, decided_by="ms-swift")
     # TrainingArguments override ACCELERATE_MIXED_PRECISION only when fp16 or bf16 is
     # True; otherwise the accelerate config / env var wins (docs/evidence/README.md).
     for name in ("accelerate_mixed_precision", "env_mixed_precision"):
@@ -171,6 +176,34 @@ def trl_bf16_default(setup: Setup) -> Fact | None:
         return None
     edit = (trl_config.edit[0], ("bf16",)) if trl_config.edit else None  # where bf16 would be written
     return Fact("bf16", True, trl_config.location, "trl-default", raw_key="bf16", edit=edit)
+
+
+# ms-swift's _init_mixed_precision: float16 and float32 weights turn fp16 on, bfloat16 weights bf16.
+SWIFT_MODES = {"float16": "fp16", "float32": "fp16", "bfloat16": "bf16"}
+
+
+def swift_default(setup: Setup) -> Fact | None:
+    """ms-swift >= 3.0 sets a flag left unset from the weights' dtype (docs/evidence/frameworks.md), so
+    ``torch_dtype: float16`` (or float32) is an fp16 run. The flag is placed where that dtype comes from."""
+    if setup.flavour != "swift" or setup.holds("ms_swift", "precision_from_torch_dtype") is False:
+        return None
+    weights = setup.weights_dtype
+    mode = SWIFT_MODES.get(weights.dtype or "")
+    if mode is None or setup.all(mode) or not all(is_resolved(f.value) for f in setup.all("load_dtype")):
+        return None
+    arguments = next((f for f in setup.all("trainer_flavour") if f.value == "swift"), None)
+    where = weights.fact if weights.fact is not None and weights.fact.name == "load_dtype" else arguments
+    if where is None:
+        return None
+    edit = (arguments.edit[0], (mode,)) if arguments is not None and arguments.edit else None  # a file's root key
+    return Fact(mode, True, where.location, "swift-default", raw_key=mode, edit=edit)
+
+
+def swift_why(setup: Setup, mode: str) -> str:
+    return (
+        f"ms-swift turns {mode} on when it is unset, from the weights' dtype ({setup.weights_dtype.dtype}: "
+        f"{setup.weights_dtype.why})"
+    )
 
 
 def mixed_precision_active(setup: Setup) -> bool:

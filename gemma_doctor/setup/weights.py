@@ -63,6 +63,16 @@ def effective(setup: Setup) -> WeightsDtype:
     if setup.flavour == "llamafactory":  # loads in its compute dtype (docs/evidence/frameworks.md)
         fact = argument_flag(setup, "bf16")
         return WeightsDtype("bfloat16" if fact else "float16", fact, "LLaMA-Factory loads in its compute dtype")
+    if setup.flavour == "swift":  # get_default_torch_dtype: the checkpoint's dtype, else by GPU (frameworks.md)
+        dtype = checkpoint_dtype(setup)
+        if dtype is not None:
+            return WeightsDtype(
+                dtype, None, f"ms-swift loads the checkpoint's dtype ({dtype}) when torch_dtype is unset"
+            )
+        if setup.gpu is None:
+            return WeightsDtype(None, None, "ms-swift loads bf16 on a GPU with bf16, fp16 on older GPUs")
+        dtype = "bfloat16" if setup.gpu.supports_bf16 else "float16"
+        return WeightsDtype(dtype, None, f"ms-swift loads {dtype} on {setup.gpu.named()}")
     string_load = next((f for f in setup.all("model_load") if f.raw_key == "trl-string"), None)
     if string_load is not None:
         trl_dtype = (

@@ -31,7 +31,8 @@ from gemma_doctor.sources.python_eval import (
     text_of,
 )
 from gemma_doctor.sources.python_recovery import parse_recovering
-from gemma_doctor.sources.training_args import ARGUMENT_KEYS, CHECKPOINTING_KWARGS
+from gemma_doctor.sources.versions import _TRACKED_SET, _fact, canonical, parse_requirement
+from gemma_doctor.sources.training_args import ARGUMENT_KEYS, CHECKPOINTING_KWARGS, swift_keys, swift_setting
 
 # What the call walk skips: nested scopes and statements (walked on their own), and nodes that
 # hold no call.
@@ -59,6 +60,10 @@ ARGUMENT_CLASSES = {
     "CPOConfig": "trl",
     "RLOOConfig": "trl",
     "OnlineDPOConfig": "trl",
+    # ms-swift 4.x (swift.arguments); 3.x's TrainArguments is read as SftArguments where imported from swift
+    "SftArguments": "swift",
+    "RLHFArguments": "swift",
+    "PretrainArguments": "swift",
 }
 TRAINER_CLASSES = {
     "Trainer": "transformers",
@@ -72,6 +77,18 @@ TRAINER_CLASSES = {
     "CPOTrainer": "trl",
     "RLOOTrainer": "trl",
     "OnlineDPOTrainer": "trl",
+    "SwiftSft": "swift",
+    "SwiftRLHF": "swift",
+    "SwiftPt": "swift",
+    "SwiftPretrain": "swift",
+}
+# Names too generic to trust unless imported from ms-swift: what each one is there.
+SWIFT_NAMES = {
+    "TrainArguments": "SftArguments",
+    "sft_main": "SwiftSft",
+    "rlhf_main": "SwiftRLHF",
+    "pt_main": "SwiftPt",
+    "pretrain_main": "SwiftPretrain",
 }
 MODEL_CLASSES = {
     "AutoModelForCausalLM",
@@ -291,10 +308,13 @@ class Analyzer:
         if isinstance(statement, ast.ImportFrom):
             if (statement.module or "").split(".")[0] == "unsloth":
                 self.add("unsloth_import", True, statement, "unsloth")
+            from_swift = (statement.module or "").split(".")[0] == "swift"
             for alias in statement.names:
                 if alias.name == "DataCollatorForLanguageModeling":
                     self.collator_module = (statement.module or "").split(".")[0]
-                if alias.asname:
+                if from_swift and alias.name in SWIFT_NAMES:
+                    self.aliases[alias.asname or alias.name] = SWIFT_NAMES[alias.name]
+                elif alias.asname:
                     self.aliases[alias.asname] = alias.name
             if self.path is not None:
                 self._import_from(statement, scope)
@@ -611,6 +631,8 @@ class Analyzer:
             self._from_pretrained(call, scope)
         elif name == "BitsAndBytesConfig":
             self._bnb(call, scope)
+        elif name in ("pip_install", "uv_pip_install") and isinstance(call.func, ast.Attribute):
+            self._image_pins(call, scope)
         elif name in ("evaluate", "predict") and isinstance(call.func, ast.Attribute):
             owner = call.func.value
             owner_name = owner.id if isinstance(owner, ast.Name) else ""
@@ -800,8 +822,15 @@ class Analyzer:
         self.add("trainer_flavour", ARGUMENT_CLASSES[class_name], call, class_name)
         self.add("training_arguments_call", class_name, call, class_name)
         ref = self.call_ref(call)
+        swift = ARGUMENT_CLASSES[class_name] == "swift"
+        keys = swift_keys() if swift else ARGUMENT_KEYS
         for keyword, value, key_node, _value_node, direct in self._keywords(call, scope):
-            name = ARGUMENT_KEYS.get(keyword)
+            name = keys.get(keyword)
+            if swift and name is not None and name.startswith("swift_"):
+                meant = swift_setting(name, value)
+                if meant is not None:
+                    self.add(meant[0], meant[1], key_node, keyword)
+                continue
             if name is None:
                 if keyword == "model_init_kwargs" and isinstance(value, DictValue):
                     self._model_kwargs(value)
@@ -871,6 +900,18 @@ class Analyzer:
             self.add("model_load", model_id, call, owner)
         if owner in MODEL_CLASSES and not has_dtype:
             self.add("plain_from_pretrained", owner, call, owner)
+
+    def _image_pins(self, call: ast.Call, scope: Scope) -> None:
+        """A container image the code builds and runs in (Modal's ``Image....pip_install("transformers==4.35.0",
+        ...)``): its pins are the versions the run really gets, whatever the local requirements say."""
+        for node in call.args:
+            items = node.elts if isinstance(node, (ast.List, ast.Tuple)) else [node]
+            for item in items:
+                text = self.value(item, scope)
+                parsed = parse_requirement(text) if isinstance(text, str) else None
+                if parsed is not None and canonical(parsed[0]) in _TRACKED_SET:
+                    location = self.location(item, parsed[0])
+                    self.result.versions.append(_fact(parsed[0], parsed[1], location, "image"))
 
     def _bnb(self, call: ast.Call, scope: Scope) -> None:
         ref = self.call_ref(call)

@@ -1,5 +1,5 @@
 """Training arguments in JSON or YAML: HF TrainingArguments / TRL config dumps,
-TRL CLI recipes, Axolotl and LLaMA-Factory YAML.
+TRL CLI recipes, Axolotl, LLaMA-Factory and ms-swift (``swift sft --config``) YAML.
 
 Every flavour's key names are mapped onto one vocabulary, keeping the key as
 written (``raw_key``) so messages and fixes name what the user wrote.
@@ -73,6 +73,21 @@ _LLAMAFACTORY = {
     "flash_attn": "llamafactory_flash_attn",
     "quantization_bit": "quantization_bit",
 }
+# ms-swift 3.x/4.x (SftArguments, RLHFArguments, ``swift sft --config``): ``model`` names the checkpoint,
+# ``attn_impl`` the attention, ``tuner_type`` (4.x; ``train_type`` in 3.x) lora or full.
+_SWIFT = {
+    "model": "model_id",
+    "attn_impl": "swift_attn_impl",
+    "tuner_type": "swift_tuner_type",
+    "train_type": "swift_tuner_type",
+}
+# attn_impl "flash_attn" is ms-swift's old name for flash_attention_2 (model_args.py, v4.4.1)
+SWIFT_ATTENTION = {
+    "flash_attn": "flash_attention_2",
+    "flash_attention_2": "flash_attention_2",
+    "sdpa": "sdpa",
+    "eager": "eager",
+}
 _TRAINING_KEYS = {
     "output_dir",
     "learning_rate",
@@ -98,6 +113,8 @@ _TRAINING_KEYS = {
     "base_model",
     "stage",
     "finetuning_type",
+    "tuner_type",
+    "train_type",
 }
 _TRL_KEYS = {
     "dataset_text_field",
@@ -125,9 +142,29 @@ def flavour(value: dict) -> str:
         return "axolotl"
     if "stage" in value and ("finetuning_type" in value or "template" in value):
         return "llamafactory"
+    if is_swift(value):
+        return "swift"
     if _TRL_KEYS.intersection(value):
         return "trl"
     return "transformers"
+
+
+def swift_setting(name: str, raw_value: object) -> tuple[str, object] | None:
+    """What an ms-swift key (``_SWIFT``'s swift_* names) means in the vocabulary, or None."""
+    if name == "swift_tuner_type":  # lora, longlora, adalora, vera, ...: adapters over frozen weights
+        return ("peft", raw_value) if isinstance(raw_value, str) and raw_value != "full" else None
+    implementation = SWIFT_ATTENTION.get(raw_value) if isinstance(raw_value, str) else None
+    return ("attn_implementation", implementation) if implementation else None
+
+
+def swift_keys() -> dict[str, str]:
+    """The key map of an ms-swift arguments call or file."""
+    return {**ARGUMENT_KEYS, **_SWIFT}
+
+
+def is_swift(value: dict) -> bool:
+    """ms-swift's own keys: its tuner switch beside ``model`` or ``dataset`` (no other framework reads them)."""
+    return ("tuner_type" in value or "train_type" in value) and ("model" in value or "dataset" in value)
 
 
 def facts_from(doc) -> SourceResult:
@@ -139,6 +176,8 @@ def facts_from(doc) -> SourceResult:
         mapping.update(_AXOLOTL)
     elif kind == "llamafactory":
         mapping.update(_LLAMAFACTORY)
+    elif kind == "swift":
+        mapping = swift_keys()
     facts = result.facts
     # Addressed at the document's root, so a framework default can be written out beside the other keys.
     facts.append(Fact("trainer_flavour", kind, doc.location(()), ORIGIN, edit=(doc.format, ())))
@@ -155,6 +194,11 @@ def facts_from(doc) -> SourceResult:
         if name == "llamafactory_finetuning_type":
             if raw_value in ("lora", "oft"):
                 facts.append(doc.fact("peft", (raw_key,), ORIGIN))
+            continue
+        if name.startswith("swift_"):
+            meant = swift_setting(name, raw_value)
+            if meant is not None:
+                facts.append(doc.fact(meant[0], (raw_key,), ORIGIN, value=meant[1]))
             continue
         if name == "llamafactory_flash_attn":
             implementation = (

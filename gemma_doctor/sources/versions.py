@@ -27,6 +27,7 @@ TRACKED = (
     "datasets",
     "axolotl",
     "llamafactory",
+    "ms-swift",
     "timm",
 )
 
