@@ -383,3 +383,31 @@ def test_a_container_image_the_code_builds_pins_what_the_run_gets(tmp_path, imag
     assert bool(found.get("GD503")) == removed, found
     trace = run_cli("check", ".", "--env", "none", "--trace", "--exit-zero", cwd=tmp_path).out
     assert f"transformers: {image} (common.py:8:9)" in trace, trace
+
+
+ARGUMENTS_MODULE = """from trl import SFTConfig
+
+TRAINING_ARGS = SFTConfig(output_dir="out", fp16=True, bf16=False)
+"""
+TRAINER_IMPORTING = """{imports}
+from transformers import AutoModelForCausalLM
+from trl import SFTTrainer
+
+model = AutoModelForCausalLM.from_pretrained("google/gemma-3-270m-it")
+trainer = SFTTrainer(model=model, args={arguments}, train_dataset=data)
+trainer.train()
+"""
+
+
+@pytest.mark.parametrize(
+    ("imports", "arguments"),
+    [("import config", "config.TRAINING_ARGS"), ("from config import TRAINING_ARGS as ARGS", "ARGS")],
+)
+def test_a_trainer_given_arguments_another_module_built_reads_them(tmp_path, imports, arguments):
+    """args=config.TRAINING_ARGS: the SFTConfig's bf16=False is this trainer's, so TRL's bf16 default does not
+    apply (a GD104 on a T4 said it did), and its fp16 is this Gemma 3 run's (config.py alone loads no model)."""
+    (tmp_path / "config.py").write_text(ARGUMENTS_MODULE)
+    (tmp_path / "train.py").write_text(TRAINER_IMPORTING.format(imports=imports, arguments=arguments))
+    found = rules(tmp_path, "--gpu", "T4")
+    assert "GD104" not in found, found
+    assert [(f["path"], f["line"]) for f in found["GD101"]] == [("config.py", 3)], found

@@ -157,6 +157,7 @@ class Analyzer:
         self.formatting_functions: set[str] = set()
         self.turn_tokens = False  # the file's text holds a Gemma 1-3 turn token: constants are looked at
         self.imported: list[Analyzer] = []  # the project modules this file imports (their data idioms are its own)
+        self.imported_names: dict[str, tuple[Analyzer, str]] = {}  # from m import X as Y: Y -> (m's reader, X)
         # Module-level `from pkg.train import main`: name -> the file defining it (a console script `pkg:main`)
         self.reexports: dict[str, Path] = {}
 
@@ -413,6 +414,24 @@ class Analyzer:
             self.imported.append(reader)
         return reader
 
+    def _imported_arguments(self, node: ast.AST, scope: Scope) -> None:
+        """``args=config.TRAINING_ARGS`` or ``args=TRAINING_ARGS`` (``from config import ...``): a
+        TrainingArguments / TRL config built in another module of the project is this trainer's, so its
+        facts join this file's, located where that module sets them."""
+        reader, name = None, None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            module = scope.lookup(node.value.id)
+            if isinstance(module, ModuleValue):
+                reader = next((r for r in self.imported if r.display == module.display), None)
+                name = node.attr
+        elif isinstance(node, ast.Name) and node.id in self.imported_names:
+            reader, name = self.imported_names[node.id]
+        if reader is None or name not in reader.argument_variables:
+            return
+        have = {id(fact) for fact in self.result.facts}
+        owned, _keys = reader.argument_facts[reader.argument_variables[name]]
+        self.result.facts.extend(fact for fact in owned if id(fact) not in have)
+
     def _import_from(self, statement: ast.ImportFrom, scope: Scope) -> None:
         """``from config import MODEL_ID, BNB_CONFIG``: each name takes the value the project's module
         gives it, and remembers where that module sets it."""
@@ -429,6 +448,7 @@ class Analyzer:
                 scope.bind(alias.asname or alias.name, ModuleValue(reader.scope, reader.display))
                 continue
             value = reader.scope.lookup(alias.name)
+            self.imported_names[alias.asname or alias.name] = (reader, alias.name)
             if value is not _MISSING:
                 scope.bind(alias.asname or alias.name, value, reader.scope.origin(alias.name))
             if isinstance(value, FunctionRef) and self.frame is None and value.reader.path is not None:
@@ -612,6 +632,8 @@ class Analyzer:
             self.add("trainer_call", name, call, name)
             self.add("trainer_flavour", TRAINER_CLASSES[name], call, name)
             for keyword in call.keywords:
+                if keyword.arg == "args":  # Trainer(args=config.TRAINING_ARGS): the arguments another module built
+                    self._imported_arguments(keyword.value, scope)
                 if keyword.arg == "model":  # SFTTrainer(model="google/gemma-3-1b-it")
                     model_id = self.value(keyword.value, scope)
                     if isinstance(model_id, str):
