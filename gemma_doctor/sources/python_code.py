@@ -31,8 +31,8 @@ from gemma_doctor.sources.python_eval import (
     text_of,
 )
 from gemma_doctor.sources.python_recovery import parse_recovering
-from gemma_doctor.sources.versions import _TRACKED_SET, _fact, canonical, parse_requirement
 from gemma_doctor.sources.training_args import ARGUMENT_KEYS, CHECKPOINTING_KWARGS, swift_keys, swift_setting
+from gemma_doctor.sources.versions import _TRACKED_SET, _fact, canonical, parse_requirement
 
 # What the call walk skips: nested scopes and statements (walked on their own), and nodes that
 # hold no call.
