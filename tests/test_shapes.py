@@ -96,3 +96,80 @@ def test_a_wrong_type_in_the_settings_table_is_a_usage_error(tmp_path):
     result = run_cli("check", ".", "--env", "none", cwd=tmp_path)
     assert result.code == 2
     assert result.err.strip().endswith("pyproject.toml: fail-on must be error, warning or info, not 'never'")
+
+
+# Every family GD401 judges, by the model_type its config.json saves (the composite ones save a text_config).
+FAMILIES = (
+    "gemma",
+    "gemma2",
+    "gemma3_text",
+    "gemma3",
+    "gemma3n",
+    "paligemma",
+    "gemma4",
+    "gemma4_text",
+    "gemma4_unified",
+)
+_JSON_TYPES = {int: "integer", float: "number", bool: "boolean", str: "string", list: "array", dict: "object"}
+
+
+def _json_types(annotation) -> set[str]:
+    """The JSON types a config class's field annotation admits (``int | list[int]`` -> integer, array)."""
+    import types
+    import typing
+
+    if annotation is type(None) or annotation is None:
+        return {"null"}
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return set().union(*(_json_types(arg) for arg in typing.get_args(annotation)))
+    if origin is not None:
+        annotation = origin
+    if annotation in _JSON_TYPES:
+        return {_JSON_TYPES[annotation]}
+    return set()  # a class of its own (a sub-config, a rope dict): not judged here
+
+
+def _text_config_class(model_type):
+    from transformers import AutoConfig
+
+    config = AutoConfig.for_model(model_type)
+    return type(getattr(config, "text_config", None) or config)
+
+
+@pytest.mark.parametrize("model_type", FAMILIES)
+def test_the_schema_admits_every_type_the_config_class_admits(model_type):
+    """rules/schemas/model-config.schema.json was written from the Gemma 3 layout; Gemma 3n's
+    intermediate_size is ``int | list[int]`` (one per layer), and GD401 called the saved list invalid."""
+    pytest.importorskip("transformers")
+    definitions = schema("model-config")["definitions"]
+    annotations: dict = {}
+    for klass in reversed(_text_config_class(model_type).__mro__):
+        annotations.update(getattr(klass, "__annotations__", {}))
+    for key, rule in definitions["model"]["properties"].items():
+        if key not in annotations:
+            continue
+        if "$ref" in rule:
+            rule = definitions[rule["$ref"].rsplit("/", 1)[1]]
+        if "type" not in rule:
+            continue  # an enum of names (dtype): its values are checked on a saved config, below
+        allowed = {rule["type"]} if isinstance(rule["type"], str) else set(rule["type"])
+        assert _json_types(annotations[key]) <= allowed, (key, annotations[key], allowed)
+
+
+@pytest.mark.parametrize("model_type", FAMILIES)
+def test_a_config_each_family_saves_passes_gd401(tmp_path, model_type):
+    pytest.importorskip("transformers")
+    from transformers import AutoConfig
+
+    AutoConfig.for_model(model_type).save_pretrained(tmp_path / "model")
+    result = run_cli("check", str(tmp_path), "--env", "none", "--format", "json", "--exit-zero")
+    assert [f["message"] for f in result.json()["findings"] if f["rule"] == "GD401"] == []
+
+
+@pytest.mark.parametrize(("size", "invalid"), [([8192, 8192], False), ([8192, 0], True), ("8192", True)])
+def test_a_per_layer_intermediate_size_is_a_list_of_positive_integers(tmp_path, size, invalid):
+    config = {"model_type": "gemma3n_text", "num_hidden_layers": 2, "intermediate_size": size}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    result = run_cli("check", str(tmp_path), "--env", "none", "--format", "json", "--exit-zero")
+    assert any(f["rule"] == "GD401" for f in result.json()["findings"]) == invalid, result.out
