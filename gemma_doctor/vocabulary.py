@@ -166,6 +166,7 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     # distributed
     "deepspeed": ("str | dict", (TRAINING_ARGS, ACCELERATE, LAUNCH, LIVE), "a DeepSpeed config the run names"),
     "deepspeed_config_file": ("str", (DEEPSPEED,), "this file is a DeepSpeed config"),
+    "deepspeed_zero_stage": ("int | 'auto'", (DEEPSPEED, ACCELERATE), "the ZeRO stage (zero_optimization.stage)"),
     "distributed_type": ("str", (ACCELERATE, LIVE), "the accelerate config's distributed_type"),
     "num_processes": ("int | str", (ACCELERATE, LAUNCH, LIVE), "how many processes train"),
     "launch": ("dict", (LAUNCH,), "a launch line: the script, module or command it runs, and its options"),

@@ -470,3 +470,57 @@ def test_ms_swift_arguments_in_python(tmp_path, imports, arguments, main, expect
     )
     assert [f["line"] for f in rules(report).get("GD102", [])] == expected, report
     assert "GD101" not in rules(report) and "GD104" not in rules(report), report
+
+
+LORA_SCRIPT = """from peft import LoraConfig, get_peft_model
+from transformers import AutoModelForCausalLM, BitsAndBytesConfig, Trainer, TrainingArguments
+
+model = AutoModelForCausalLM.from_pretrained("google/gemma-3-1b-it"{load})
+model = get_peft_model(model, LoraConfig(r=8, target_modules=["q_proj", "v_proj"]))
+args = TrainingArguments(output_dir="out", fp16=True)
+Trainer(model=model, args=args, train_dataset=data).train()
+"""
+
+
+@pytest.mark.parametrize(
+    ("load", "pins", "says"),
+    [
+        # transformers 4.x's bnb quantizer loads the rest in float16 when torch_dtype is unset; PEFT's adapters are fp32
+        (
+            ", quantization_config=BitsAndBytesConfig(load_in_4bit=True)",
+            "transformers==4.52.4\npeft==0.17.0\n",
+            ["LoRA adapters being trained are fp32", "loads the non-quantized weights in float16"],
+        ),
+        # transformers 5 loads the checkpoint's dtype whatever the quantizer
+        (
+            ", quantization_config=BitsAndBytesConfig(load_in_4bit=True)",
+            "transformers==5.5.2\npeft==0.18.1\n",
+            ["LoRA adapters being trained are fp32", "checkpoint dtype (bfloat16)"],
+        ),
+        # PEFT before 0.12 gives the adapters the base weights' dtype: bf16, and the GradScaler crash
+        (', torch_dtype="bfloat16"', "transformers==4.52.4\npeft==0.11.1\n", ["LoRA adapters being trained are bf16"]),
+        (', torch_dtype="bfloat16"', "transformers==4.52.4\npeft==0.12.0\n", ["LoRA adapters being trained are fp32"]),
+    ],
+)
+def test_gd101_names_the_failure_of_what_is_trained(tmp_path, load, pins, says):
+    report = check(tmp_path, {"train.py": LORA_SCRIPT.format(load=load), "requirements.txt": pins}, "--gpu", "A100")
+    (finding,) = rules(report)["GD101"]
+    for phrase in says:
+        assert phrase in finding["message"], finding["message"]
+    assert "Attempting to unscale FP16" not in finding["message"]
+
+
+@pytest.mark.parametrize(("trl", "adapters"), [("1.6.0", "fp32"), ("1.7.0", "bf16")])
+def test_trl_keeps_the_adapters_in_the_base_dtype_under_zero3_from_1_7(tmp_path, trl, adapters):
+    script = (
+        "from peft import LoraConfig\nfrom trl import SFTConfig, SFTTrainer\n\n"
+        'args = SFTConfig(output_dir="o", fp16=True, deepspeed="ds.json", model_init_kwargs={"torch_dtype": "bfloat16"})\n'
+        'SFTTrainer(model="google/gemma-3-1b-it", args=args, peft_config=LoraConfig(r=8), train_dataset=d).train()\n'
+    )
+    files = {
+        "train.py": script,
+        "ds.json": json.dumps({"zero_optimization": {"stage": 3}, "fp16": {"enabled": "auto"}}),
+        "requirements.txt": f"trl=={trl}\ntransformers==5.5.2\npeft==0.18.1\n",
+    }
+    (finding,) = rules(check(tmp_path, files, "--gpu", "A100"))["GD101"]
+    assert f"LoRA adapters being trained are {adapters}" in finding["message"], finding["message"]

@@ -286,17 +286,21 @@ def test_gd506_reads_the_head_dim_from_the_checkpoint(tmp_path, head_dim, fires)
 
 
 @pytest.mark.parametrize(
-    ("load", "severity"),
+    ("load", "lora", "severity"),
     [
-        ("", "error"),  # transformers 5 loads the checkpoint's bf16: the GradScaler crash is certain
-        (", dtype=torch.float32", "warning"),  # only the inferred overflow is left
+        ("", False, "error"),  # transformers 5 loads the checkpoint's bf16 and trains it: the GradScaler crash is certain
+        (", dtype=torch.float32", False, "warning"),  # only the inferred overflow is left
+        ("", True, "warning"),  # PEFT trains fp32 adapters over the bf16 weights: no crash, the overflow is inferred
     ],
 )
-def test_gd101_on_gemma4_is_as_certain_as_its_evidence(tmp_path, load, severity):
+def test_gd101_on_gemma4_is_as_certain_as_its_evidence(tmp_path, load, lora, severity):
     script = TRAINER.replace("dtype=torch.bfloat16", load.removeprefix(", ") or "device_map='auto'")
+    if not lora:
+        script = script.replace("model = get_peft_model(model, LoraConfig(r=8, target_modules={targets}))\n", "")
     rules = found(project(tmp_path, "transformers==5.25.0\n", extra=", fp16=True", script=script))
     assert [f["severity"] for f in rules.get("GD101", [])] == [severity], rules
     assert "INFERRED" in rules["GD101"][0]["message"]
+    assert ("LoRA adapters being trained are fp32" in rules["GD101"][0]["message"]) is lora
 
 
 def test_gd101_leaves_gemma4_to_unsloth(tmp_path):

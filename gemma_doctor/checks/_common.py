@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gemma_doctor.facts import Location, read_at_run_time
 from gemma_doctor.findings import Fix, disable_cache_after, in_document, setting
-from gemma_doctor.setup import HYBRID_CACHE_FAMILY, Setup, is_true
+from gemma_doctor.setup import HYBRID_CACHE_FAMILY, Setup, weights
 
 GEMMA_FAMILIES = HYBRID_CACHE_FAMILY + ("gemma3n", "gemma", "paligemma")
 # Trainers that generate rollouts while they train: the cache is used there, not wasted.
@@ -79,7 +79,7 @@ def inferred(setup: Setup) -> str:
 
 
 def quantized(setup: Setup) -> bool:
-    return any(is_true(f.value) for f in setup.all("load_in_4bit") + setup.all("load_in_8bit"))
+    return weights.quantized(setup)
 
 
 def flash_attention(setup: Setup):

@@ -37,6 +37,30 @@ FP16_FAILURE = {
         "models) when they are fp32"
     ),
 }
+# The same, where the optimizer steps LoRA adapters: their dtype, not the base weights', meets the GradScaler.
+ADAPTER_FAILURE = {
+    "bfloat16": (
+        "the LoRA adapters being trained are bf16 ({why}), so the first optimizer step crashes in the GradScaler: "
+        "`\"_amp_foreach_non_finite_check_and_unscale_cuda\" not implemented for 'BFloat16'`"
+    ),
+    "float16": (
+        "the LoRA adapters being trained are fp16 ({why}), so the GradScaler raises `ValueError: Attempting to "
+        "unscale FP16 gradients.`"
+    ),
+    "float32": (
+        "the LoRA adapters being trained are fp32 ({why}), so the GradScaler does not raise; the forward still "
+        "runs in fp16, where the default loss scale of 65536 overflows the gradients and steps are skipped (as "
+        "measured with fp32 weights on 270M), and larger Gemma 3 models are reported to go NaN"
+    ),
+    None: "the LoRA adapters' dtype is not known here ({why}); whatever it is, the fp16 forward overflows",
+}
+
+
+def fp16_failure(setup: Setup) -> str:
+    """How fp16 mixed precision fails for what this run trains."""
+    trained = setup.trained
+    table = ADAPTER_FAILURE if trained.adapters else FP16_FAILURE
+    return table.get(trained.dtype, table[None]).format(why=trained.why)
 
 
 def unsloth_fp16_path(setup: Setup) -> tuple[str, str] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
-from gemma_doctor.checks._precision import FP16_FAILURE, GEMMA4_OVERFLOW, OVERFLOW, unsloth_fp16_path
+from gemma_doctor.checks._precision import GEMMA4_OVERFLOW, OVERFLOW, fp16_failure, unsloth_fp16_path
 from gemma_doctor.findings import Diagnostic, Edit, Fix, beside, in_document, setting
 from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup, is_true
@@ -98,7 +98,7 @@ def fp16_on_gemma3(setup: Setup):
                 "the same arguments on a GPU would train in fp16"
             )
         else:
-            failure = FP16_FAILURE.get(weights.dtype, FP16_FAILURE[None]).format(why=weights.why)
+            failure = fp16_failure(setup)
         advice, safety = _bf16_advice(setup)
         severity = None
         if unsloth is not None and not full_eval:
@@ -110,8 +110,8 @@ def fp16_on_gemma3(setup: Setup):
                 )
         if setup.runs_on_cpu and not full_eval and unsloth is None:
             severity = "info"  # nothing fails on this device: say it, do not stop a CPU smoke test over it
-        elif gemma4 and severity is None and weights.dtype != "bfloat16" and not full_eval:
-            severity = "warning"  # the crash is certain only with bf16 weights; the overflow is inferred
+        elif gemma4 and severity is None and setup.trained.dtype != "bfloat16" and not full_eval:
+            severity = "warning"  # the crash is certain only when bf16 parameters are trained; the overflow is inferred
         asked = (
             f"fp16, which ms-swift turns on from the weights' {weights.dtype} where fp16 is unset"
             if fact.origin == "swift-default"

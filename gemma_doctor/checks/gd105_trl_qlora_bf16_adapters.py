@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
-from gemma_doctor.checks._common import quantized, training_location
+from gemma_doctor.checks._common import training_location
 from gemma_doctor.findings import Diagnostic, Fix
-from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
-
-# Each TRL trainer casts a quantized model's adapters to bfloat16 from its own release (versions.json).
-_CASTING = {
-    "SFTTrainer": "qlora_adapters_bf16",
-    "GRPOTrainer": "qlora_adapters_bf16",
-    "RewardTrainer": "qlora_adapters_bf16",
-    "RLOOTrainer": "qlora_adapters_bf16_rloo",
-    "DPOTrainer": "qlora_adapters_bf16_dpo",
-    "KTOTrainer": "qlora_adapters_bf16_kto",
-}
+from gemma_doctor.setup.weights import trl_adapter_cast
 
 
 @rule("GD105")
 def trl_qlora_bf16_adapters(setup: Setup):
-    if setup.trl_trainer is None or setup.first("peft") is None or not quantized(setup):
+    cast = trl_adapter_cast(setup)
+    if cast is None or setup.precision.mode != "fp16":
         return
-    if setup.precision.mode != "fp16" or setup.uses_unsloth:
-        return
-    trl = setup.exact_version("trl")
-    entry = _CASTING.get(setup.trl_trainer)
-    if entry is None:
-        return  # a trainer not known to cast the adapters
-    casts = versioned("trl", entry)
-    applies = casts.holds(trl)
+    casts, applies = cast
     if applies is False:
         return
+    trl = setup.exact_version("trl")
     fact = setup.precision.fact
     condition = "" if applies else f" if the TRL that runs is {casts.range} (the project does not pin trl)"
     message = (

@@ -23,7 +23,7 @@ from gemma_doctor.setup.architecture import Architecture
 from gemma_doctor.setup.cache import CacheSetting
 from gemma_doctor.setup.precision import Precision
 from gemma_doctor.setup.values import HALF, dtype_name, fits, is_true
-from gemma_doctor.setup.weights import WeightsDtype
+from gemma_doctor.setup.weights import Trained, WeightsDtype
 from gemma_doctor.vocabulary import FACTS, STRICT
 
 __all__ = [
@@ -348,3 +348,8 @@ class Setup:
     def weights_dtype(self) -> WeightsDtype:
         """The dtype the weights load in: it decides how fp16 fails and whether the HybridCache bug fires."""
         return weights.effective(self)
+
+    @cached_property
+    def trained(self) -> Trained:
+        """What the optimizer steps (the weights, or the LoRA adapters) and its dtype: how fp16 fails."""
+        return weights.trained(self)

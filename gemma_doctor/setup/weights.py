@@ -7,7 +7,7 @@ from gemma_doctor.facts import Fact, is_resolved
 from gemma_doctor.knowledge import versioned
 from gemma_doctor.records import record
 from gemma_doctor.setup.precision import argument_flag
-from gemma_doctor.setup.values import HALF, dtype_name
+from gemma_doctor.setup.values import HALF, dtype_name, is_true
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the check path
 if TYPE_CHECKING:
@@ -73,6 +73,14 @@ def effective(setup: Setup) -> WeightsDtype:
             return WeightsDtype(None, None, "ms-swift loads bf16 on a GPU with bf16, fp16 on older GPUs")
         dtype = "bfloat16" if setup.gpu.supports_bf16 else "float16"
         return WeightsDtype(dtype, None, f"ms-swift loads {dtype} on {setup.gpu.named()}")
+    bnb = next((f for f in setup.all("load_in_4bit") + setup.all("load_in_8bit") if is_true(f.value)), None)
+    if bnb is not None and setup.holds("transformers", "bnb_unset_dtype_float16"):
+        return WeightsDtype(
+            "float16",
+            bnb,
+            "transformers 4.x's bitsandbytes quantizer loads the non-quantized weights in float16 when torch_dtype "
+            "is unset",
+        )
     string_load = next((f for f in setup.all("model_load") if f.raw_key == "trl-string"), None)
     if string_load is not None:
         trl_dtype = (
@@ -111,3 +119,65 @@ def checkpoint_dtype(setup: Setup) -> str | None:
         if fact is not None:
             return dtype_name(fact.value)
     return "bfloat16" if setup.is_gemma3 else None
+
+
+@record(slots=True)
+class Trained:
+    """The parameters the optimizer steps, whose gradients the GradScaler unscales: the weights in a full
+    fine-tune, the LoRA adapters otherwise."""
+
+    dtype: str | None
+    why: str
+    adapters: bool
+
+
+# Each TRL trainer casts a quantized model's adapters to bfloat16 from its own release (versions.json).
+TRL_ADAPTER_CASTS = {
+    "SFTTrainer": "qlora_adapters_bf16",
+    "GRPOTrainer": "qlora_adapters_bf16",
+    "RewardTrainer": "qlora_adapters_bf16",
+    "RLOOTrainer": "qlora_adapters_bf16_rloo",
+    "DPOTrainer": "qlora_adapters_bf16_dpo",
+    "KTOTrainer": "qlora_adapters_bf16_kto",
+}
+
+
+def quantized(setup: Setup) -> bool:
+    return any(is_true(f.value) for f in setup.all("load_in_4bit") + setup.all("load_in_8bit"))
+
+
+def trl_adapter_cast(setup: Setup):
+    """(the versions.json entry, whether it holds for this TRL: True, False or None when unpinned) where the
+    run's TRL trainer is one that casts a quantized model's LoRA adapters to bfloat16; else None."""
+    if setup.trl_trainer is None or setup.first("peft") is None or not quantized(setup) or setup.uses_unsloth:
+        return None
+    entry = TRL_ADAPTER_CASTS.get(setup.trl_trainer)
+    if entry is None:
+        return None
+    casts = versioned("trl", entry)
+    return casts, casts.holds(setup.exact_version("trl"))
+
+
+def trained(setup: Setup) -> Trained:
+    weights = setup.weights_dtype
+    if setup.first("peft") is None or setup.uses_unsloth:
+        return Trained(weights.dtype, weights.why, False)
+    cast = trl_adapter_cast(setup)
+    if cast is not None and cast[1] is True:
+        return Trained("bfloat16", cast[0].provenance, True)
+    zero3 = any(str(f.value) == "3" for f in setup.all("deepspeed_zero_stage"))
+    if (
+        zero3
+        and not quantized(setup)
+        and setup.trl_trainer in ("SFTTrainer", "DPOTrainer", "GRPOTrainer", "RewardTrainer", "RLOOTrainer")
+        and setup.holds("trl", "zero3_adapters_base_dtype")
+    ):
+        why = (
+            f"under ZeRO-3 TRL {setup.exact_version('trl') or ''} keeps them in the base weights' dtype: {weights.why}"
+        )
+        return Trained(weights.dtype, why.replace("TRL  ", "TRL "), True)
+    if setup.holds("peft", "adapters_fp32") is not False:
+        return Trained("float32", f"PEFT upcasts them to float32; the base weights: {weights.why}", True)
+    if quantized(setup):  # created in float32: a 4-bit base has no float dtype for them to follow
+        return Trained("float32", "PEFT < 0.12 creates them in float32 beside quantized weights", True)
+    return Trained(weights.dtype, f"PEFT < 0.12 gives them the base weights' dtype ({weights.why})", True)

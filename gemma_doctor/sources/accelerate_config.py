@@ -20,6 +20,8 @@ def facts_from(doc) -> SourceResult:
     for key, name in (("distributed_type", "distributed_type"), ("num_processes", "num_processes")):
         if key in doc.value:
             result.facts.append(doc.fact(name, (key,), ORIGIN))
+    if isinstance(doc.get(("deepspeed_config",)), dict) and doc.has(("deepspeed_config", "zero_stage")):
+        result.facts.append(doc.fact("deepspeed_zero_stage", ("deepspeed_config", "zero_stage"), ORIGIN))
     ds_file = doc.get(("deepspeed_config", "deepspeed_config_file"))
     if ds_file:
         result.facts.append(doc.fact("deepspeed", ("deepspeed_config", "deepspeed_config_file"), ORIGIN))

@@ -1,4 +1,4 @@
-"""DeepSpeed JSON: ``fp16.enabled`` and ``bf16.enabled`` (true, false or "auto")."""
+"""DeepSpeed JSON: ``fp16.enabled`` and ``bf16.enabled`` (true, false or "auto"), and the ZeRO stage."""
 
 from __future__ import annotations
 
@@ -19,5 +19,7 @@ def facts_from(doc) -> SourceResult:
     for section, name in (("fp16", "deepspeed_fp16"), ("bf16", "deepspeed_bf16"), ("bfloat16", "deepspeed_bf16")):
         if isinstance(doc.get((section,)), dict) and doc.has((section, "enabled")):
             result.facts.append(doc.fact(name, (section, "enabled"), ORIGIN))
+    if isinstance(doc.get(("zero_optimization",)), dict) and doc.has(("zero_optimization", "stage")):
+        result.facts.append(doc.fact("deepspeed_zero_stage", ("zero_optimization", "stage"), ORIGIN))
     result.facts.append(doc.fact("deepspeed_config_file", (), ORIGIN, value=doc.display))
     return result
