@@ -112,9 +112,16 @@ class FileText:
 def check_writable(path: Path) -> None:
     """Raise WriteRefused when ``fix`` must not write ``path``."""
     if path.is_symlink():
+        # Lexically normalised, never resolved: resolving would name the blob, not the snapshot folder.
+        from shlex import quote
+
+        folder = os.path.abspath(path.parent)
+        source = quote(os.path.join(folder, path.name))
         raise WriteRefused(
-            f"is a symbolic link; in the Hugging Face cache it points at a blob that other revisions "
-            f"share. Copy the model folder first (cp -rL {path.parent} ./model) and fix the copy"
+            f"is a symbolic link; in the Hugging Face cache it points at a blob that other revisions share. Make "
+            f"a local copy that links the weights instead of copying them (GNU cp): cp -rs {quote(folder)} ./model "
+            f"&& cp --remove-destination -L {source} ./model/{quote(path.name)}; then load ./model instead of "
+            "the Hub id and run fix again"
         )
     info = path.stat()
     if not stat.S_ISREG(info.st_mode):

@@ -109,8 +109,34 @@ def test_never_writes_through_a_cache_symlink(tmp_path):
     before = blob.read_bytes()
     result = run_cli("fix", str(snapshot), "--write", "--env", "none")
     assert result.code == 2
-    assert "is a symbolic link" in result.out and "Copy the model folder first" in result.out
+    assert "is a symbolic link" in result.out and "load ./model instead of the Hub id" in result.out
     assert blob.read_bytes() == before and (snapshot / "config.json").is_symlink()
+
+
+def test_the_cache_symlink_advice_works_as_printed_and_copies_no_weights(tmp_path):
+    """Newcomer report 3.3: the advice copied the whole snapshot (the weights too), named an unnormalised
+    path, and did not say to load the copy. Its commands, run as printed, give a folder whose config.json is
+    a file of its own and whose weights are links; fix then writes the copy."""
+    import shlex
+    import subprocess
+
+    snapshot = _hf_cache(tmp_path)
+    (snapshot.parent.parent / "blobs" / "5eed").write_bytes(b"weights")
+    os.symlink("../../blobs/5eed", snapshot / "model.safetensors")
+    winding = tmp_path / "project" / ".." / snapshot.relative_to(tmp_path)
+    (tmp_path / "project").mkdir()
+    result = run_cli("fix", str(winding), "--write", "--env", "none")
+    advice = next(line for line in result.out.splitlines() if "cp -rs" in line)
+    commands = advice[advice.index("cp -rs") : advice.index("; then load")]
+    assert "/../" not in commands, commands
+    subprocess.run(commands, shell=True, check=True, cwd=tmp_path / "project")
+    copy = tmp_path / "project" / "model"
+    assert not (copy / "config.json").is_symlink() and (copy / "model.safetensors").is_symlink()
+    assert (copy / "model.safetensors").read_bytes() == b"weights"
+    fixed = run_cli("fix", str(copy), "--write", "--env", "none")
+    assert fixed.code == 0, fixed.out
+    assert (snapshot / "config.json").resolve().read_bytes() != (copy / "config.json").read_bytes()
+    assert shlex.split(commands)[0] == "cp"
 
 
 def test_the_summary_counts_only_the_fixes_fix_can_write(tmp_path):

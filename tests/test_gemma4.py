@@ -288,7 +288,11 @@ def test_gd506_reads_the_head_dim_from_the_checkpoint(tmp_path, head_dim, fires)
 @pytest.mark.parametrize(
     ("load", "lora", "severity"),
     [
-        ("", False, "error"),  # transformers 5 loads the checkpoint's bf16 and trains it: the GradScaler crash is certain
+        (
+            "",
+            False,
+            "error",
+        ),  # transformers 5 loads the checkpoint's bf16 and trains it: the GradScaler crash is certain
         (", dtype=torch.float32", False, "warning"),  # only the inferred overflow is left
         ("", True, "warning"),  # PEFT trains fp32 adapters over the bf16 weights: no crash, the overflow is inferred
     ],
