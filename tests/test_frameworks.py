@@ -524,3 +524,26 @@ def test_trl_keeps_the_adapters_in_the_base_dtype_under_zero3_from_1_7(tmp_path,
     }
     (finding,) = rules(check(tmp_path, files, "--gpu", "A100"))["GD101"]
     assert f"LoRA adapters being trained are {adapters}" in finding["message"], finding["message"]
+
+
+@pytest.mark.parametrize(
+    ("script", "fires"),
+    [
+        ('from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained("./model")\n', True),
+        # TRL's trainer loads a string through AutoModelForCausalLM too (trl 0.16.0 sft_trainer.py L297)
+        ('from trl import SFTTrainer\nSFTTrainer(model="./model", train_dataset=d).train()\n', True),
+        (
+            "from transformers import AutoModelForImageTextToText\n"
+            'm = AutoModelForImageTextToText.from_pretrained("./model")\n',
+            False,
+        ),
+    ],
+)
+def test_gd301_warns_where_4_50_0_loads_multimodal_gemma3_as_text_only(tmp_path, script, fires):
+    files = {
+        "train.py": script,
+        "model/config.json": GEMMA3_4B,
+        "requirements.txt": "transformers==4.50.0\ntrl==0.16.0\n",
+    }
+    found = rules(check(tmp_path, files)).get("GD301", [])
+    assert [(f["severity"], "text-only" in f["message"]) for f in found] == ([("warning", True)] if fires else [])
