@@ -547,3 +547,30 @@ def test_gd301_warns_where_4_50_0_loads_multimodal_gemma3_as_text_only(tmp_path,
     }
     found = rules(check(tmp_path, files)).get("GD301", [])
     assert [(f["severity"], "text-only" in f["message"]) for f in found] == ([("warning", True)] if fires else [])
+
+
+@pytest.mark.parametrize(
+    ("load", "transformers", "severity", "loads"),
+    [
+        (", torch_dtype=torch.bfloat16", "4.51.3", "warning", "bfloat16"),
+        ("", "4.51.3", "warning", "float32"),  # transformers 4.x loads float32 without torch_dtype
+        ("", "5.5.2", "error", None),  # transformers 5 loads the config's dtype: this run is fp16
+    ],
+)
+def test_gd102_on_the_config_is_an_error_only_where_this_run_loads_it(tmp_path, load, transformers, severity, loads):
+    """Newcomer 3.10: config.json says float16, the script loads bfloat16 on 4.51.3: this run is fine, the
+    next load with torch_dtype='auto' (or transformers 5) is not."""
+    config = json.loads(GEMMA3_4B)
+    config["torch_dtype"] = "float16"
+    script = (
+        "import torch\nfrom transformers import AutoModelForImageTextToText, Trainer, TrainingArguments\n"
+        f'model = AutoModelForImageTextToText.from_pretrained("./model"{load})\n'
+        'Trainer(model=model, args=TrainingArguments(output_dir="o", bf16=True), train_dataset=d).train()\n'
+    )
+    pins = f"transformers=={transformers}\n"
+    files = {"train.py": script, "model/config.json": json.dumps(config), "requirements.txt": pins}
+    found = [f for f in rules(check(tmp_path, files)).get("GD102", []) if f["path"].endswith("config.json")]
+    assert [f["severity"] for f in found] == [severity], found
+    assert ("this run loads them in" in found[0]["message"]) is (loads is not None)
+    if loads:
+        assert f"this run loads them in {loads}" in found[0]["message"]

@@ -28,11 +28,17 @@ def fp16_weights_gemma3(setup: Setup):
             if dtype_name(fact.value) != "float16":
                 continue
             to_bf16 = setting(fact, "bfloat16")
+            severity = "warning" if gemma4 else None
             if name in ("config_dtype", "text_config_dtype"):
                 consequence = (
                     "transformers >= 5 and torch_dtype='auto' load these weights in fp16, and tools that "
                     "copy the config's dtype follow it"
                 )
+                loaded = setup.weights_dtype
+                if loaded.dtype not in (None, "float16"):
+                    # This run loads another dtype: the config's is a trap for the next load, not this run's failure.
+                    severity = "warning"
+                    consequence = f"this run loads them in {loaded.dtype} ({loaded.why}), but {consequence}"
                 fix = Fix.of(
                     f'Set {fact.location.key} to "bfloat16", Gemma {"4" if gemma4 else "3"}\'s released dtype',
                     "safe",
@@ -79,4 +85,4 @@ def fp16_weights_gemma3(setup: Setup):
                 f"{GEMMA4_OVERFLOW if gemma4 else OVERFLOW}; {consequence}."
             )
             # Gemma 4's overflow is inferred, not measured: a warning, as GD101 says it
-            yield Diagnostic(fact.location, message, "warning" if gemma4 else None, fix)
+            yield Diagnostic(fact.location, message, severity, fix)
