@@ -104,9 +104,9 @@ def test_notebook_locations_and_pins_beat_installed(tmp_path):
     freeze = tmp_path / "freeze.txt"
     freeze.write_text("transformers==4.57.1\n")  # installed is fine, but the notebook installs 4.50.0
     found, _report = findings(tmp_path / "nb", "--env", str(freeze))
-    assert ("GD202", "Gemma3_(4B).ipynb", 6, 9, 12) in found
+    assert ("GD202", "Gemma3_(4B).ipynb", 3, 4, 1) in found  # the load, where fix adds its line
     text = run_cli("check", str(tmp_path / "nb"), "--env", "none").out
-    assert "Gemma3_(4B).ipynb:cell 6:9:12: GD202 [error]" in text
+    assert "Gemma3_(4B).ipynb:cell 3:4:1: GD202 [error]" in text
 
 
 def test_suppressions_in_python_yaml_and_notebooks(tmp_path):

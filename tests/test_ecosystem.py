@@ -201,11 +201,11 @@ def test_notebook_findings_name_the_cell_in_ci_formats():
     notebook = FIXTURES / "GD202/fail-unsloth-colab-notebook"
     github = run_cli("check", str(notebook), "--env", "none", "--format", "github").out
     line = next(row for row in github.splitlines() if "title=GD202" in row)
-    assert "line=" not in line and "::On a GPU" not in line and "cell 6, line 9: On a GPU with bf16" in line
+    assert "line=" not in line and "::On a GPU" not in line and "cell 3, line 4: On a GPU with bf16" in line
     sarif = json.loads(run_cli("check", str(notebook), "--env", "none", "--format", "sarif").out)
     result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "GD202")
     assert "region" not in result["locations"][0]["physicalLocation"]
-    assert result["properties"]["cell"] == 6 and result["properties"]["cellLine"] == 9
+    assert result["properties"]["cell"] == 3 and result["properties"]["cellLine"] == 4
 
 
 def test_add_ignore_in_a_notebook_keeps_outputs(tmp_path):
@@ -221,7 +221,7 @@ def test_add_ignore_in_a_notebook_keeps_outputs(tmp_path):
     assert "added 2 suppression comments" in result.err
     after = json.loads(path.read_text())
     assert after["cells"][2]["outputs"] == before["cells"][2]["outputs"] and after["metadata"] == before["metadata"]
-    assert "# gemma-doctor: ignore[GD202]" in "".join(after["cells"][5]["source"])
+    assert "# gemma-doctor: ignore[GD202]" in "".join(after["cells"][2]["source"])
     report = run_cli("check", ".", "--env", "none", "--format", "json", cwd=project).json()
     assert report["findings"] == []
 

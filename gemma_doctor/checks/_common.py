@@ -68,7 +68,9 @@ def cache_location(setup: Setup) -> Location:
             if present is not None:
                 return present.location
         return config.location
-    return training_location(setup)
+    # Nothing in the files says use_cache: the finding points where cache_fix writes its line, after the load.
+    variable = setup.first("model_variable")
+    return variable.location if variable is not None else training_location(setup)
 
 
 def inferred(setup: Setup) -> str:
