@@ -237,6 +237,14 @@ def build_parser(only: str | None = None):
             kwargs.setdefault("formatter_class", functools.partial(argparse.HelpFormatter, width=help_width()))
             super().__init__(*args, **kwargs)
 
+        def parse_known_args(self, args=None, namespace=None):
+            namespace, extras = super().parse_known_args(args, namespace)
+            for action in self._actions:
+                # argparse drops a "--" given as an option's value (`--config=--`) and leaves []: not a value.
+                if action.nargs is None and action.option_strings and getattr(namespace, action.dest, None) == []:
+                    self.error(f"{action.option_strings[-1]} needs a value, and '--' is not one")
+            return namespace, extras
+
         def error(self, message: str):  # one line, exit 2, like every other usage error
             sys.stderr.write(f"gemma-doctor: error: {message}\n")
             raise SystemExit(EXIT_USAGE)

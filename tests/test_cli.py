@@ -453,3 +453,11 @@ def test_the_fp32_fix_on_a_t4_makes_the_run_fp32_or_is_advice(tmp_path, load, tr
     assert "fp16=False" in text and not any(f["rule"] == "GD101" for f in after["findings"])
     if "auto" in load:  # read back: the load the fix wrote is float32
         assert 'from_pretrained(".", torch_dtype="float32")' in text
+
+
+@pytest.mark.parametrize("option", ["--config=--", "--gpu=--", "--env=--"])
+def test_a_double_dash_given_as_a_value_is_one_usage_line(tmp_path, option):
+    """argparse turns `--config=--` into [] and the check went on as if no option were given."""
+    result = run_cli("check", option, str(tmp_path))
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and "needs a value, and '--' is not one" in result.err, result.err
