@@ -51,6 +51,16 @@ def resolve_targets(request) -> list[Path]:
     return paths
 
 
+def _jobs() -> int:
+    """The processes a large project is read with: every core, or GEMMA_DOCTOR_JOBS (1 reads one by one)."""
+    raw = os.environ.get("GEMMA_DOCTOR_JOBS", "").strip()
+    if not raw:
+        return os.cpu_count() or 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise UsageError(f"GEMMA_DOCTOR_JOBS must be a whole number of processes, not {raw!r}")
+    return int(raw)
+
+
 def run_check(args) -> int:  # a requests.CheckRequest
     from gemma_doctor.engine import check, exit_code
     from gemma_doctor.reporters import render
@@ -58,6 +68,7 @@ def run_check(args) -> int:  # a requests.CheckRequest
 
     paths = resolve_targets(args)
     settings = resolve(args, paths)
+    settings.options.jobs = _jobs()  # a command of its own may fork to read a large project
     if args.show_settings:
         sys.stdout.write(describe(settings))
         return 0
@@ -136,6 +147,7 @@ def run_fix(args) -> int:  # a requests.FixRequest
     from gemma_doctor.settings import resolve
 
     settings = resolve(args, paths)
+    settings.options.jobs = _jobs()
     return fix(paths, settings, args)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,7 +44,14 @@ class Options:
     # Files whose text is given rather than read from disk, by absolute path: the IPython magic's session
     # (gemma_doctor.magic), a notebook that exists only in the kernel's history. Only notebooks for now.
     documents: dict[Path, str] = field(default_factory=dict)
+    # Processes that read and parse a large project's files at once (the CLI sets the cores it has). 1 in a
+    # library call: the IPython kernel or a training process (CUDA initialised) must never be forked.
+    jobs: int = 1
 
+
+_CODE_SUFFIXES = (".py", ".ipynb")
+# Below this many files a pool's start-up (~30 ms a worker) costs more than reading them in parallel saves.
+PARALLEL_FROM = 1000
 
 # The findings that say a run was not judged, rather than what is wrong with it.
 NOT_JUDGED = ("GD902",)
@@ -149,6 +157,8 @@ def load_project(project: Project, options: Options, report: Report) -> None:
     queue = list(project.files)
     seen: set[str] = set()
 
+    read_ahead = _read_in_parallel(project.files, cwd, options)
+
     def load(path: Path) -> LoadedFile | None:
         display = display_path(path, cwd)
         if display in seen:
@@ -158,14 +168,11 @@ def load_project(project: Project, options: Options, report: Report) -> None:
         # broken files are not this commit's errors.
         checked = project.only is None or absolute(path) in project.only
         errors = report.errors if checked else []
-        try:
-            result = load_file(path, display, options.documents.get(absolute(path)) if options.documents else None)
-        except InputError as exc:
-            errors.append(InputProblem(display, str(exc)))
+        outcome = read_ahead.pop(display) if display in read_ahead else _read(path, display, options)
+        if isinstance(outcome, str):  # the file's one-line problem
+            errors.append(InputProblem(display, outcome))
             return None
-        except (OSError, ValueError, RecursionError, MemoryError) as exc:
-            errors.append(InputProblem(display, f"cannot read: {_reason(exc)}"))
-            return None
+        result = outcome
         if result.error:
             errors.append(InputProblem(display, result.error))
         if result.skipped and checked:
@@ -210,6 +217,47 @@ def load_project(project: Project, options: Options, report: Report) -> None:
         facts, versions = run_facts(run, loaded)
         setup = Setup(facts, versions + environment, options.gpu, environment_facts(environ), notes=run.notes)
         project.runs.append((run, setup))
+
+
+def _read(path: Path, display: str, options: Options) -> SourceResult | str:
+    """The file read by its source, or the one line that says why it cannot be."""
+    try:
+        return load_file(path, display, options.documents.get(absolute(path)) if options.documents else None)
+    except InputError as exc:
+        return str(exc)
+    except (OSError, ValueError, RecursionError, MemoryError) as exc:
+        return f"cannot read: {_reason(exc)}"
+
+
+def _read_one(item: tuple[Path, str]) -> SourceResult | str:
+    return _read(item[0], item[1], Options())
+
+
+def _read_in_parallel(paths: list[Path], cwd: Path, options: Options) -> dict[str, SourceResult | str]:
+    """A large project's files read ahead across ``options.jobs`` cores, as ruff reads across its cores:
+    forked workers parse the code while this process reads the configs; the engine then takes them in
+    its own order, so the report does not change. Empty (read one by one, later) for a small project,
+    one job, text given in memory, or no fork."""
+    if options.jobs < 2 or len(paths) < PARALLEL_FROM or options.documents:
+        return {}
+    items = [(path, display_path(path, cwd)) for path in paths]
+    # Code goes to the workers: its parse and walk are the cost, and its facts are few. A config's result
+    # (its whole tree) costs more to send back through a pipe than to read here.
+    code = [item for item in items if item[0].suffix in _CODE_SUFFIXES]
+    if len(code) < PARALLEL_FROM // 2:
+        return {}
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")  # the parent's modules, imported once: no re-import
+        pool = context.Pool(max(1, options.jobs - 1))  # this process is the last worker
+    except (ValueError, OSError, RuntimeError):  # no fork on this platform, or no processes to be had
+        return {}
+    with pool:
+        pending = pool.map_async(_read_one, code, chunksize=max(1, len(code) // (options.jobs * 8)))
+        read = {display: _read(path, display, options) for path, display in items if path.suffix not in _CODE_SUFFIXES}
+        read.update((display, outcome) for (_path, display), outcome in zip(code, pending.get()))
+    return read
 
 
 def _reason(exc: BaseException) -> str:
@@ -257,7 +305,15 @@ def _referenced_files(result: SourceResult, path: Path, cwd: Path) -> list[Path]
         if fact.name == "deepspeed" and fact.value.endswith(".json"):
             names = [fact.value]
         elif fact.name in ("model_id", "model_load", "adapter_load") and not fact.value.endswith(FILE_SUFFIXES):
-            names = [f"{fact.value}/{name}" for name in MODEL_FOLDER_FILES]  # a local folder
+            # A local folder: one isdir per base first, not one stat per file name (a Hub id has no folder).
+            bases = [base for base in (path.parent, cwd) if os.path.isdir(base / fact.value)]
+            for name in MODEL_FOLDER_FILES:
+                candidate = next(
+                    (base / fact.value / name for base in bases if os.path.isfile(base / fact.value / name)), None
+                )
+                if candidate is not None:
+                    found.append(candidate)
+            continue
         else:
             continue
         for name in names:
@@ -408,6 +464,11 @@ def machine_dependent_findings(setup: Setup, options: Options, already: list[Fin
 
 
 def check(paths: list[Path], options: Options) -> Report:
+    # What an earlier check in this process read (the IPython magic, the callback) may have changed since;
+    # a process that never read code has nothing cached, and need not import the reader.
+    modules = sys.modules.get("gemma_doctor.sources.project_modules")
+    if modules is not None:
+        modules.forget()
     report = Report()
     projects, problems = group_projects(paths, options)
     report.errors.extend(problems)

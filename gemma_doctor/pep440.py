@@ -202,6 +202,7 @@ def parse_specifier(spec: str) -> list[tuple[str, str]]:
     return written
 
 
+@lru_cache(maxsize=4096)  # the rules ask the same few (version, specifier) pairs for every run
 def satisfies(version: str, spec: str) -> bool:
     """True when ``version`` meets every clause of ``spec`` (an empty spec allows all).
 

@@ -461,3 +461,10 @@ def test_a_double_dash_given_as_a_value_is_one_usage_line(tmp_path, option):
     result = run_cli("check", option, str(tmp_path))
     assert result.code == 2
     assert result.err.count("\n") == 1 and "needs a value, and '--' is not one" in result.err, result.err
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_gemma_doctor_jobs_must_be_a_number_of_processes(tmp_path, value, monkeypatch):
+    monkeypatch.setenv("GEMMA_DOCTOR_JOBS", value)
+    result = run_cli("check", str(tmp_path))
+    assert result.code == 2 and "GEMMA_DOCTOR_JOBS must be a whole number" in result.err, result.err

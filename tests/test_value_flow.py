@@ -411,3 +411,27 @@ def test_a_trainer_given_arguments_another_module_built_reads_them(tmp_path, imp
     found = rules(tmp_path, "--gpu", "T4")
     assert "GD104" not in found, found
     assert [(f["path"], f["line"]) for f in found["GD101"]] == [("config.py", 3)], found
+
+
+def test_a_large_project_read_in_parallel_gives_the_same_report(tmp_path):
+    """Issue 19's 10,000 files: forked workers parse the code while the engine reads the configs; the
+    findings, their order, the error lines and the partly-read lines are those of a one-by-one read."""
+    from gemma_doctor.engine import PARALLEL_FROM, Options, check
+    from gemma_doctor.reporters import render
+
+    script = (FIXTURES / "GD202/fail-hf-trainer-script/train.py").read_text()
+    for index in range(PARALLEL_FROM // 2 + 10):
+        folder = tmp_path / f"run{index:04d}"
+        folder.mkdir()
+        (folder / "train.py").write_text(script)
+        (folder / "requirements.txt").write_text("transformers==4.50.0\n")
+    (tmp_path / "run0003" / "train.py").write_bytes(b"\x00\x01 binary, not code\x00")  # an error line, through a worker
+    (tmp_path / "run0007" / "train.py").write_text(script + "\nx = (1,\n")  # partly read, through a worker
+    from gemma_doctor.engine import _read_in_parallel, group_projects
+
+    files = group_projects([tmp_path], Options(env="none", cwd=tmp_path))[0][0].files
+    assert len(_read_in_parallel(files, tmp_path, Options(env="none", jobs=2))) == len(files)  # it forks here
+    reports = [check([tmp_path], Options(env="none", cwd=tmp_path, jobs=jobs)) for jobs in (1, 2)]
+    texts = [render(report, "text") for report in reports]
+    assert texts[0] == texts[1]
+    assert len(reports[0].findings) > PARALLEL_FROM // 2 and reports[0].errors and reports[0].partly_read

@@ -38,13 +38,51 @@ def find(importer: Path, module: str | None, level: int, name: str | None = None
             return None
     for base in bases:
         for candidate_parts in ([*parts, name] if name else None, parts):
-            if not candidate_parts:
-                continue
-            target = base.joinpath(*candidate_parts)
-            for candidate in (target.with_suffix(".py"), target / "__init__.py"):
-                if os.path.isfile(candidate):
-                    return candidate
+            if candidate_parts:
+                found = _module_file(base, candidate_parts)
+                if found is not None:
+                    return found
     return None
+
+
+# Folder -> the names in it, listed once per check: `from transformers import A, B, C` in a thousand
+# scripts asked the file system ~16 stats per name, where one listing per folder answers them all.
+_LISTED: dict[str, frozenset[str]] = {}
+
+
+def _names(folder: Path) -> frozenset[str]:
+    key = str(folder)
+    names = _LISTED.get(key)
+    if names is None:
+        try:
+            names = frozenset(os.listdir(key))
+        except OSError:  # not a folder, gone, unreadable: nothing to import from it
+            names = frozenset()
+        _LISTED[key] = names
+    return names
+
+
+def _module_file(base: Path, parts: list[str]) -> Path | None:
+    """``base/a/b.py`` or ``base/a/b/__init__.py`` for parts [a, b], as Python's import (case-sensitive) finds them."""
+    folder = base
+    for part in parts[:-1]:
+        if part not in _names(folder):
+            return None
+        folder = folder / part
+    last = parts[-1]
+    names = _names(folder)
+    if f"{last}.py" in names and os.path.isfile(folder / f"{last}.py"):
+        return folder / f"{last}.py"
+    if last in names and "__init__.py" in _names(folder / last) and os.path.isfile(folder / last / "__init__.py"):
+        return folder / last / "__init__.py"
+    return None
+
+
+def forget() -> None:
+    """Start a check afresh: a long-lived process (the IPython magic, the preflight callback) checks again
+    after the user edited a module or a folder."""
+    _READ.clear()
+    _LISTED.clear()
 
 
 def read(path: Path, importer_display: str, importer_path: Path, depth: int, reader_class):
