@@ -435,3 +435,20 @@ def test_a_large_project_read_in_parallel_gives_the_same_report(tmp_path):
     texts = [render(report, "text") for report in reports]
     assert texts[0] == texts[1]
     assert len(reports[0].findings) > PARALLEL_FROM // 2 and reports[0].errors and reports[0].partly_read
+
+
+def test_a_second_check_in_one_process_reads_an_edited_module_again(tmp_path):
+    """The IPython magic and the callback check more than once in one process: a module read by the first
+    check is read again by the next, so the fix the user made in config.py is seen."""
+    from gemma_doctor.engine import Options, check
+
+    (tmp_path / "config.py").write_text("USE_FP16 = True\n")
+    (tmp_path / "train.py").write_text(
+        "from config import USE_FP16\nfrom transformers import AutoModelForCausalLM, Trainer, TrainingArguments\n"
+        'model = AutoModelForCausalLM.from_pretrained("google/gemma-3-1b-it")\n'
+        'Trainer(model=model, args=TrainingArguments(output_dir="o", fp16=USE_FP16)).train()\n'
+    )
+    options = Options(env="none", cwd=tmp_path)
+    assert "GD101" in {f.rule for f in check([tmp_path], options).findings}
+    (tmp_path / "config.py").write_text("USE_FP16 = False\n")
+    assert "GD101" not in {f.rule for f in check([tmp_path], options).findings}
