@@ -106,6 +106,7 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "gradient_checkpointing": ("bool", _ARGS, "gradient (activation) checkpointing in the training arguments"),
     "code_gradient_checkpointing": ("bool", (PYTHON,), "model.gradient_checkpointing_enable() in code"),
     "use_reentrant": ("bool", _ARGS, "gradient_checkpointing_kwargs' use_reentrant"),
+    "ddp_find_unused_parameters": ("bool", _ARGS, "DDP's find_unused_parameters, as the training arguments set it"),
     "attn_implementation": ("str", (*_ARGS,), "the attention implementation asked for"),
     "config_attn_implementation": ("str", (MODEL_CONFIG, LIVE), "config.json's attn_implementation"),
     "gemma4_hybrid_attention": (

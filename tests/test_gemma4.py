@@ -353,3 +353,72 @@ for batch in batches:
         loop.replace("optimizer = ", "model.gradient_checkpointing_enable()\noptimizer = ")
     )
     assert "GD206" in found(tmp_path)
+
+
+DDP_SCRIPT = """from peft import LoraConfig, get_peft_model
+from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
+
+model = AutoModelForCausalLM.from_pretrained("google/gemma-4-E2B-it")
+{peft}args = TrainingArguments(output_dir="out", bf16=True{extra})
+Trainer(model=model, args=args, train_dataset=data).train()
+"""
+ACCELERATE_DDP = "distributed_type: {kind}\nnum_processes: {n}\n"
+ALL_LINEAR = 'model = get_peft_model(model, LoraConfig(r=8, target_modules="all-linear"))\n'
+LANGUAGE_ONLY = f"model = get_peft_model(model, LoraConfig(r=8, target_modules={REGEX}))\n"
+
+
+@pytest.mark.parametrize(
+    ("peft", "extra", "processes", "fires"),
+    [
+        (ALL_LINEAR, ", ddp_find_unused_parameters=False", 2, True),
+        (ALL_LINEAR, ", ddp_find_unused_parameters=True", 2, False),
+        (ALL_LINEAR, "", 2, False),  # the Trainer gives a PeftModel find_unused_parameters=True
+        (ALL_LINEAR, ", ddp_find_unused_parameters=False", 1, False),  # one process: no DDP
+        (LANGUAGE_ONLY, ", ddp_find_unused_parameters=False", 2, False),  # the towers train nothing
+        ("", ", gradient_checkpointing=True", 2, True),  # full fine-tune: off under checkpointing by default
+        ("", "", 2, False),  # full fine-tune without checkpointing: on by default
+    ],
+)
+def test_gd706_gemma4_towers_under_ddp_without_the_unused_parameter_search(tmp_path, peft, extra, processes, fires):
+    (tmp_path / "train.py").write_text(DDP_SCRIPT.format(peft=peft, extra=extra))
+    kind = "MULTI_GPU" if processes > 1 else "NO"
+    (tmp_path / "accelerate.yaml").write_text(ACCELERATE_DDP.format(kind=kind, n=processes))
+    (tmp_path / "requirements.txt").write_text("transformers==5.5.2\npeft==0.18.1\n")
+    assert ("GD706" in found(tmp_path)) is fires
+
+
+AXOLOTL_GEMMA4_DDP = """base_model: google/gemma-4-E2B-it
+adapter: lora
+lora_target_linear: true
+gradient_checkpointing: true
+gradient_checkpointing_kwargs:
+  use_reentrant: true
+datasets:
+  - path: d.jsonl
+    type: chat_template
+output_dir: out
+"""
+
+
+@pytest.mark.parametrize(("axolotl", "fires"), [("0.16.0", True), ("0.17.0", False)])
+def test_axolotl_rewrites_gemma4_ddp_from_0_17(tmp_path, axolotl, fires):
+    """Axolotl >= 0.17.0 sets use_reentrant=False and ddp_find_unused_parameters=True for Gemma 4 (axolotl#3584):
+    the reentrant checkpointing this recipe asks for is not what runs (GD701)."""
+    (tmp_path / "train.yaml").write_text(AXOLOTL_GEMMA4_DDP)
+    (tmp_path / "accelerate.yaml").write_text(ACCELERATE_DDP.format(kind="MULTI_GPU", n=2))
+    (tmp_path / "requirements.txt").write_text(f"axolotl=={axolotl}\ntransformers==5.5.2\n")
+    assert ("GD701" in found(tmp_path)) is fires
+
+
+def test_gd701_is_silent_where_ddp_searches_no_unused_parameters(tmp_path):
+    """Measured: reentrant checkpointing of a PEFT model trains under DDP with find_unused_parameters=False."""
+    script = DDP_SCRIPT.format(
+        peft=LANGUAGE_ONLY,
+        extra=', gradient_checkpointing=True, gradient_checkpointing_kwargs={"use_reentrant": True}{more}',
+    )
+    (tmp_path / "accelerate.yaml").write_text(ACCELERATE_DDP.format(kind="MULTI_GPU", n=2))
+    (tmp_path / "requirements.txt").write_text("transformers==5.5.2\npeft==0.18.1\n")
+    (tmp_path / "train.py").write_text(script.replace("{more}", ""))
+    assert "GD701" in found(tmp_path)
+    (tmp_path / "train.py").write_text(script.replace("{more}", ", ddp_find_unused_parameters=False"))
+    assert "GD701" not in found(tmp_path)

@@ -3,8 +3,11 @@ quantized or distributed. Nothing here is a rule."""
 
 from __future__ import annotations
 
+import re
+
 from gemma_doctor.facts import Location, read_at_run_time
 from gemma_doctor.findings import Fix, disable_cache_after, in_document, setting
+from gemma_doctor.knowledge import data
 from gemma_doctor.setup import HYBRID_CACHE_FAMILY, Setup, weights
 
 GEMMA_FAMILIES = HYBRID_CACHE_FAMILY + ("gemma3n", "gemma", "paligemma")
@@ -127,3 +130,32 @@ def checkpointing(setup: Setup, unsloth: bool = True):
     ):
         found = setup.first("trainer_call") or setup.first("training_arguments_call")
     return found
+
+
+# Gemma 4's towers, shared by GD702 (LoRA targets) and GD706 (DDP).
+# Classes that build no towers, whatever the checkpoint holds (the text model alone).
+TEXT_CLASSES = ("Gemma4ForCausalLM", "Gemma4TextModel")
+# What loads a model for images or audio: then adapting the towers may be the point. (Gemma 4's own
+# class is what AutoModelForCausalLM returns too, so it says nothing of the task; a processor does.)
+MULTIMODAL_CLASSES = ("AutoModelForImageTextToText", "AutoModelForVision2Seq")
+
+
+def towers_reached(target: object, towers: list[str]) -> list[str]:
+    """The tower modules a target_modules value matches, as PEFT matches them: a string is a regex
+    matched against the whole module path; a list entry matches a path it equals or ends with."""
+    paths = [path for tower in towers for path in data("model_families")["gemma4_tower_modules"].get(tower, [])]
+    if isinstance(target, str):
+        try:
+            pattern = re.compile(target)
+        except re.error:
+            return []
+        return [path for path in paths if pattern.fullmatch(path)]
+    if isinstance(target, (list, tuple)):
+        keys = [str(key) for key in target]
+        return [path for path in paths if any(path == key or path.endswith("." + key) for key in keys)]
+    return []
+
+
+def text_only(setup: Setup) -> bool:
+    loads = {str(f.value) for f in setup.all("model_class")}
+    return not loads.intersection(MULTIMODAL_CLASSES) and setup.first("processor_loaded") is None

@@ -20,6 +20,14 @@ def reentrant_checkpointing_ddp(setup: Setup):
     checkpointing = checkpointing_on(setup, unsloth=False)
     if checkpointing is None:
         return
+    if any(f.value is False for f in setup.all("ddp_find_unused_parameters")):
+        return  # measured: reentrant checkpoints of a PEFT model train under DDP without the unused-parameter search
+    if (
+        setup.family_name == "gemma4"
+        and setup.flavour == "axolotl"
+        and setup.holds("axolotl", "gemma4_ddp_rewrites") is not False
+    ):
+        return  # Axolotl sets use_reentrant=False for Gemma 4 itself (versions.json axolotl.gemma4_ddp_rewrites)
     explicit = next((f for f in setup.all("use_reentrant") if is_resolved(f.value)), None)
     if explicit is not None:
         if not is_true(explicit.value):
@@ -34,8 +42,10 @@ def reentrant_checkpointing_ddp(setup: Setup):
         why = f"transformers {setup.exact_version('transformers')} defaults use_reentrant to True"
     message = (
         f"gradient checkpointing with reentrant checkpoints ({why}) on a PEFT model under DDP "
-        f"({ddp.raw_key or ddp.name} = {ddp.value}): DDP sees the frozen base re-run in backward and fails "
-        "with `RuntimeError: Expected to mark a variable ready only once` (peft#313, accelerate#389)."
+        f"({ddp.raw_key or ddp.name} = {ddp.value}): the Trainer gives a PEFT model (not a PreTrainedModel) "
+        "find_unused_parameters=True, and DDP then sees the checkpointed layers re-run in backward and fails "
+        "at the first step with `RuntimeError: Expected to mark a variable ready only once` (measured on a tiny "
+        "Gemma 4, two processes; peft#313, accelerate#389)."
     )
     yield Diagnostic(
         checkpointing.location,

@@ -4,42 +4,14 @@ down_proj, ...): PEFT raises on them, and "all-linear" adapts their inner linear
 
 from __future__ import annotations
 
-import re
-
 from gemma_doctor.checks import rule
-from gemma_doctor.checks._common import chooses_lora_targets, training_location
+from gemma_doctor.checks._common import TEXT_CLASSES, chooses_lora_targets, text_only, towers_reached, training_location
 from gemma_doctor.findings import Diagnostic, Fix
-from gemma_doctor.knowledge import data, versioned
+from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 from gemma_doctor.setup.adapters import lora_arguments
 
 LANGUAGE_MODEL_ONLY = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
-# Classes that build no towers, whatever the checkpoint holds (the text model alone).
-_TEXT_CLASSES = ("Gemma4ForCausalLM", "Gemma4TextModel")
-# What loads a model for images or audio: then adapting the towers may be the point. (Gemma 4's own
-# class is what AutoModelForCausalLM returns too, so it says nothing of the task; a processor does.)
-_MULTIMODAL_CLASSES = ("AutoModelForImageTextToText", "AutoModelForVision2Seq")
-
-
-def _reached(target: object, towers: list[str]) -> list[str]:
-    """The tower modules a target_modules value matches, as PEFT matches them: a string is a regex
-    matched against the whole module path; a list entry matches a path it equals or ends with."""
-    paths = [path for tower in towers for path in data("model_families")["gemma4_tower_modules"].get(tower, [])]
-    if isinstance(target, str):
-        try:
-            pattern = re.compile(target)
-        except re.error:
-            return []
-        return [path for path in paths if pattern.fullmatch(path)]
-    if isinstance(target, (list, tuple)):
-        keys = [str(key) for key in target]
-        return [path for path in paths if any(path == key or path.endswith("." + key) for key in keys)]
-    return []
-
-
-def _text_only(setup: Setup) -> bool:
-    loads = {str(f.value) for f in setup.all("model_class")}
-    return not loads.intersection(_MULTIMODAL_CLASSES) and setup.first("processor_loaded") is None
 
 
 def _fix(setup: Setup) -> Fix:
@@ -57,11 +29,11 @@ def lora_targets_gemma4_towers(setup: Setup):
     if chooses_lora_targets(setup):
         return
     towers = setup.architecture.towers
-    if not towers.value or any(str(f.value) in _TEXT_CLASSES for f in setup.all("model_class")):
+    if not towers.value or any(str(f.value) in TEXT_CLASSES for f in setup.all("model_class")):
         return  # no towers (none in the checkpoint, unknown, or a text class that does not build them)
     live = setup.first("tower_adapters")
     if live is not None:  # in-process: PEFT already built the adapter, so count where it went
-        if _text_only(setup):
+        if text_only(setup):
             yield Diagnostic(
                 live.location,
                 f"the adapter has {live.value} LoRA modules in Gemma 4's towers ({towers.why}), in a text-only "
@@ -76,7 +48,7 @@ def lora_targets_gemma4_towers(setup: Setup):
     target, fact = arguments["target_modules"]
     location = fact.location if fact.location.path else training_location(setup)
     if target == "all-linear":
-        if not _text_only(setup):
+        if not text_only(setup):
             return  # a vision or audio fine-tune may mean to adapt the towers
         yield Diagnostic(
             location,
@@ -88,7 +60,7 @@ def lora_targets_gemma4_towers(setup: Setup):
             _fix(setup),
         )
         return
-    reached = _reached(target, [str(tower) for tower in towers.value] if isinstance(towers.value, list) else [])
+    reached = towers_reached(target, [str(tower) for tower in towers.value] if isinstance(towers.value, list) else [])
     if not reached:
         return
     names = sorted({path.rsplit(".", 1)[-1] for path in reached})

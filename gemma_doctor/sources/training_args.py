@@ -41,6 +41,7 @@ ARGUMENT_KEYS = {
     "assistant_only_loss": "assistant_only_loss",
     "completion_only_loss": "completion_only_loss",
     "dataset_text_field": "dataset_text_field",
+    "ddp_find_unused_parameters": "ddp_find_unused_parameters",
 }
 CHECKPOINTING_KWARGS = ("gradient_checkpointing_kwargs", "activation_checkpointing_kwargs")
 # Adapter keys of the YAML flavours (TRL CLI, Axolotl, LLaMA-Factory): verify builds its LoraConfig from them.
