@@ -54,8 +54,10 @@ class Fix:
 
     @classmethod
     def of(cls, title: str, safety: str, *edits: Edit | None) -> Fix:
-        """A fix from the edits that could be addressed: a fact with no editable source gives None."""
-        return cls(title, safety, tuple(edit for edit in edits if edit is not None))
+        """A fix from the edits that could be addressed: a fact with no editable source gives None, and a fix
+        left with no edit is advice (display-only), whatever it would have been."""
+        kept = tuple(edit for edit in edits if edit is not None)
+        return cls(title, safety if kept or not edits else "display-only", kept)
 
 
 @record(slots=True)

@@ -123,6 +123,17 @@ def build_runs(
                         SourceResult(facts=[fact], kind="launch-entry"),
                     )
                 )
+    # `swift sft --model ... --torch_dtype ...`: each such line is a run of its own, its flags its arguments.
+    for loaded in list(files.values()):
+        for fact in loaded.result.facts:
+            if fact.name == "swift_run":
+                entries.append(
+                    LoadedFile(
+                        f"{loaded.display}:{fact.location.line}",
+                        loaded.path,
+                        SourceResult(facts=list(fact.value), kind="launch-entry"),
+                    )
+                )
     if not entries:
         return [Run(None, list(files))]
     by_dir: dict[Path, list[LoadedFile]] = {}
@@ -139,6 +150,8 @@ def build_runs(
     runs = []
     for entry in entries:
         run = Run(entry.display, [entry.display])
+        if entry.result.kind == "launch-entry":  # a line, not a file: its facts travel with the run
+            run.extra.extend(fact for fact in entry.result.facts if fact.name != "launch")
         directory = entry.absolute.parent
         chain = _ancestors(directory, absolute(root))
         ids = _loaded_ids(entry)

@@ -171,6 +171,7 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "distributed_type": ("str", (ACCELERATE, LIVE), "the accelerate config's distributed_type"),
     "num_processes": ("int | str", (ACCELERATE, LAUNCH, LIVE), "how many processes train"),
     "launch": ("dict", (LAUNCH,), "a launch line: the script, module or command it runs, and its options"),
+    "swift_run": ("list[Fact]", (LAUNCH,), "a `swift sft ...` line: a run of its own, its flags its arguments"),
     "console_script": (
         "dict",
         (PYPROJECT,),

@@ -574,3 +574,36 @@ def test_gd102_on_the_config_is_an_error_only_where_this_run_loads_it(tmp_path, 
     assert ("this run loads them in" in found[0]["message"]) is (loads is not None)
     if loads:
         assert f"this run loads them in {loads}" in found[0]["message"]
+
+
+SWIFT_SHELL = """#!/bin/bash
+CUDA_VISIBLE_DEVICES=0 \\
+swift sft \\
+    --model google/gemma-3-4b-it \\
+    --train_type lora \\
+    --dataset data/train.jsonl \\
+    {dtype}--output_dir output
+
+swift infer --adapters output/checkpoint-100
+"""
+
+
+@pytest.mark.parametrize(
+    ("dtype", "gpu", "expected"),
+    [
+        ("--torch_dtype float16 \\\n    ", "A100", {"GD102": [(7, 5)]}),
+        ("--torch_dtype bfloat16 \\\n    ", "T4", {"GD104": [(7, 5)]}),
+        ("--torch_dtype bfloat16 \\\n    ", "A100", {}),
+        ("", "T4", {"GD104": [(3, 1)]}),  # the checkpoint's bfloat16: located at the command
+        ("--torch_dtype float32 --fp16 false \\\n    ", "T4", {}),
+    ],
+)
+def test_a_swift_sft_line_is_a_run_of_its_own(tmp_path, dtype, gpu, expected):
+    """ms-swift's documented use is its CLI: each `swift sft` line is a run, its flags its SftArguments, each
+    finding located at the flag (`swift infer` trains nothing)."""
+    files = {"train.sh": SWIFT_SHELL.format(dtype=dtype), "requirements.txt": "ms-swift==3.8.0\ntransformers==4.56.1\n"}
+    report = check(tmp_path, files, "--gpu", gpu)
+    found = {rule: [(f["line"], f["column"]) for f in items] for rule, items in rules(report).items()}
+    assert found == expected, report
+    for finding in report["findings"]:
+        assert finding["fix"] is None or finding["fix"]["safety"] == "display-only"  # a shell line is not rewritten

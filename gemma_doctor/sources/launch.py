@@ -1,5 +1,6 @@
 """Launch lines in shell scripts: ``accelerate launch [--config_file F] [--mixed_precision M] train.py ...``,
-``deepspeed train.py --deepspeed ds.json``, ``torchrun ... train.py``, ``python train.py ...``.
+``deepspeed train.py --deepspeed ds.json``, ``torchrun ... train.py``, ``python train.py ...``, and ms-swift's
+``swift sft --model ... --torch_dtype ...``, a run of its own.
 
 A launch line tells which script a run executes and what it runs with: the accelerate config it
 names (its ``mixed_precision`` reaches the run through ``ACCELERATE_MIXED_PRECISION``, which
@@ -152,21 +153,70 @@ def _flag_positions(launch: dict, physical: list[str], first: int) -> dict[str, 
     continued launch line spans several): a finding about ``--fp16 true`` points there."""
     positions = {}
     for flag in _SCRIPT_FLAGS:
-        if f"script_{flag}" not in launch:
-            continue
-        number = first
-        while number <= len(physical):
-            text = physical[number - 1]
-            column = next((c for c in (text.find(f"--{flag} "), text.find(f"--{flag}=")) if c >= 0), -1)
-            if column < 0 and text.rstrip().endswith(f"--{flag}"):
-                column = text.rstrip().rfind(f"--{flag}")
-            if column >= 0:
-                positions[flag] = (number, column + 1)
-                break
-            if not text.rstrip().endswith("\\"):
-                break
-            number += 1
+        if f"script_{flag}" in launch:
+            found = _flag_at(physical, first, flag)
+            if found is not None:
+                positions[flag] = found
     return positions
+
+
+def _flag_at(physical: list[str], first: int, flag: str) -> tuple[int, int] | None:
+    """(line, column) of ``--flag`` in the launch line that starts at ``first``, through its continuations."""
+    return _word_at(physical, first, f"--{flag}")
+
+
+def _word_at(physical: list[str], first: int, word: str) -> tuple[int, int] | None:
+    """(line, column) of ``word`` (followed by a space, ``=`` or the line's end) in the launch line that
+    starts at ``first``, through its continuations."""
+    number = first
+    while number <= len(physical):
+        text = physical[number - 1]
+        column = next((c for c in (text.find(f"{word} "), text.find(f"{word}=")) if c >= 0), -1)
+        if column < 0 and text.rstrip().endswith(word):
+            column = text.rstrip().rfind(word)
+        if column >= 0:
+            return number, column + 1
+        if not text.rstrip().endswith("\\"):
+            return None
+        number += 1
+    return None
+
+
+# ms-swift's training commands: `swift sft --model ... --torch_dtype ...` is a run of its own, its flags
+# the SftArguments fields (a `--config` YAML is read as a file of its own).
+_SWIFT_COMMANDS = {"sft", "rlhf", "pt", "pretrain"}
+
+
+def swift_run(words: list[str], display: str, physical: list[str], first: int) -> list[Fact] | None:
+    """The training-argument facts of a ``swift sft ...`` line, each located at its flag, or None."""
+    if len(words) < 2 or words[0].rsplit("/", 1)[-1] != "swift" or words[1] not in _SWIFT_COMMANDS:
+        return None
+    from gemma_doctor.sources.training_args import swift_keys, swift_setting
+
+    keys = swift_keys()
+    line, column = _word_at(physical, first, f"swift {words[1]}") or (first, 1)
+    facts = [Fact("trainer_flavour", "swift", Location(display, line, column, f"swift {words[1]}"), "training-args")]
+    rest = words[2:]
+    for position, word in enumerate(rest):
+        if not word.startswith("--"):
+            continue
+        key, _, value = word[2:].partition("=")
+        if not value and position + 1 < len(rest) and not rest[position + 1].startswith("--"):
+            value = rest[position + 1]
+        name = keys.get(key)
+        if name is None or not value:
+            continue
+        if value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        line, column = _flag_at(physical, first, key) or (first, 1)
+        where = Location(display, line, column, f"--{key}")
+        if name.startswith("swift_"):
+            meant = swift_setting(name, value)
+            if meant is not None:
+                facts.append(Fact(meant[0], meant[1], where, "training-args", raw_key=f"--{key}"))
+        else:
+            facts.append(Fact(name, value, where, "training-args", raw_key=f"--{key}"))
+    return facts
 
 
 def target(launch: dict) -> str:
@@ -177,10 +227,21 @@ def target(launch: dict) -> str:
 def load(path: Path, display: str) -> SourceResult:
     text = read_text(path)
     result = SourceResult()
-    if not any(marker in text for marker in (".py", " -m ", " run ", "--fp16", "--bf16", "--model_name_or_path")):
+    markers = (".py", " -m ", " run ", "--fp16", "--bf16", "--model_name_or_path", "swift ")
+    if not any(marker in text for marker in markers):
         return result  # no launch line: not a file gemma-doctor reads
     physical = text.splitlines()
     for number, line in logical_lines(text):
+        try:
+            words = shlex.split(line.strip().split(" #", 1)[0], comments=False)
+        except ValueError:
+            words = []
+        while words and "=" in words[0] and not words[0].startswith("-"):  # VAR=value prefixes
+            words = words[1:]
+        swift = swift_run(words, display, physical, number)
+        if swift is not None:
+            result.facts.append(Fact("swift_run", swift, swift[0].location, ORIGIN))
+            continue
         launch = parse_launch(line.strip())
         if launch is not None:
             launch["flag_at"] = _flag_positions(launch, physical, number)
