@@ -48,6 +48,7 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "quantization_bit": ("int", (TRAINING_ARGS,), "LLaMA-Factory's quantization_bit"),
     "plain_from_pretrained": ("class name", (PYTHON,), "a from_pretrained call that gives no dtype"),
     "peft_kbit_prepare": ("bool", (PYTHON,), "prepare_model_for_kbit_training is called"),
+    "peft_kbit_checkpointing": ("bool", (PYTHON,), "prepare_model_for_kbit_training's use_gradient_checkpointing"),
     "config_dtype": ("dtype name", (MODEL_CONFIG,), "config.json's torch_dtype or dtype"),
     "text_config_dtype": ("dtype name", (MODEL_CONFIG,), "config.json's text_config.torch_dtype or dtype"),
     # the model

@@ -422,3 +422,34 @@ def test_gd701_is_silent_where_ddp_searches_no_unused_parameters(tmp_path):
     assert "GD701" in found(tmp_path)
     (tmp_path / "train.py").write_text(script.replace("{more}", ", ddp_find_unused_parameters=False"))
     assert "GD701" not in found(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("prepare", "fires"),
+    [
+        ("model = prepare_model_for_kbit_training(model)\n", True),  # it checkpoints a quantized model by default
+        ("model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)\n", False),
+        (
+            "model = prepare_model_for_kbit_training(model, "
+            'activation_checkpointing_kwargs={"use_reentrant": False})\n',
+            False,
+        ),
+        ("model.activation_checkpointing_enable()\n", True),  # the 5.23 name of gradient_checkpointing_enable
+    ],
+)
+def test_checkpointing_turned_on_in_code_is_read_with_its_kwargs(tmp_path, prepare, fires):
+    """GD701 on a QLoRA run under DDP: prepare_model_for_kbit_training checkpoints unless
+    use_gradient_checkpointing=False, with the use_reentrant its kwargs give (transformers 4.x: reentrant)."""
+    script = (
+        "from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training\n"
+        "from transformers import AutoModelForCausalLM, BitsAndBytesConfig, Trainer, TrainingArguments\n\n"
+        'model = AutoModelForCausalLM.from_pretrained("google/gemma-3-1b-it", '
+        "quantization_config=BitsAndBytesConfig(load_in_4bit=True))\n"
+        f"{prepare}"
+        'model = get_peft_model(model, LoraConfig(r=8, target_modules=["q_proj", "v_proj"]))\n'
+        'Trainer(model=model, args=TrainingArguments(output_dir="o", bf16=True), train_dataset=d).train()\n'
+    )
+    (tmp_path / "train.py").write_text(script)
+    (tmp_path / "accelerate.yaml").write_text(ACCELERATE_DDP.format(kind="MULTI_GPU", n=2))
+    (tmp_path / "requirements.txt").write_text("transformers==4.57.6\npeft==0.17.0\n")
+    assert ("GD701" in found(tmp_path)) is fires

@@ -119,7 +119,7 @@ def checkpointing(setup: Setup, unsloth: bool = True):
     found = (
         setup.truthy("gradient_checkpointing")
         or setup.first("code_gradient_checkpointing")
-        or setup.first("peft_kbit_prepare")
+        or (setup.truthy("peft_kbit_checkpointing") if quantized(setup) else None)
         or (setup.first("unsloth_loader") if unsloth else None)
     )
     if (

@@ -679,11 +679,18 @@ class Analyzer:
             self.add("chat_rendered", "text" if text else "ids", call, name)
         elif name == "load_dataset":
             self._data_file_rows(call, scope)
-        elif name == "gradient_checkpointing_enable":
-            self.add("code_gradient_checkpointing", True, call, "gradient_checkpointing_enable")
+        elif name in ("gradient_checkpointing_enable", "activation_checkpointing_enable"):  # renamed in 5.23
+            self.add("code_gradient_checkpointing", True, call, name)
+            self._checkpointing_kwargs(call, scope)
         elif name == "prepare_model_for_kbit_training":
             self.add("peft_kbit_prepare", True, call, name)
             self.add("peft", name, call, name)
+            # It checkpoints a quantized model unless told not to, with the kwargs it is given (peft 0.22.0
+            # other.py L165-275: use_gradient_checkpointing=True by default).
+            given = next((k for k in call.keywords if k.arg == "use_gradient_checkpointing"), None)
+            value = self.value(given.value, scope) if given is not None else True
+            self.add("peft_kbit_checkpointing", value, given or call, "use_gradient_checkpointing")
+            self._checkpointing_kwargs(call, scope)
         elif name in ("get_peft_model", "LoraConfig"):
             self.add("peft", name, call, name)
             # verify wraps its tiny model with the same adapter: LoraConfig(r=...), or Unsloth's
@@ -868,6 +875,16 @@ class Analyzer:
                 continue
             edit = ("python", (ref, keyword)) if direct else None
             self.add(name, value, key_node, keyword, edit)
+
+    def _checkpointing_kwargs(self, call: ast.Call, scope: Scope) -> None:
+        """``gradient_checkpointing_kwargs={"use_reentrant": ...}`` (or ``activation_checkpointing_kwargs``)
+        passed where checkpointing is turned on in code."""
+        for keyword in call.keywords:
+            if keyword.arg in CHECKPOINTING_KWARGS:
+                value = self.value(keyword.value, scope)
+                if isinstance(value, DictValue) and "use_reentrant" in value.entries:
+                    reentrant, reentrant_key, _node = value.entries["use_reentrant"]
+                    self.add("use_reentrant", reentrant, reentrant_key, "use_reentrant")
 
     def _model_kwargs(self, kwargs: DictValue) -> None:
         for key in ("torch_dtype", "dtype", "attn_implementation"):
