@@ -297,31 +297,24 @@ def _excluded_path(display: str, patterns: list[str]) -> bool:
 
 def _referenced_files(result: SourceResult, path: Path, cwd: Path) -> list[Path]:
     """Files a training config names bring themselves in: its DeepSpeed JSON (``deepspeed:
-    ds_z2.json``) and a local model folder's config files (``model_name_or_path: ./model``)."""
+    ds_z2.json``) and a local model folder's config files (``model_name_or_path: ./model``). Each name is
+    looked for beside the file that names it, then in ``cwd``."""
     found = []
     for fact in result.facts:
         if not isinstance(fact.value, str):
             continue
         if fact.name == "deepspeed" and fact.value.endswith(".json"):
-            names = [fact.value]
+            bases, names = (path.parent, cwd), [fact.value]
         elif fact.name in ("model_id", "model_load", "adapter_load") and not fact.value.endswith(FILE_SUFFIXES):
             # A local folder: one isdir per base first, not one stat per file name (a Hub id has no folder).
-            bases = [base for base in (path.parent, cwd) if os.path.isdir(base / fact.value)]
-            for name in MODEL_FOLDER_FILES:
-                candidate = next(
-                    (base / fact.value / name for base in bases if os.path.isfile(base / fact.value / name)), None
-                )
-                if candidate is not None:
-                    found.append(candidate)
-            continue
+            bases = tuple(base for base in (path.parent, cwd) if os.path.isdir(base / fact.value))
+            names = [f"{fact.value}/{name}" for name in MODEL_FOLDER_FILES]
         else:
             continue
         for name in names:
-            for base in (path.parent, cwd):
-                candidate = base / name
-                if os.path.isfile(candidate):
-                    found.append(candidate)
-                    break
+            candidate = next((base / name for base in bases if os.path.isfile(base / name)), None)
+            if candidate is not None:
+                found.append(candidate)
     return found
 
 

@@ -863,13 +863,8 @@ class Analyzer:
             if name is None:
                 if keyword == "model_init_kwargs" and isinstance(value, DictValue):
                     self._model_kwargs(value)
-                elif (
-                    keyword in CHECKPOINTING_KWARGS
-                    and isinstance(value, DictValue)
-                    and "use_reentrant" in value.entries
-                ):
-                    reentrant, reentrant_key, _node = value.entries["use_reentrant"]
-                    self.add("use_reentrant", reentrant, reentrant_key, "use_reentrant")
+                elif keyword in CHECKPOINTING_KWARGS:
+                    self._reentrant(value)
                 continue
             if value is None:
                 continue
@@ -881,10 +876,13 @@ class Analyzer:
         passed where checkpointing is turned on in code."""
         for keyword in call.keywords:
             if keyword.arg in CHECKPOINTING_KWARGS:
-                value = self.value(keyword.value, scope)
-                if isinstance(value, DictValue) and "use_reentrant" in value.entries:
-                    reentrant, reentrant_key, _node = value.entries["use_reentrant"]
-                    self.add("use_reentrant", reentrant, reentrant_key, "use_reentrant")
+                self._reentrant(self.value(keyword.value, scope))
+
+    def _reentrant(self, kwargs) -> None:
+        """The ``use_reentrant`` of a checkpointing kwargs dict, located at its key."""
+        if isinstance(kwargs, DictValue) and "use_reentrant" in kwargs.entries:
+            reentrant, reentrant_key, _node = kwargs.entries["use_reentrant"]
+            self.add("use_reentrant", reentrant, reentrant_key, "use_reentrant")
 
     def _model_kwargs(self, kwargs: DictValue) -> None:
         for key in ("torch_dtype", "dtype", "attn_implementation"):
