@@ -300,6 +300,7 @@ def _referenced_files(result: SourceResult, path: Path, cwd: Path) -> list[Path]
     ds_z2.json``) and a local model folder's config files (``model_name_or_path: ./model``). Each name is
     looked for beside the file that names it, then in ``cwd``."""
     found = []
+    bases: tuple[Path, ...]
     for fact in result.facts:
         if not isinstance(fact.value, str):
             continue

@@ -126,7 +126,7 @@ def build_runs(
     # `swift sft --model ... --torch_dtype ...`: each such line is a run of its own, its flags its arguments.
     for loaded in list(files.values()):
         for fact in loaded.result.facts:
-            if fact.name == "swift_run":
+            if fact.name == "swift_run" and isinstance(fact.value, list):
                 entries.append(
                     LoadedFile(
                         f"{loaded.display}:{fact.location.line}",

@@ -55,7 +55,9 @@ def gemma4_ddp_unused_parameters(setup: Setup):
         return
     ddp = distributed(setup)
     towers = setup.architecture.towers
-    if ddp is None or not towers.value or any(str(f.value) in TEXT_CLASSES for f in setup.all("model_class")):
+    if not isinstance(towers.value, list) or not towers.value or ddp is None:
+        return
+    if any(str(f.value) in TEXT_CLASSES for f in setup.all("model_class")):
         return
     if not text_only(setup):
         return  # images or audio go through the towers, so their parameters get gradients

@@ -206,16 +206,15 @@ def swift_run(words: list[str], display: str, physical: list[str], first: int) -
         name = keys.get(key)
         if name is None or not value:
             continue
-        if value.lower() in ("true", "false"):
-            value = value.lower() == "true"
+        given: object = value.lower() == "true" if value.lower() in ("true", "false") else value
         line, column = _flag_at(physical, first, key) or (first, 1)
         where = Location(display, line, column, f"--{key}")
         if name.startswith("swift_"):
-            meant = swift_setting(name, value)
+            meant = swift_setting(name, given)
             if meant is not None:
                 facts.append(Fact(meant[0], meant[1], where, "training-args", raw_key=f"--{key}"))
         else:
-            facts.append(Fact(name, value, where, "training-args", raw_key=f"--{key}"))
+            facts.append(Fact(name, given, where, "training-args", raw_key=f"--{key}"))
     return facts
 
 
