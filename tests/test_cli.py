@@ -457,10 +457,13 @@ def test_the_fp32_fix_on_a_t4_makes_the_run_fp32_or_is_advice(tmp_path, load, tr
 
 @pytest.mark.parametrize("option", ["--config=--", "--gpu=--", "--env=--"])
 def test_a_double_dash_given_as_a_value_is_one_usage_line(tmp_path, option):
-    """argparse turns `--config=--` into [] and the check went on as if no option were given."""
+    """argparse 3.11 turns `--config=--` into [] and the check went on as if no option were given (3.13's
+    argparse keeps '--', which the option then refuses itself): either way, one usage line."""
     result = run_cli("check", option, str(tmp_path))
     assert result.code == 2
-    assert result.err.count("\n") == 1 and "needs a value, and '--' is not one" in result.err, result.err
+    assert result.err.count("\n") == 1 and "--" in result.err.split(":", 2)[-1], result.err
+    if sys.version_info < (3, 13):
+        assert "needs a value, and '--' is not one" in result.err, result.err
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1"])
