@@ -267,8 +267,8 @@ def textclass():
 
 
 def textclass_case(model, text_class):
-    saved = {
-        name.split("language_model.", 1)[-1]: p.detach().clone()
+    saved = {  # 4.x names the language model `language_model.model.*`, 5.x `model.language_model.*`
+        name.split("language_model.", 1)[-1].removeprefix("model."): p.detach().clone()
         for name, p in model.named_parameters()
         if "language_model" in name
     }
@@ -285,12 +285,14 @@ def textclass_case(model, text_class):
             equal_parameters=equal,
             of=len(params),
         )
-        auto = transformers.AutoModelForCausalLM.from_pretrained(folder)
+        auto, info = transformers.AutoModelForCausalLM.from_pretrained(folder, output_loading_info=True)
         embed = auto.get_input_embeddings().weight
         original = model.get_input_embeddings().weight
         show(
             case="AutoModelForCausalLM on the same checkpoint",
             cls=type(auto).__name__,
+            missing=len(info["missing_keys"]),
+            unexpected=len(info["unexpected_keys"]),
             embeddings_loaded=torch.equal(embed, original),
         )
 
