@@ -3,6 +3,7 @@ Unsloth does instead. Shared by GD101 and GD102; not a rule."""
 
 from __future__ import annotations
 
+from gemma_doctor.findings import Edit, beside, setting
 from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
@@ -54,6 +55,13 @@ ADAPTER_FAILURE = {
     ),
     None: "the LoRA adapters' dtype is not known here ({why}); whatever it is, the fp16 forward overflows",
 }
+
+
+def swift_fp32_edits(fact) -> list[Edit | None]:
+    """Train an ms-swift run in fp32: float32 weights and fp16 set to false, beside ``fact`` (the load dtype,
+    or the flag ms-swift derives from it). float32 alone is not enough: ms-swift turns fp16 on for it too."""
+    load = setting(fact, "float32") if fact.name == "load_dtype" else beside(fact, "torch_dtype", "float32")
+    return [load, beside(fact, "fp16", False)]
 
 
 def fp16_failure(setup: Setup) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
-from gemma_doctor.checks._precision import GEMMA4_OVERFLOW, OVERFLOW
+from gemma_doctor.checks._precision import GEMMA4_OVERFLOW, OVERFLOW, swift_fp32_edits
 from gemma_doctor.facts import where_set
-from gemma_doctor.findings import Diagnostic, Fix, beside, setting
+from gemma_doctor.findings import Diagnostic, Fix, setting
 from gemma_doctor.setup import Setup, dtype_name
 
 _DECLARED = (
@@ -66,8 +66,7 @@ def fp16_weights_gemma3(setup: Setup):
                         f"{setup.gpu.named()} has no bf16: set torch_dtype to float32 and fp16 to false (ms-swift "
                         "would turn fp16 on for float32 weights too)",
                         "unsafe",
-                        setting(fact, "float32"),
-                        beside(fact, "fp16", False),
+                        *swift_fp32_edits(fact),
                     )
                 else:
                     fix = Fix.of(

@@ -4,7 +4,8 @@ bf16 weights) on a GPU without native bf16."""
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
-from gemma_doctor.findings import Diagnostic, Fix, beside, setting
+from gemma_doctor.checks._precision import swift_fp32_edits
+from gemma_doctor.findings import Diagnostic, Fix, setting
 from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
@@ -59,8 +60,7 @@ def bf16_unsupported_gpu(setup: Setup):
                 "Train in fp32: set torch_dtype to float32 and fp16 to false (ms-swift turns fp16 on for float32 "
                 "weights where fp16 is unset)",
                 "unsafe",
-                beside(fact, "torch_dtype", "float32"),
-                beside(fact, "fp16", False),
+                *swift_fp32_edits(fact),
             )
             yield Diagnostic(fact.location, message, None, fix)
             continue

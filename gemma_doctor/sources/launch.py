@@ -74,16 +74,22 @@ _LAUNCHER_MODULES = {"torch.distributed.run", "accelerate.commands.launch"}
 _SCRIPT_FLAGS = ("deepspeed", "fp16", "bf16", "model_name_or_path")
 
 
-def parse_launch(line: str) -> dict | None:
-    """What a launch line runs and the options that matter, or None. It runs one of: a ``script``
-    (``train.py``), a ``module`` (``python -m pkg.train``) or a ``command`` of the project's own
-    (``uv run train-gemma``, which the project's ``[project.scripts]`` names: runs.py resolves it)."""
+def command_words(line: str) -> list[str]:
+    """A shell line's words, as the shell splits them, without its comment and its ``VAR=value`` prefixes."""
     try:
         words = shlex.split(line.split(" #", 1)[0], comments=False)
     except ValueError:
-        return None
-    while words and "=" in words[0] and not words[0].startswith("-"):  # VAR=value prefixes
+        return []
+    while words and "=" in words[0] and not words[0].startswith("-"):
         words = words[1:]
+    return words
+
+
+def parse_launch(words: list[str]) -> dict | None:
+    """What a launch line (its ``command_words``) runs and the options that matter, or None. It runs one
+    of: a ``script`` (``train.py``), a ``module`` (``python -m pkg.train``) or a ``command`` of the
+    project's own (``uv run train-gemma``, which the project's ``[project.scripts]`` names: runs.py
+    resolves it)."""
     runner = None
     if len(words) > 2 and words[0].rsplit("/", 1)[-1] in _RUNNERS and words[1] == "run":
         runner = words[0].rsplit("/", 1)[-1]
@@ -191,9 +197,9 @@ def swift_run(words: list[str], display: str, physical: list[str], first: int) -
     """The training-argument facts of a ``swift sft ...`` line, each located at its flag, or None."""
     if len(words) < 2 or words[0].rsplit("/", 1)[-1] != "swift" or words[1] not in _SWIFT_COMMANDS:
         return None
-    from gemma_doctor.sources.training_args import swift_keys, swift_setting
+    from gemma_doctor.sources.training_args import SWIFT_KEYS, swift_setting
 
-    keys = swift_keys()
+    keys = SWIFT_KEYS
     line, column = _word_at(physical, first, f"swift {words[1]}") or (first, 1)
     facts = [Fact("trainer_flavour", "swift", Location(display, line, column, f"swift {words[1]}"), "training-args")]
     rest = words[2:]
@@ -231,17 +237,12 @@ def load(path: Path, display: str) -> SourceResult:
         return result  # no launch line: not a file gemma-doctor reads
     physical = text.splitlines()
     for number, line in logical_lines(text):
-        try:
-            words = shlex.split(line.strip().split(" #", 1)[0], comments=False)
-        except ValueError:
-            words = []
-        while words and "=" in words[0] and not words[0].startswith("-"):  # VAR=value prefixes
-            words = words[1:]
+        words = command_words(line.strip())
         swift = swift_run(words, display, physical, number)
         if swift is not None:
             result.facts.append(Fact("swift_run", swift, swift[0].location, ORIGIN))
             continue
-        launch = parse_launch(line.strip())
+        launch = parse_launch(words)
         if launch is not None:
             launch["flag_at"] = _flag_positions(launch, physical, number)
             result.facts.append(Fact("launch", launch, Location(display, number, 1, target(launch)), ORIGIN))

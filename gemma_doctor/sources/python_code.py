@@ -31,8 +31,8 @@ from gemma_doctor.sources.python_eval import (
     text_of,
 )
 from gemma_doctor.sources.python_recovery import parse_recovering
-from gemma_doctor.sources.training_args import ARGUMENT_KEYS, CHECKPOINTING_KWARGS, swift_keys, swift_setting
-from gemma_doctor.sources.versions import _TRACKED_SET, _fact, canonical, parse_requirement
+from gemma_doctor.sources.training_args import ARGUMENT_KEYS, CHECKPOINTING_KWARGS, SWIFT_KEYS, swift_setting
+from gemma_doctor.sources.versions import _TRACKED_SET, _fact, parse_requirement
 
 # What the call walk skips: nested scopes and statements (walked on their own), and nodes that
 # hold no call.
@@ -852,7 +852,7 @@ class Analyzer:
         self.add("training_arguments_call", class_name, call, class_name)
         ref = self.call_ref(call)
         swift = ARGUMENT_CLASSES[class_name] == "swift"
-        keys = swift_keys() if swift else ARGUMENT_KEYS
+        keys = SWIFT_KEYS if swift else ARGUMENT_KEYS
         for keyword, value, key_node, _value_node, direct in self._keywords(call, scope):
             name = keys.get(keyword)
             if swift and name is not None and name.startswith("swift_"):
@@ -946,7 +946,7 @@ class Analyzer:
             for item in items:
                 text = self.value(item, scope)
                 parsed = parse_requirement(text) if isinstance(text, str) else None
-                if parsed is not None and canonical(parsed[0]) in _TRACKED_SET:
+                if parsed is not None and parsed[0] in _TRACKED_SET:
                     location = self.location(item, parsed[0])
                     self.result.versions.append(_fact(parsed[0], parsed[1], location, "image"))
 

@@ -89,6 +89,7 @@ SWIFT_ATTENTION = {
     "sdpa": "sdpa",
     "eager": "eager",
 }
+SWIFT_KEYS = {**ARGUMENT_KEYS, **_SWIFT}  # the key map of an ms-swift arguments call or command line
 _TRAINING_KEYS = {
     "output_dir",
     "learning_rate",
@@ -158,11 +159,6 @@ def swift_setting(name: str, raw_value: object) -> tuple[str, object] | None:
     return ("attn_implementation", implementation) if implementation else None
 
 
-def swift_keys() -> dict[str, str]:
-    """The key map of an ms-swift arguments call or file."""
-    return {**ARGUMENT_KEYS, **_SWIFT}
-
-
 def is_swift(value: dict) -> bool:
     """ms-swift's own keys: its tuner switch beside ``model`` or ``dataset`` (no other framework reads them)."""
     return ("tuner_type" in value or "train_type" in value) and ("model" in value or "dataset" in value)
@@ -178,7 +174,7 @@ def facts_from(doc) -> SourceResult:
     elif kind == "llamafactory":
         mapping.update(_LLAMAFACTORY)
     elif kind == "swift":
-        mapping = swift_keys()
+        mapping.update(_SWIFT)
     facts = result.facts
     # Addressed at the document's root, so a framework default can be written out beside the other keys.
     facts.append(Fact("trainer_flavour", kind, doc.location(()), ORIGIN, edit=(doc.format, ())))
