@@ -124,7 +124,7 @@ def build_runs(
                     )
                 )
     # `swift sft --model ... --torch_dtype ...`: each such line is a run of its own, its flags its arguments.
-    for loaded in list(files.values()):
+    for loaded in [f for f in files.values() if f.result.kind == "launch"]:
         for fact in loaded.result.facts:
             if fact.name == "swift_run" and isinstance(fact.value, list):
                 entries.append(
