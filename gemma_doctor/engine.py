@@ -208,7 +208,17 @@ def load_project(project: Project, options: Options, report: Report) -> None:
                     found.append(item.display)
         return found
 
-    runs = build_runs(loaded, project.root or cwd, resolve_model_folder, load, cwd)
+    def read_with(entry: LoadedFile, words: list[str]) -> SourceResult | None:
+        """The entry as a launch line runs it: read again with the words the line passes (its problems
+        were already reported when it was read on its own)."""
+        from gemma_doctor.sources import python_code
+
+        try:
+            return python_code.load(entry.path, entry.display, words)
+        except (InputError, OSError, ValueError, RecursionError, MemoryError):
+            return None
+
+    runs = build_runs(loaded, project.root or cwd, resolve_model_folder, load, cwd, read_with)
     environment = _environment_versions(options, cwd, report)
     environ = options.environ if options.environ is not None else dict(os.environ)
     for run in runs:

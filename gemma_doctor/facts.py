@@ -95,6 +95,9 @@ class SourceResult:
     # Set when a part of the file could not be parsed and was skipped (a Python statement, a notebook
     # cell) while the rest was read: a warning line, since the code around it is still judged.
     skipped: str | None = None
+    # A Python file that parses a command line (argparse, HfArgumentParser): read again for each launch
+    # line that runs it, with that line's words, its values are that run's.
+    reads_command_line: bool = False
 
 
 @record(slots=True)

@@ -56,6 +56,8 @@ class Run:
     files: list[str] = field(default_factory=list)  # display paths, the entry first
     notes: list[str] = field(default_factory=list)  # how the run was assembled ("layout inferred", ...)
     extra: list[Fact] = field(default_factory=list)  # what its launch line adds (--mixed_precision, ...)
+    # The entry as its launch line runs it: a script that parses its command line, read with the line's words
+    entry_result: SourceResult | None = None
     images: list[str] = field(default_factory=list)  # modules whose container image pins (only) the run takes
 
 
@@ -102,12 +104,18 @@ def _ancestors(directory: Path, root: Path) -> list[Path]:
 
 
 def build_runs(
-    files: dict[str, LoadedFile], root: Path, resolve_model_folder, load_path=None, cwd: Path | None = None
+    files: dict[str, LoadedFile],
+    root: Path,
+    resolve_model_folder,
+    load_path=None,
+    cwd: Path | None = None,
+    read_with=None,
 ) -> list[Run]:
     """Group loaded files into runs. ``resolve_model_folder(entry, model_id)`` returns the
     display paths of a model folder's config files (local or in the HF cache), or [];
     ``load_path(path)`` loads a file a launch line names; relative names are tried beside the
-    file that names them, then in ``cwd``."""
+    file that names them, then in ``cwd``. ``read_with(entry, words)`` reads an entry that parses its
+    command line with the words a launch line passes it (a SourceResult, or None)."""
     cwd = cwd or Path.cwd()
     launches = _launches(files, cwd)
     entries = [loaded for loaded in files.values() if is_entry(loaded)]
@@ -148,8 +156,10 @@ def build_runs(
             deepspeed_files[path] = loaded
     used: set[str] = set()
     runs = []
-    for entry in entries:
+    for entry, entry_launches in _as_launched(entries, launches, launched, files, read_with):
         run = Run(entry.display, [entry.display])
+        if entry is not files.get(entry.display, entry):
+            run.entry_result = entry.result
         if entry.result.kind == "launch-entry":  # a line, not a file: its facts travel with the run
             run.extra.extend(fact for fact in entry.result.facts if fact.name != "launch")
         directory = entry.absolute.parent
@@ -207,8 +217,7 @@ def build_runs(
                         run.files.append(named.display)
                         break
         names_config = any(
-            isinstance(fact.value, dict) and fact.value.get("config_file")
-            for _loaded, fact in _launches_of(entry, launches, launched, files)
+            isinstance(fact.value, dict) and fact.value.get("config_file") for _l, fact in entry_launches
         )
         for folder in [] if names_config else chain:
             accelerate = [f.display for f in by_dir.get(folder, []) if f.result.kind == "accelerate-config"]
@@ -225,7 +234,7 @@ def build_runs(
                     run.images.extend(images)
                     run.files.extend(pins)
                     break
-        for launcher, fact in _launches_of(entry, launches, launched, files):
+        for launcher, fact in entry_launches:
             _apply_launch(run, launcher, fact, load_path, cwd)
         run.files = list(dict.fromkeys(run.files))
         used.update(run.files)
@@ -327,6 +336,25 @@ def _launches_of(entry: LoadedFile, launches, launched: set[int], files) -> list
     return []
 
 
+def _as_launched(entries, launches, launched: set[int], files, read_with):
+    """(entry, its launch lines) for each run. A script that parses its command line is one run per launch
+    line that passes it words, read with those words: `train.sh --fp16 true` and `debug.sh --bf16 true`
+    run the same file with different values."""
+    for entry in entries:
+        items = _launches_of(entry, launches, launched, files)
+        passing = [(item, item[1].value.get("script_args")) for item in items if isinstance(item[1].value, dict)]
+        passing = [(item, words) for item, words in passing if words]
+        if read_with is None or not entry.result.reads_command_line or not passing:
+            yield entry, items
+            continue
+        for item, words in passing:
+            result = read_with(entry, words)
+            yield (entry if result is None else LoadedFile(entry.display, entry.path, result)), [item]
+        rest = [item for item in items if all(item is not given for given, _words in passing)]
+        if rest:
+            yield entry, rest
+
+
 def _apply_launch(run: Run, loaded: LoadedFile | None, fact: Fact, load_path, cwd: Path) -> None:
     """What a launch line adds to its run: the accelerate config and DeepSpeed JSON it names,
     ``--mixed_precision`` (exported as ACCELERATE_MIXED_PRECISION) and script flags."""
@@ -378,8 +406,9 @@ def run_facts(run: Run, files: dict[str, LoadedFile]) -> tuple[list[Fact], list[
     for display in run.files:
         loaded = files.get(display)
         if loaded is not None:
-            facts.extend(loaded.result.facts)
-            versions.extend(loaded.result.versions)
+            result = run.entry_result if display == run.entry and run.entry_result is not None else loaded.result
+            facts.extend(result.facts)
+            versions.extend(result.versions)
     return facts, versions
 
 

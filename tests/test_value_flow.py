@@ -452,3 +452,114 @@ def test_a_second_check_in_one_process_reads_an_edited_module_again(tmp_path):
     assert "GD101" in {f.rule for f in check([tmp_path], options).findings}
     (tmp_path / "config.py").write_text("USE_FP16 = False\n")
     assert "GD101" not in {f.rule for f in check([tmp_path], options).findings}
+
+
+PARSES_ITS_COMMAND_LINE = """import argparse
+from dataclasses import dataclass, field
+
+import torch
+from transformers import AutoModelForCausalLM, HfArgumentParser, Trainer, TrainingArguments
+
+
+@dataclass
+class ModelArguments:
+    model_name: str = field(default="google/gemma-3-1b-it")
+    half: bool = True
+
+
+def pick_dtype(model_args, training_args):
+    if training_args.bf16:
+        return torch.bfloat16
+    if training_args.fp16 and model_args.half:
+        return torch.float16
+    return torch.float32
+
+
+model_args, training_args = HfArgumentParser((ModelArguments, TrainingArguments)).parse_args_into_dataclasses()
+model = AutoModelForCausalLM.from_pretrained(model_args.model_name, torch_dtype=pick_dtype(model_args, training_args))
+Trainer(model=model, args=training_args).train()
+"""
+
+
+@pytest.mark.parametrize(
+    ("launches", "expected"),
+    [
+        ({}, []),  # run on its own: the dataclasses' defaults, fp16 and bf16 False: float32
+        ({"run.sh": "python train.py --fp16 true\n"}, ["train.py:23"]),
+        ({"run.sh": "python train.py --fp16=True --output_dir o\n"}, ["train.py:23"]),
+        ({"run.sh": "python train.py --fp16\n"}, ["train.py:23"]),  # a bool field's flag alone is True
+        ({"run.sh": "python train.py --fp16 true --no_half\n"}, []),  # a True bool field's --no_ form
+        ({"run.sh": "python train.py --fp16 true --fp16 false\n"}, []),  # the last one wins
+        ({"run.sh": 'python train.py --fp16 "$HALF"\n'}, []),  # the shell decides: unknown, nothing claimed
+        ({"run.sh": "python train.py --bf16 true --fp16 true\n"}, []),
+        ({"run.sh": "python train.py --model_name meta-llama/Llama-3.2-1B --fp16 true\n"}, []),
+        # two lines run the same file: each is a run of its own, with its own values
+        ({"a.sh": "python train.py --bf16 true\n", "b.sh": "python train.py --fp16 true\n"}, ["train.py:23"]),
+    ],
+)
+def test_a_launch_lines_words_flow_into_the_script_that_parses_them(tmp_path, launches, expected):
+    (tmp_path / "train.py").write_text(PARSES_ITS_COMMAND_LINE)
+    (tmp_path / "requirements.txt").write_text("transformers==5.5.4\n")
+    for name, text in launches.items():
+        (tmp_path / name).write_text(text)
+    found = rules(tmp_path, "--gpu", "A100")
+    assert [f"{f['path']}:{f['line']}" for f in found.get("GD102", [])] == expected, found
+
+
+ARGPARSE_DTYPE = """import argparse
+
+import torch
+from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--dtype", default="bfloat16", choices=["float16", "bfloat16"])
+parser.add_argument("--steps", type=int, default=10)
+parser.add_argument("--fast", action="store_true")
+args = parser.parse_args()
+dtype = getattr(torch, args.dtype) if not args.fast else torch.float16
+model = AutoModelForCausalLM.from_pretrained("google/gemma-3-1b-it", torch_dtype=dtype)
+Trainer(model=model, args=TrainingArguments(output_dir="o", bf16=True, max_steps=args.steps)).train()
+"""
+
+
+@pytest.mark.parametrize(
+    ("launch", "expected"),
+    [
+        (None, []),
+        ("python train.py --dtype float16", ["train.py:12"]),
+        ("python train.py --dtype=bfloat16 --steps 5", []),
+        ("python train.py --fast", ["train.py:12"]),  # store_true: present is True
+        ("accelerate launch --num_processes 2 train.py --dtype float16", ["train.py:12"]),
+    ],
+)
+def test_argparse_flags_a_launch_line_passes_replace_their_defaults(tmp_path, launch, expected):
+    (tmp_path / "train.py").write_text(ARGPARSE_DTYPE)
+    (tmp_path / "requirements.txt").write_text("transformers==5.5.4\n")
+    if launch:
+        (tmp_path / "train.sh").write_text(f"#!/bin/sh\n{launch}\n")
+    found = rules(tmp_path, "--gpu", "A100")
+    assert [f"{f['path']}:{f['line']}" for f in found.get("GD102", [])] == expected, found
+
+
+def test_the_command_line_is_read_as_its_parsers_read_it():
+    import ast
+
+    from gemma_doctor.sources.python_eval import ABSENT, CommandLine, command_line_value
+
+    words = CommandLine(["--lr", "1e-4", "--max_steps", "-1", "--fp16", "--out=o", "$@"])
+    assert words.last(("--max_steps",)) == "-1"  # a negative number is a value, not a flag
+    assert words.last(("--fp16",)) is None and words.last(("--out",)) == "o"
+    assert words.last(("--bf16",)) is ABSENT
+    node = ast.Constant(0)
+    assert command_line_value("-1", "int", node) == -1
+    assert command_line_value("yes", "bool", node) is True and command_line_value("0", "bool", node) is False
+    # argparse's type=bool is bool(word): "false" is True, the classic trap, and it is what runs
+    assert command_line_value("false", "bool", node, argparse_bool=True) is True
+    assert not is_resolved(command_line_value("maybe", "bool", node))
+    assert not is_resolved(command_line_value("$LR", "float", node))
+
+
+def is_resolved(value):
+    from gemma_doctor.facts import is_resolved as resolved
+
+    return resolved(value)

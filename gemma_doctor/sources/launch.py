@@ -145,6 +145,7 @@ def parse_launch(words: list[str]) -> dict | None:
 
 
 def _with_script_flags(launch: dict, rest: list[str]) -> dict:
+    launch["script_args"] = list(rest)  # the script's sys.argv[1:]: a file that parses it is read with them
     for position, word in enumerate(rest):
         key, _, value = word.lstrip("-").partition("=")
         if word.startswith("--") and key in _SCRIPT_FLAGS:

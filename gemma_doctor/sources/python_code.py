@@ -20,6 +20,8 @@ from gemma_doctor.sources.python_eval import (
     _MISSING,
     ArgumentParser,
     ClassRef,
+    CommandLine,
+    DataclassRef,
     DictValue,
     Evaluator,
     FunctionRef,
@@ -121,12 +123,13 @@ class Analyzer:
     defaults. What cannot be resolved is Unknown (see python_eval).
     """
 
-    def __init__(self, display: str, path: Path | None = None, depth: int = 0) -> None:
+    def __init__(self, display: str, path: Path | None = None, depth: int = 0, command_line=None) -> None:
         self.display = display
         self.path = path  # where the file is, to follow its imports of the project's own modules
         self.depth = depth  # how many imports away from the file being checked
         self.aliases: dict[str, str] = {}  # local name -> imported class/function name
         self.evaluator = Evaluator(self.aliases, display)
+        self.evaluator.command_line = command_line  # a launch line's words (python_eval.CommandLine), or None
         self.evaluator.project_call = self._project_call
         self.scope = Scope()
         self.trainers: set[str] = set()  # variables bound to a Trainer
@@ -201,6 +204,9 @@ class Analyzer:
                 seen.add(id(node))
                 self.cell, self.line_offset = cell, offset
                 self.add("chat_text_field", f"{function}() returns apply_chat_template(tokenize=False)", node)
+        self.result.reads_command_line = self.evaluator.reads_command_line or any(
+            reader.evaluator.reads_command_line for reader in self.imported
+        )
 
     def _block(self, statements: list[ast.stmt], scope: Scope) -> None:
         for statement in statements:
@@ -335,6 +341,9 @@ class Analyzer:
             return
         if isinstance(statement, ast.ClassDef):
             self._block(statement.body, Scope(scope))
+            settings = self._settings_class(statement, scope)
+            if settings is not None:
+                scope.bind(statement.name, settings)
             return
         if isinstance(statement, ast.If):
             if self.depth and _is_main_guard(statement.test):
@@ -409,7 +418,9 @@ class Analyzer:
     def _read_module(self, module: Path | None):
         if module is None or self.path is None:
             return None
-        reader = project_modules.read(module, self.display, self.path, self.depth + 1, type(self))
+        reader = project_modules.read(
+            module, self.display, self.path, self.depth + 1, type(self), self.evaluator.command_line
+        )
         if reader is not None and reader not in self.imported:
             self.imported.append(reader)
         return reader
@@ -540,9 +551,12 @@ class Analyzer:
             first = target.elts[0]  # model, tokenizer = FastModel.from_pretrained(...)
             if isinstance(first, ast.Name):
                 self._model_variable(first, value_node, statement, scope)
-            for element in target.elts:
+            # model_args, training_args = parser.parse_args_into_dataclasses(): each takes its item
+            items = self.value(value_node, scope)
+            spread = isinstance(items, tuple) and len(items) == len(target.elts)
+            for index, element in enumerate(target.elts):
                 if isinstance(element, ast.Name):
-                    scope.bind(element.id, Unknown(element.id))
+                    scope.bind(element.id, items[index] if spread else Unknown(element.id))
             return
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
             container = scope.lookup(target.value.id)
@@ -592,6 +606,42 @@ class Analyzer:
         ref = f"{statement.lineno - self.line_offset}:{statement.col_offset}"
         name = "code_text_use_cache" if chain[-2] == "text_config" else "code_use_cache"
         self.add(name, value, statement, ".".join(chain[1:]), ("python", (f"assign@{ref}",)))
+
+    def _settings_class(self, statement: ast.ClassDef, scope: Scope) -> DataclassRef | None:
+        """A dataclass (or a subclass of one, or of TrainingArguments): its fields as HfArgumentParser reads
+        them, a field's default its ``= value`` or ``field(default=value)``; None for any other class."""
+        bases: list[DataclassRef] = []
+        extends = None
+        for base in statement.bases:
+            bound = self.value(base, scope) if isinstance(base, ast.Name) else None
+            if isinstance(bound, DataclassRef):
+                bases.append(bound)
+                extends = extends or bound.extends
+            else:
+                name = base.attr if isinstance(base, ast.Attribute) else text_of(base)
+                if self.aliases.get(name, name) in ARGUMENT_CLASSES:
+                    extends = self.aliases.get(name, name)
+        decorated = any(text_of(d).split("(")[0].rsplit(".", 1)[-1] == "dataclass" for d in statement.decorator_list)
+        if not (decorated or bases or extends):
+            return None
+        settings = DataclassRef(statement.name, extends)
+        for base_ref in bases:
+            settings.fields.update(base_ref.fields)
+        body_scope = Scope(scope)
+        for item in statement.body:
+            if not (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)):
+                continue
+            default: object = Unknown(item.target.id)
+            given = item.value
+            if isinstance(given, ast.Call) and self.evaluator.callee(given.func, body_scope) == "field":
+                given = next((k.value for k in given.keywords if k.arg == "default"), None)
+                if given is None:  # default_factory, or no default: required, or built at run time
+                    settings.fields[item.target.id] = (_annotation_kind(item.annotation), default)
+                    continue
+            if given is not None:
+                default = self.value(given, body_scope)
+            settings.fields[item.target.id] = (_annotation_kind(item.annotation), default)
+        return settings
 
     def _model_variable(self, target: ast.Name, call: ast.Call, statement: ast.stmt, scope: Scope) -> None:
         if (
@@ -817,6 +867,11 @@ class Analyzer:
         action = next(
             (k.value.value for k in call.keywords if k.arg == "action" and isinstance(k.value, ast.Constant)), None
         )
+        kind = next((k.value for k in call.keywords if k.arg == "type"), None)
+        type_name = kind.id if isinstance(kind, ast.Name) and kind.id in ("bool", "int", "float", "str") else None
+        if kind is None and action is None:
+            type_name = "str"  # argparse keeps the word as it is given
+        parser.arguments[dest] = (tuple(flags), action if isinstance(action, str) else None, type_name)
         default_node = next((k.value for k in call.keywords if k.arg == "default"), None)
         if default_node is not None:
             parser.defaults[dest] = self.value(default_node, scope)
@@ -973,6 +1028,17 @@ _BNB_KEYS = {
     "load_in_4bit": "load_in_4bit",
     "load_in_8bit": "load_in_8bit",
 }
+
+
+def _annotation_kind(annotation: ast.AST) -> str | None:
+    """The type ("bool", "int", "float" or "str") of a field annotated so (``Optional[bool]`` and ``bool | None``
+    too), else None: HfArgumentParser converts a command-line word by the field's type."""
+    text = text_of(annotation).replace(" ", "").strip("'\"")
+    for prefix, suffix in (("Optional[", "]"), ("typing.Optional[", "]")):
+        if text.startswith(prefix) and text.endswith(suffix):
+            text = text[len(prefix) : -len(suffix)]
+    parts = [part for part in text.split("|") if part != "None"]
+    return parts[0] if len(parts) == 1 and parts[0] in ("bool", "int", "float", "str") else None
 
 
 class _Elsewhere:
@@ -1264,7 +1330,8 @@ def reexport_of(path: Path, name: str) -> Path | None:
     return analyzer.reexports.get(name)
 
 
-def load(path: Path, display: str) -> SourceResult:
+def load(path: Path, display: str, command_line: list[str] | None = None) -> SourceResult:
+    """The file's facts; ``command_line``: the words a launch line passes it, when it is read for that run."""
     from gemma_doctor.suppressions import python_comment_columns, scan_hash_comments
 
     text = read_text(path)
@@ -1274,7 +1341,7 @@ def load(path: Path, display: str) -> SourceResult:
     tree, skipped = parse_recovering(text, display)
     if tree is None:
         raise InputError(skipped[0] if skipped else "cannot parse")
-    analyzer = Analyzer(display, path)
+    analyzer = Analyzer(display, path, command_line=CommandLine(command_line) if command_line is not None else None)
     analyzer.turn_tokens = "<end_of_turn>" in text or "<start_of_turn>" in text
     analyzer.run(tree)
     analyzer.finish()

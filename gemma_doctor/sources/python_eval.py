@@ -106,21 +106,147 @@ _STRIPS = ("removeprefix", "replace", "lstrip", "strip")
 
 
 class ArgumentParser:
-    """``argparse.ArgumentParser()``: the defaults of the arguments added to it."""
+    """``argparse.ArgumentParser()``: the arguments added to it, by dest."""
 
-    __slots__ = ("defaults",)
+    __slots__ = ("arguments", "defaults")
 
     def __init__(self) -> None:
         self.defaults: dict[str, object] = {}
+        self.arguments: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {}  # dest -> (flags, action, type)
 
 
 class Namespace:
-    """What ``parser.parse_args()`` returns: attribute access gives the argument's default."""
+    """What ``parser.parse_args()`` returns: an argument the command line gives, else its default."""
 
-    __slots__ = ("parser",)
+    __slots__ = ("command_line", "parser")
 
-    def __init__(self, parser: ArgumentParser) -> None:
-        self.parser = parser
+    def __init__(self, parser: ArgumentParser, command_line: CommandLine | None) -> None:
+        self.parser, self.command_line = parser, command_line
+
+    def attribute(self, name: str, node: ast.AST) -> object:
+        if self.command_line is not None and name in self.parser.arguments:
+            flags, action, kind = self.parser.arguments[name]
+            given = self.command_line.last(flags)
+            if given is not ABSENT:
+                if action in ("store_true", "store_false"):
+                    return action == "store_true"
+                return command_line_value(given, kind, node, argparse_bool=True)
+        return self.parser.defaults.get(name, unknown(node))
+
+
+ABSENT = object()  # a flag the command line does not pass
+
+
+class CommandLine:
+    """The words a launch line passes to the script (its ``sys.argv[1:]``), read as argparse reads them:
+    the last ``--name value`` or ``--name=value`` wins. A word the shell expands (``$LR``, ``"$@"``) is
+    unknown: what it passes is not in the file."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, words: list[str] | tuple[str, ...]) -> None:
+        self.words = tuple(words)
+
+    def last(self, flags: tuple[str, ...]) -> object:
+        """The value the last of ``flags`` is given (None for a flag with no value), or ABSENT."""
+        found: object = ABSENT
+        for index, word in enumerate(self.words):
+            name, equals, value = word.partition("=")
+            if name not in flags:
+                continue
+            if equals:
+                found = value
+            elif index + 1 < len(self.words) and _is_value(self.words[index + 1]):
+                found = self.words[index + 1]
+            else:
+                found = None
+        return found
+
+    def position(self, flags: tuple[str, ...]) -> int:
+        """Where the last of ``flags`` is (-1 where none is)."""
+        return max((i for i, word in enumerate(self.words) if word.partition("=")[0] in flags), default=-1)
+
+
+def _is_value(word: str) -> bool:
+    return not word.startswith("-") or word[1:2].isdigit() or word[1:2] == "."  # --max_steps -1
+
+
+_TRUE_WORDS, _FALSE_WORDS = ("true", "yes", "t", "y", "1"), ("false", "no", "f", "n", "0")
+
+
+def command_line_value(given: object, kind: str | None, node: ast.AST, argparse_bool: bool = False) -> object:
+    """A command-line word as the parser converts it to ``kind`` ("bool", "int", "float", "str", or None
+    for a type the checker does not know). HfArgumentParser reads a bool field with ``string_to_bool``;
+    argparse's ``type=bool`` is ``bool(word)``, True for any word but the empty one."""
+    if given is None:
+        return True if kind == "bool" and not argparse_bool else unknown(node)
+    if not isinstance(given, str) or "$" in given or "`" in given:
+        return unknown(node)
+    if kind == "bool":
+        if argparse_bool:
+            return bool(given)
+        lowered = given.lower()
+        return True if lowered in _TRUE_WORDS else False if lowered in _FALSE_WORDS else unknown(node)
+    if kind in ("int", "float"):
+        try:
+            return int(given) if kind == "int" else float(given)
+        except ValueError:
+            return unknown(node)
+    return given if kind == "str" else unknown(node)
+
+
+class DataclassRef:
+    """A settings dataclass of the project (``@dataclass class ModelArguments``, or a subclass of
+    TrainingArguments), as HfArgumentParser reads it: each field's type and default, its bases' first.
+    ``extends`` is the transformers / TRL arguments class it derives from, if any."""
+
+    __slots__ = ("extends", "fields", "name")
+
+    def __init__(self, name: str, extends: str | None = None) -> None:
+        self.name, self.extends = name, extends
+        self.fields: dict[str, tuple[str | None, object]] = {}  # name -> (type, default)
+
+
+# The defaults of transformers' TrainingArguments that a subclass inherits and a script branches on:
+# fp16 and bf16 are False in every release (4.50.0 and 5.25.0 training_args.py, `field(default=False)`).
+TRANSFORMERS_ARGUMENT_DEFAULTS: dict[str, tuple[str, object]] = {"fp16": ("bool", False), "bf16": ("bool", False)}
+TRANSFORMERS_ARGUMENT_CLASSES = ("TrainingArguments", "Seq2SeqTrainingArguments")
+
+
+class ParsedArguments:
+    """One dataclass that ``HfArgumentParser.parse_args_into_dataclasses()`` fills: a field the command line
+    gives (``--fp16 true``), else the field's default. A bool field defaulting to True also takes
+    ``--no_<name>``; a field with underscores also answers to its dashed name."""
+
+    __slots__ = ("command_line", "ref")
+
+    def __init__(self, ref: DataclassRef, command_line: CommandLine | None) -> None:
+        self.ref, self.command_line = ref, command_line
+
+    def attribute(self, name: str, node: ast.AST) -> object:
+        declared = self.ref.fields.get(name)
+        inherited = (
+            TRANSFORMERS_ARGUMENT_DEFAULTS.get(name) if self.ref.extends in TRANSFORMERS_ARGUMENT_CLASSES else None
+        )
+        kind, default = declared or inherited or (None, unknown(node))
+        if self.command_line is not None and (declared or inherited):
+            flags = (f"--{name}", f"--{name.replace('_', '-')}")
+            given = self.command_line.last(flags)
+            negated = self.command_line.position((f"--no_{name}", f"--no-{name.replace('_', '-')}"))
+            if kind == "bool" and default is True and negated > self.command_line.position(flags):
+                return False
+            if given is not ABSENT:
+                return command_line_value(given, kind, node)
+        return default
+
+
+class DataclassParser:
+    """``HfArgumentParser((ModelArguments, TrainingArguments))``: the dataclasses it fills, in order."""
+
+    __slots__ = ("classes",)
+
+    def __init__(self, classes: list[DataclassRef]) -> None:
+        self.classes = classes
 
 
 class Scope:
@@ -199,6 +325,10 @@ class Evaluator:
         self.display = display  # the file being read
         # Evaluates a call to a function of the project (set by the reader); returns _MISSING when it cannot.
         self.project_call: Callable[[ast.Call, Scope], object] | None = None
+        # The words a launch line passes to the script, when the file is read for that line's run; None
+        # when it is read on its own (then its parsers give their defaults, as a bare `python train.py`).
+        self.command_line: CommandLine | None = None
+        self.reads_command_line = False  # it parses a command line: a launch line's words change its values
 
     def callee(self, func: ast.AST, scope: Scope) -> str | None:
         """The name a call goes to: ``SFTConfig``, ``from_pretrained``, a bound class's name."""
@@ -259,6 +389,18 @@ class Evaluator:
             return element if isinstance(element, RenderedChat) else unknown(node)
         return unknown(node)
 
+    def _dataclass_parser(self, node: ast.AST, scope: Scope) -> object:
+        names = node.elts if isinstance(node, (ast.Tuple, ast.List)) else [node]
+        classes = []
+        for item in names:
+            bound = self.value(item, scope) if isinstance(item, ast.Name) else None
+            if isinstance(bound, DataclassRef):
+                classes.append(bound)
+            else:  # a class of a library (TrainingArguments, TRL's ModelConfig): only the defaults known here
+                name = item.attr if isinstance(item, ast.Attribute) else text_of(item)
+                classes.append(DataclassRef(name, self.aliases.get(name, name)))
+        return DataclassParser(classes)
+
     def _may_be_rendered(self, node: ast.AST, scope: Scope) -> bool:
         """Cheaply: could this operand be rendered chat text (a name bound to one, or the call itself)? Other
         operands of ``+`` are not evaluated: arithmetic is most of a long script's expressions."""
@@ -275,8 +417,8 @@ class Evaluator:
             return _DTYPE_ATTRS[node.attr]
         if isinstance(node.value, ast.Name):
             owner = scope.lookup(node.value.id)
-            if isinstance(owner, Namespace):
-                return owner.parser.defaults.get(node.attr, unknown(node))
+            if isinstance(owner, (Namespace, ParsedArguments)):
+                return owner.attribute(node.attr, node)
             if isinstance(owner, ModuleValue):  # config.MODEL_ID, from another module of the project
                 found = owner.scope.lookup(node.attr)
                 return unknown(node) if found is _MISSING else found
@@ -308,7 +450,19 @@ class Evaluator:
         if name in ("parse_args", "parse_known_args") and isinstance(node.func, ast.Attribute):
             parser = self.value(node.func.value, scope)
             if isinstance(parser, ArgumentParser):
-                return Namespace(parser)
+                self.reads_command_line = True
+                namespace = Namespace(parser, self.command_line)
+                return namespace if name == "parse_args" else (namespace, unknown(node))
+        if name == "HfArgumentParser" and node.args:
+            return self._dataclass_parser(node.args[0], scope)
+        if name == "parse_args_into_dataclasses" and isinstance(node.func, ast.Attribute):
+            parser = self.value(node.func.value, scope)
+            if isinstance(parser, DataclassParser):
+                self.reads_command_line = True
+                parsed: list[object] = [ParsedArguments(ref, self.command_line) for ref in parser.classes]
+                if any(k.arg == "return_remaining_strings" for k in node.keywords):
+                    parsed.append(unknown(node))
+                return tuple(parsed)
         if name in ("get", "getenv") and len(node.args) == 2 and _is_environ(node.func):
             return self.value(node.args[1], scope)  # os.environ.get("X", default): the default
         if name == "getattr" and len(node.args) >= 2 and isinstance(node.args[0], ast.Name):
