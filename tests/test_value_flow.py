@@ -563,3 +563,85 @@ def is_resolved(value):
     from gemma_doctor.facts import is_resolved as resolved
 
     return resolved(value)
+
+
+READS_A_RECIPE = """import os
+import sys
+from dataclasses import dataclass, field
+
+from transformers import AutoModelForCausalLM, HfArgumentParser, Trainer, TrainingArguments
+
+
+@dataclass
+class RunArguments(TrainingArguments):
+    output_dir: str = field(default="out")
+    fp16: bool = field(default={default})
+
+
+parser = HfArgumentParser(RunArguments)
+if len(sys.argv) == 2 and sys.argv[1].endswith(".yaml"):
+    (args,) = parser.parse_yaml_file(os.path.abspath(sys.argv[1]))
+else:
+    (args,) = parser.parse_args_into_dataclasses()
+model = AutoModelForCausalLM.from_pretrained("google/gemma-3-1b-it", torch_dtype="bfloat16")
+Trainer(model=model, args=args).train()
+"""
+
+
+@pytest.mark.parametrize(
+    ("default", "launch", "recipe", "expected"),
+    [
+        ("True", None, None, ["train.py:11"]),  # the project's own dataclass says fp16: pointed at its default
+        ("False", None, None, []),
+        ("False", "python train.py recipe.yaml", "fp16: true\n", ["recipe.yaml:1"]),  # the recipe's key
+        ("True", "python train.py recipe.yaml", "fp16: false\nbf16: true\n", []),
+        ("True", "python train.py missing.yaml", None, []),  # a file not found: unknown, not the default
+        ("False", "python train.py --fp16 true", None, ["run.sh:1"]),  # the command line, at its flag
+    ],
+)
+def test_a_recipe_or_dataclass_the_parser_fills_gives_the_trainer_its_arguments(
+    tmp_path, default, launch, recipe, expected
+):
+    (tmp_path / "train.py").write_text(READS_A_RECIPE.format(default=default))
+    (tmp_path / "requirements.txt").write_text("transformers==5.5.4\n")
+    if launch:
+        (tmp_path / "run.sh").write_text(f"{launch}\n")
+    if recipe:
+        (tmp_path / "recipe.yaml").write_text(recipe)
+    found = rules(tmp_path, "--gpu", "A100")
+    assert [f"{f['path']}:{f['line']}" for f in found.get("GD101", [])] == expected, found
+
+
+def test_trl_parser_reads_its_config_file_under_the_command_line(tmp_path):
+    (tmp_path / "sft.py").write_text(
+        "from trl import ModelConfig, ScriptArguments, SFTConfig, SFTTrainer, TrlParser\n"
+        "parser = TrlParser((ScriptArguments, SFTConfig, ModelConfig))\n"
+        "script_args, training_args, model_args = parser.parse_args_and_config()\n"
+        'SFTTrainer(model="google/gemma-3-1b-it", args=training_args).train()\n'
+    )
+    (tmp_path / "requirements.txt").write_text("transformers==5.5.4\ntrl==1.4.0\n")
+    (tmp_path / "recipe.yaml").write_text("bf16: false\nfp16: true\n")
+    (tmp_path / "run.sh").write_text("accelerate launch sft.py --config recipe.yaml\n")
+    assert [f"{f['path']}:{f['line']}" for f in rules(tmp_path, "--gpu", "A100").get("GD101", [])] == ["recipe.yaml:2"]
+    (tmp_path / "run.sh").write_text("accelerate launch sft.py --config recipe.yaml --fp16 false --bf16 true\n")
+    assert "GD101" not in rules(tmp_path, "--gpu", "A100")
+
+
+def test_an_argparse_config_path_the_launch_line_names_is_read(tmp_path):
+    (tmp_path / "train.py").write_text(
+        "import argparse\nimport yaml\nfrom transformers import AutoModelForCausalLM, Trainer, TrainingArguments\n"
+        'parser = argparse.ArgumentParser()\nparser.add_argument("--config", required=True)\n'
+        "args = parser.parse_args()\nwith open(args.config) as f:\n    cfg = yaml.safe_load(f)\n"
+        'model = AutoModelForCausalLM.from_pretrained(cfg["model"], torch_dtype="bfloat16")\n'
+        'Trainer(model=model, args=TrainingArguments(output_dir="o", fp16=cfg["fp16"])).train()\n'
+    )
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "gemma.yaml").write_text("model: google/gemma-3-1b-it\nfp16: true\n")
+    (tmp_path / "configs" / "llama.yaml").write_text("model: meta-llama/Llama-3.2-1B\nfp16: true\n")
+    (tmp_path / "requirements.txt").write_text("transformers==5.5.4\n")
+    assert "GD101" not in rules(tmp_path)  # no launch line: --config is required, so nothing is known
+    (tmp_path / "run.sh").write_text(
+        "python train.py --config configs/gemma.yaml\npython train.py --config configs/llama.yaml\n"
+    )
+    found = rules(tmp_path)
+    assert [f"{f['path']}:{f['line']}:{f['column']}" for f in found["GD101"]] == ["configs/gemma.yaml:2:1"], found

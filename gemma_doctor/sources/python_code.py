@@ -18,14 +18,17 @@ from gemma_doctor.modelids import family_of_model_id
 from gemma_doctor.sources import project_modules, read_text
 from gemma_doctor.sources.python_eval import (
     _MISSING,
+    ABSENT,
     ArgumentParser,
     ClassRef,
     CommandLine,
+    DataclassParser,
     DataclassRef,
     DictValue,
     Evaluator,
     FunctionRef,
     ModuleValue,
+    ParsedArguments,
     RenderedChat,
     Scope,
     combine,
@@ -165,13 +168,13 @@ class Analyzer:
         self.reexports: dict[str, Path] = {}
 
     # --- locations ------------------------------------------------------------
-    def location(self, node: ast.AST, key: str | None = None) -> Location:
+    def location(self, node: ast.AST | _Elsewhere, key: str | None = None) -> Location:
         if isinstance(node, _Elsewhere):  # a value set in another module of the project
             return Location(node.display, node.lineno, node.col_offset + 1, key)
         line, column = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)  # every node we locate has both
         return Location(self.display, line - self.line_offset, column + 1, key, self.cell)
 
-    def add(self, name: str, value, node: ast.AST, raw_key: str | None = None, edit=None) -> None:
+    def add(self, name: str, value, node: ast.AST | _Elsewhere, raw_key: str | None = None, edit=None) -> None:
         self.result.facts.append(Fact(name, value, self.location(node, raw_key), ORIGIN, raw_key, edit))
 
     def call_ref(self, call: ast.Call) -> str:
@@ -256,6 +259,9 @@ class Analyzer:
         loaded = self._loaded_settings(call, scope)
         if loaded is not _MISSING:
             return loaded
+        parsed = self._parsed_file(call, scope)
+        if parsed is not _MISSING:
+            return parsed
         if id(call) in self.calls:
             return self.calls[id(call)]
         function = scope.lookup(call.func.id) if isinstance(call.func, ast.Name) else None
@@ -624,24 +630,79 @@ class Analyzer:
         decorated = any(text_of(d).split("(")[0].rsplit(".", 1)[-1] == "dataclass" for d in statement.decorator_list)
         if not (decorated or bases or extends):
             return None
-        settings = DataclassRef(statement.name, extends)
+        settings = DataclassRef(statement.name, extends, self.display)
         for base_ref in bases:
             settings.fields.update(base_ref.fields)
         body_scope = Scope(scope)
         for item in statement.body:
             if not (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)):
                 continue
-            default: object = Unknown(item.target.id)
             given = item.value
             if isinstance(given, ast.Call) and self.evaluator.callee(given.func, body_scope) == "field":
+                # default_factory, or no default (required): built at run time, unknown here
                 given = next((k.value for k in given.keywords if k.arg == "default"), None)
-                if given is None:  # default_factory, or no default: required, or built at run time
-                    settings.fields[item.target.id] = (_annotation_kind(item.annotation), default)
-                    continue
-            if given is not None:
-                default = self.value(given, body_scope)
-            settings.fields[item.target.id] = (_annotation_kind(item.annotation), default)
+            default = self.value(given, body_scope) if given is not None else Unknown(item.target.id)
+            located = _Elsewhere(self.display, given) if given is not None else None  # a finding points there
+            settings.fields[item.target.id] = (_annotation_kind(item.annotation), default, located)
         return settings
+
+    def _parsed_file(self, call: ast.Call, scope: Scope) -> object:
+        """``parser.parse_yaml_file(path)`` / ``parse_json_file(path)`` of an HfArgumentParser, and TrlParser's
+        ``parse_args_and_config()`` (its ``--config`` file, the command line over it): the dataclasses filled
+        from the file, each value located at its key there. _MISSING for any other call."""
+        func = call.func
+        if not isinstance(func, ast.Attribute) or func.attr not in _PARSER_FILE_METHODS:
+            return _MISSING
+        parser = self.value(func.value, scope)
+        if not isinstance(parser, DataclassParser):
+            return _MISSING
+        command_line = None
+        if func.attr == "parse_args_and_config":
+            self.evaluator.reads_command_line = True
+            command_line = self.evaluator.command_line
+            named = command_line.last(("--config",)) if command_line is not None else None
+        else:
+            given = (
+                call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in _FILE_KEYWORDS), None)
+            )
+            named = self.value(given, scope) if given is not None else None
+        if command_line is not None and named is ABSENT:
+            settings: object = None  # no --config: the command line and the defaults
+        elif isinstance(named, str) and self.path is not None:
+            settings = settings_file_value(named, self.path, self.display)
+            settings = settings if isinstance(settings, DictValue) else Unknown(named)
+        else:
+            settings = Unknown(ast.unparse(call))
+        parsed: list[object] = [ParsedArguments(ref, command_line, settings) for ref in parser.classes]
+        if any(k.arg == "return_remaining_strings" for k in call.keywords):
+            parsed.append(Unknown(ast.unparse(call)))
+        return tuple(parsed)
+
+    def _parsed_argument_facts(self, parsed: ParsedArguments, keyword: ast.keyword) -> None:
+        """``Trainer(args=training_args)`` where HfArgumentParser / TrlParser filled them: the training-argument
+        facts of what the settings file and the project's dataclass say, each located where it is set. What
+        the command line gives reaches the run from its launch line."""
+        extends = parsed.ref.extends
+        if extends not in ARGUMENT_CLASSES:
+            return
+        self.add("trainer_flavour", ARGUMENT_CLASSES[extends], keyword.value, extends)
+        self.add("training_arguments_call", extends, keyword.value, extends)
+        settings = parsed.settings if isinstance(parsed.settings, DictValue) else None
+        for key, name in ARGUMENT_KEYS.items():
+            declared = parsed.ref.fields.get(key)
+            kind = declared[0] if declared else None
+            default = declared[1] if declared else None
+            if parsed.given(key, kind, default, keyword) is not ABSENT:
+                continue
+            where: object
+            if settings is not None and key in settings.entries:
+                value, where, _node = settings.entries[key]
+            elif declared is not None and declared[2] is not None and not isinstance(parsed.settings, Unknown):
+                value, where = declared[1], declared[2]
+            else:
+                continue
+            if value is not None and is_resolved(value) and isinstance(where, (ast.AST, _Elsewhere)):
+                self.add(name, value, where, key)
 
     def _model_variable(self, target: ast.Name, call: ast.Call, statement: ast.stmt, scope: Scope) -> None:
         if (
@@ -684,6 +745,9 @@ class Analyzer:
             for keyword in call.keywords:
                 if keyword.arg == "args":  # Trainer(args=config.TRAINING_ARGS): the arguments another module built
                     self._imported_arguments(keyword.value, scope)
+                    given = self.value(keyword.value, scope)
+                    if isinstance(given, ParsedArguments):
+                        self._parsed_argument_facts(given, keyword)
                 if keyword.arg == "model":  # SFTTrainer(model="google/gemma-3-1b-it")
                     model_id = self.value(keyword.value, scope)
                     if isinstance(model_id, str):
@@ -1068,6 +1132,8 @@ class OpenedFile:
 
 
 # (module, function) that parse a settings file from an open handle.
+_PARSER_FILE_METHODS = ("parse_yaml_file", "parse_json_file", "parse_args_and_config")
+_FILE_KEYWORDS = ("yaml_file", "json_file")
 _LOADERS = {("json", "load"), ("yaml", "safe_load"), ("yaml", "load"), ("yaml", "full_load")}
 _MAX_SETTINGS_BYTES = 1_000_000
 _SEARCH_UP = 3  # a relative path is opened from the script's folder or, run from the project root, above it

@@ -171,6 +171,7 @@ def _is_value(word: str) -> bool:
     return not word.startswith("-") or word[1:2].isdigit() or word[1:2] == "."  # --max_steps -1
 
 
+_STR_METHODS = ("endswith", "startswith", "lower", "upper", "strip")
 _TRUE_WORDS, _FALSE_WORDS = ("true", "yes", "t", "y", "1"), ("false", "no", "f", "n", "0")
 
 
@@ -200,11 +201,11 @@ class DataclassRef:
     TrainingArguments), as HfArgumentParser reads it: each field's type and default, its bases' first.
     ``extends`` is the transformers / TRL arguments class it derives from, if any."""
 
-    __slots__ = ("extends", "fields", "name")
+    __slots__ = ("display", "extends", "fields", "name")
 
-    def __init__(self, name: str, extends: str | None = None) -> None:
-        self.name, self.extends = name, extends
-        self.fields: dict[str, tuple[str | None, object]] = {}  # name -> (type, default)
+    def __init__(self, name: str, extends: str | None = None, display: str | None = None) -> None:
+        self.name, self.extends, self.display = name, extends, display  # display: the file that defines it
+        self.fields: dict[str, tuple[str | None, object, object]] = {}  # name -> (type, default, where it is set)
 
 
 # The defaults of transformers' TrainingArguments that a subclass inherits and a script branches on:
@@ -214,30 +215,41 @@ TRANSFORMERS_ARGUMENT_CLASSES = ("TrainingArguments", "Seq2SeqTrainingArguments"
 
 
 class ParsedArguments:
-    """One dataclass that ``HfArgumentParser.parse_args_into_dataclasses()`` fills: a field the command line
-    gives (``--fp16 true``), else the field's default. A bool field defaulting to True also takes
-    ``--no_<name>``; a field with underscores also answers to its dashed name."""
+    """One dataclass that HfArgumentParser / TrlParser fills: a field the command line gives (``--fp16 true``),
+    else the one the settings file gives (``parse_yaml_file``, TRL's ``--config``), else the field's default.
+    A bool field defaulting to True also takes ``--no_<name>``; a field with underscores also answers to its
+    dashed name. ``settings``: the file's DictValue, None for no file, Unknown for a file not found."""
 
-    __slots__ = ("command_line", "ref")
+    __slots__ = ("command_line", "ref", "settings")
 
-    def __init__(self, ref: DataclassRef, command_line: CommandLine | None) -> None:
-        self.ref, self.command_line = ref, command_line
+    def __init__(self, ref: DataclassRef, command_line: CommandLine | None, settings: object = None) -> None:
+        self.ref, self.command_line, self.settings = ref, command_line, settings
 
     def attribute(self, name: str, node: ast.AST) -> object:
         declared = self.ref.fields.get(name)
         inherited = (
             TRANSFORMERS_ARGUMENT_DEFAULTS.get(name) if self.ref.extends in TRANSFORMERS_ARGUMENT_CLASSES else None
         )
-        kind, default = declared or inherited or (None, unknown(node))
-        if self.command_line is not None and (declared or inherited):
-            flags = (f"--{name}", f"--{name.replace('_', '-')}")
-            given = self.command_line.last(flags)
-            negated = self.command_line.position((f"--no_{name}", f"--no-{name.replace('_', '-')}"))
-            if kind == "bool" and default is True and negated > self.command_line.position(flags):
-                return False
-            if given is not ABSENT:
-                return command_line_value(given, kind, node)
+        kind, default = (declared[0], declared[1]) if declared else inherited or (None, unknown(node))
+        given = self.given(name, kind, default, node)
+        if given is not ABSENT:
+            return given
+        if isinstance(self.settings, Unknown):
+            return unknown(node)
+        if isinstance(self.settings, DictValue) and name in self.settings.entries:
+            return self.settings.entries[name][0]
         return default
+
+    def given(self, name: str, kind: str | None, default: object, node: ast.AST) -> object:
+        """What the command line gives the field ``name``, or ABSENT."""
+        if self.command_line is None:
+            return ABSENT
+        flags = (f"--{name}", f"--{name.replace('_', '-')}")
+        negated = self.command_line.position((f"--no_{name}", f"--no-{name.replace('_', '-')}"))
+        if kind == "bool" and default is True and negated > self.command_line.position(flags):
+            return False
+        given = self.command_line.last(flags)
+        return ABSENT if given is ABSENT else command_line_value(given, kind, node)
 
 
 class DataclassParser:
@@ -422,6 +434,17 @@ class Evaluator:
             if isinstance(owner, ModuleValue):  # config.MODEL_ID, from another module of the project
                 found = owner.scope.lookup(node.attr)
                 return unknown(node) if found is _MISSING else found
+        if (
+            node.attr == "argv"
+            and isinstance(node.value, ast.Name)
+            and self.aliases.get(node.value.id, node.value.id) == "sys"
+        ):
+            self.reads_command_line = True
+            # Read on its own, the script runs bare (`python train.py`), as its parsers' defaults say
+            words = self.command_line.words if self.command_line is not None else ()
+            if any("$" in word or "`" in word for word in words):
+                return unknown(node)  # the shell adds words: not known here
+            return ["<script>", *words]
         if node.attr in _DTYPE_ATTRS:  # torch imported under another name
             return _DTYPE_ATTRS[node.attr]
         return unknown(node)
@@ -453,7 +476,7 @@ class Evaluator:
                 self.reads_command_line = True
                 namespace = Namespace(parser, self.command_line)
                 return namespace if name == "parse_args" else (namespace, unknown(node))
-        if name == "HfArgumentParser" and node.args:
+        if name in ("HfArgumentParser", "TrlParser") and node.args:
             return self._dataclass_parser(node.args[0], scope)
         if name == "parse_args_into_dataclasses" and isinstance(node.func, ast.Attribute):
             parser = self.value(node.func.value, scope)
@@ -484,13 +507,31 @@ class Evaluator:
             result = self.project_call(node, scope)
             if result is not _MISSING:
                 return result
+        if name in _STR_METHODS and isinstance(node.func, ast.Attribute) and len(node.args) <= 1:
+            text = self.value(node.func.value, scope)  # sys.argv[1].endswith(".yaml")
+            if isinstance(text, str):
+                arguments = [self.value(argument, scope) for argument in node.args]
+                return combine(node, lambda *a: getattr(text, name)(*a), *arguments)
+        if name == "len" and len(node.args) == 1 and isinstance(node.func, ast.Name):
+            return combine(node, len, self.value(node.args[0], scope))
+        if name in ("abspath", "expanduser", "normpath") and len(node.args) == 1:
+            return self.value(node.args[0], scope)  # the path stays the one named, found as a settings file is
         if name in ("bool", "str", "int", "float") and len(node.args) == 1 and not node.keywords:
             converter = {"bool": bool, "str": str, "int": int, "float": float}[name]
             return combine(node, converter, self.value(node.args[0], scope))
         return unknown(node)
 
     def _boolean(self, node: ast.BoolOp, scope: Scope) -> object:
-        values = [self.value(item, scope) for item in node.values]
+        values = []
+        for item in node.values:  # as Python reads it: `len(sys.argv) == 2 and sys.argv[1]...` stops at False
+            value = self.value(item, scope)
+            values.append(value)
+            if isinstance(value, (Unknown, MachineValue)):
+                continue
+            if isinstance(node.op, ast.And) and not value:
+                break
+            if isinstance(node.op, ast.Or) and value:
+                break
         if isinstance(node.op, ast.And):
             return combine(node, lambda *items: _and(items), *values)
         return combine(node, lambda *items: _or(items), *values)
