@@ -208,13 +208,14 @@ def load_project(project: Project, options: Options, report: Report) -> None:
                     found.append(item.display)
         return found
 
-    def read_with(entry: LoadedFile, words: list[str]) -> SourceResult | None:
-        """The entry as a launch line runs it: read again with the words the line passes (its problems
-        were already reported when it was read on its own)."""
+    def read_with(entry: LoadedFile, words: list[str], environment: dict) -> SourceResult | None:
+        """The entry as a launch line runs it: read again with the words the line passes and the variables
+        its shell exports (its problems were already reported when it was read on its own)."""
         from gemma_doctor.sources import python_code
+        from gemma_doctor.sources.python_eval import Invocation
 
         try:
-            return python_code.load(entry.path, entry.display, words)
+            return python_code.load(entry.path, entry.display, Invocation(words, environment))
         except (InputError, OSError, ValueError, RecursionError, MemoryError):
             return None
 

@@ -97,7 +97,7 @@ class SourceResult:
     skipped: str | None = None
     # A Python file that parses a command line (argparse, HfArgumentParser): read again for each launch
     # line that runs it, with that line's words, its values are that run's.
-    reads_command_line: bool = False
+    reads_invocation: bool = False
 
 
 @record(slots=True)

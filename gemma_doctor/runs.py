@@ -114,8 +114,8 @@ def build_runs(
     """Group loaded files into runs. ``resolve_model_folder(entry, model_id)`` returns the
     display paths of a model folder's config files (local or in the HF cache), or [];
     ``load_path(path)`` loads a file a launch line names; relative names are tried beside the
-    file that names them, then in ``cwd``. ``read_with(entry, words)`` reads an entry that parses its
-    command line with the words a launch line passes it (a SourceResult, or None)."""
+    file that names them, then in ``cwd``. ``read_with(entry, words, environment)`` reads an entry that
+    reads its command line or environment as a launch line runs it (a SourceResult, or None)."""
     cwd = cwd or Path.cwd()
     launches = _launches(files, cwd)
     entries = [loaded for loaded in files.values() if is_entry(loaded)]
@@ -337,20 +337,23 @@ def _launches_of(entry: LoadedFile, launches, launched: set[int], files) -> list
 
 
 def _as_launched(entries, launches, launched: set[int], files, read_with):
-    """(entry, its launch lines) for each run. A script that parses its command line is one run per launch
-    line that passes it words, read with those words: `train.sh --fp16 true` and `debug.sh --bf16 true`
-    run the same file with different values."""
+    """(entry, its launch lines) for each run. A script that reads its command line or its environment is one
+    run per launch line that passes it words or exports variables, read with them: `train.sh --fp16 true` and
+    `debug.sh --bf16 true` run the same file with different values."""
     for entry in entries:
         items = _launches_of(entry, launches, launched, files)
-        passing = [(item, item[1].value.get("script_args")) for item in items if isinstance(item[1].value, dict)]
-        passing = [(item, words) for item, words in passing if words]
-        if read_with is None or not entry.result.reads_command_line or not passing:
+        passing = [
+            (item, launch)
+            for item in items
+            if isinstance(launch := item[1].value, dict) and (launch.get("script_args") or launch.get("script_env"))
+        ]
+        if read_with is None or not entry.result.reads_invocation or not passing:
             yield entry, items
             continue
-        for item, words in passing:
-            result = read_with(entry, words)
+        for item, launch in passing:
+            result = read_with(entry, launch.get("script_args", []), launch.get("script_env", {}))
             yield (entry if result is None else LoadedFile(entry.display, entry.path, result)), [item]
-        rest = [item for item in items if all(item is not given for given, _words in passing)]
+        rest = [item for item in items if all(item is not given for given, _launch in passing)]
         if rest:
             yield entry, rest
 

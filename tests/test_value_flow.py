@@ -544,9 +544,9 @@ def test_argparse_flags_a_launch_line_passes_replace_their_defaults(tmp_path, la
 def test_the_command_line_is_read_as_its_parsers_read_it():
     import ast
 
-    from gemma_doctor.sources.python_eval import ABSENT, CommandLine, command_line_value
+    from gemma_doctor.sources.python_eval import ABSENT, Invocation, command_line_value
 
-    words = CommandLine(["--lr", "1e-4", "--max_steps", "-1", "--fp16", "--out=o", "$@"])
+    words = Invocation(["--lr", "1e-4", "--max_steps", "-1", "--fp16", "--out=o", "$@"])
     assert words.last(("--max_steps",)) == "-1"  # a negative number is a value, not a flag
     assert words.last(("--fp16",)) is None and words.last(("--out",)) == "o"
     assert words.last(("--bf16",)) is ABSENT
@@ -645,3 +645,48 @@ def test_an_argparse_config_path_the_launch_line_names_is_read(tmp_path):
     )
     found = rules(tmp_path)
     assert [f"{f['path']}:{f['line']}:{f['column']}" for f in found["GD101"]] == ["configs/gemma.yaml:2:1"], found
+
+
+READS_ITS_ENVIRONMENT = """import os
+
+import torch
+from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
+
+model_id = os.getenv("BASE_MODEL", "Qwen/Qwen2.5-3B-Instruct")
+half = os.environ.get("USE_FP16", "false").lower() == "true"
+model = AutoModelForCausalLM.from_pretrained(model_id, torch_dtype=torch.bfloat16)
+Trainer(model=model, args=TrainingArguments(output_dir="o", fp16=half)).train()
+"""
+
+
+@pytest.mark.parametrize(
+    ("scripts", "expected"),
+    [
+        ({}, []),  # on its own: Qwen, and fp16 off
+        ({"run.sh": "export BASE_MODEL=google/gemma-3-1b-it\nexport USE_FP16=true\npython train.py\n"}, ["train.py:9"]),
+        ({"run.sh": "BASE_MODEL=google/gemma-3-1b-it USE_FP16=True python train.py\n"}, ["train.py:9"]),
+        (  # a default the script gives where the variable is unset, and a variable set from another
+            {
+                "run.sh": 'export MODEL="${MODEL:-google/gemma-3-1b-it}"\nexport BASE_MODEL=$MODEL USE_FP16=true\n'
+                "python train.py\n"
+            },
+            ["train.py:9"],
+        ),
+        (
+            {
+                "run.sh": "source config.sh\npython train.py\n",
+                "config.sh": "export BASE_MODEL=google/gemma-3-1b-it\nexport USE_FP16=true\n",
+            },
+            ["train.py:9"],
+        ),
+        ({"run.sh": "export BASE_MODEL=google/gemma-3-1b-it\nexport USE_FP16=$(cat flag)\npython train.py\n"}, []),
+        ({"run.sh": "python train.py\nexport BASE_MODEL=google/gemma-3-1b-it USE_FP16=true\n"}, []),  # set after
+    ],
+)
+def test_variables_a_shell_script_exports_reach_the_script_it_launches(tmp_path, scripts, expected):
+    (tmp_path / "train.py").write_text(READS_ITS_ENVIRONMENT)
+    (tmp_path / "requirements.txt").write_text("transformers==5.5.4\n")
+    for name, text in scripts.items():
+        (tmp_path / name).write_text(text)
+    found = rules(tmp_path, "--gpu", "A100")
+    assert [f"{f['path']}:{f['line']}" for f in found.get("GD101", [])] == expected, found

@@ -10,10 +10,11 @@ itself, and a DeepSpeed JSON passed to the script. Lines are read, never run.
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
-from gemma_doctor.facts import Fact, Location, SourceResult
+from gemma_doctor.facts import Fact, InputError, Location, SourceResult
 from gemma_doctor.sources import read_text
 
 ORIGIN = "launch"
@@ -230,6 +231,56 @@ def target(launch: dict) -> str:
     return launch.get("script") or launch.get("module") or launch.get("command") or ""
 
 
+_EXPANSION = re.compile(r"^\$\{(\w+)(:?-)([^}]*)\}$|^\$\{?(\w+)\}?$")
+
+
+def _expanded(value: str, environment: dict[str, str | None]) -> str | None:
+    """A variable's value as the shell expands it, where it can be known: ``${MODEL:-google/gemma-3-1b-it}``
+    is the default unless the script set MODEL before; ``$MODEL`` what the script set. None: unknown."""
+    if "$" not in value and "`" not in value:
+        return value
+    match = _EXPANSION.match(value)
+    if match is None:
+        return None
+    name = match.group(1) or match.group(4)
+    if name in environment:
+        return environment[name]
+    return match.group(3) if match.group(1) else None  # unset outside the script: its default, else unknown
+
+
+def _assignments(line: str, environment: dict[str, str | None]) -> tuple[dict[str, str | None], list[str]]:
+    """The variables a shell line sets (``export A=1 B=2``, ``A=1``, or the ``A=1 python ...`` prefix of a
+    command) and the words after them."""
+    try:
+        words = shlex.split(line.split(" #", 1)[0], comments=False)
+    except ValueError:
+        return {}, []
+    exported = words[:1] == ["export"]
+    if exported:
+        words = words[1:]
+    assigned: dict[str, str | None] = {}
+    while words and "=" in words[0] and not words[0].startswith("-") and words[0].split("=", 1)[0].isidentifier():
+        name, _, value = words.pop(0).partition("=")
+        assigned[name] = _expanded(value, {**environment, **assigned})
+    return assigned, [] if exported else words
+
+
+def _sourced(words: list[str], base: Path, display: str) -> dict[str, str | None]:
+    """The variables ``source config.sh`` (or ``. config.sh``) exports, from a file beside the script."""
+    if len(words) != 2 or words[0] not in ("source", ".") or "$" in words[1]:
+        return {}
+    try:
+        text = read_text(base / words[1])
+    except (InputError, OSError):
+        return {}
+    environment: dict[str, str | None] = {}
+    for _number, line in logical_lines(text):
+        assigned, rest = _assignments(line.strip(), environment)
+        if not rest:
+            environment.update(assigned)
+    return environment
+
+
 def load(path: Path, display: str) -> SourceResult:
     text = read_text(path)
     result = SourceResult()
@@ -237,7 +288,15 @@ def load(path: Path, display: str) -> SourceResult:
     if not any(marker in text for marker in markers):
         return result  # no launch line: not a file gemma-doctor reads
     physical = text.splitlines()
+    # What the script exports as it goes: a launch line's process sees what was set above it (`export
+    # MODEL=...`, `source config.sh`) and its own prefix (`MODEL=... python train.py`).
+    environment: dict[str, str | None] = {}
     for number, line in logical_lines(text):
+        assigned, rest = _assignments(line.strip(), environment)
+        if not rest:
+            environment.update(assigned)
+            continue
+        environment.update(_sourced(rest, path.parent, display))
         words = command_words(line.strip())
         swift = swift_run(words, display, physical, number)
         if swift is not None:
@@ -246,6 +305,7 @@ def load(path: Path, display: str) -> SourceResult:
         launch = parse_launch(words)
         if launch is not None:
             launch["flag_at"] = _flag_positions(launch, physical, number)
+            launch["script_env"] = {**environment, **assigned}
             result.facts.append(Fact("launch", launch, Location(display, number, 1, target(launch)), ORIGIN))
     if result.facts:
         result.kind = "launch"

@@ -19,8 +19,8 @@ from gemma_doctor.sources.python_recovery import parse_recovering
 
 MAX_DEPTH = 3
 MAX_MODULES = 400
-# (absolute path, the launch line's words or None) -> its reader (an Analyzer), or None while being read
-_READ: dict[tuple[str, tuple[str, ...] | None], object] = {}
+# (absolute path, the launch line's Invocation.key or None) -> its reader (an Analyzer), or None while being read
+_READ: dict[tuple[str, tuple | None], object] = {}
 _SEARCH_UP = 3  # an absolute import is looked for beside the file and up to this many folders above
 
 
@@ -86,11 +86,11 @@ def forget() -> None:
     _LISTED.clear()
 
 
-def read(path: Path, importer_display: str, importer_path: Path, depth: int, reader_class, command_line=None):
+def read(path: Path, importer_display: str, importer_path: Path, depth: int, reader_class, invocation=None):
     """The reader of the project module at ``path`` (its names, as its own statements bind them), or None.
     ``reader_class`` is the importer's own (python_code.Analyzer), which this module never imports. A
-    module read for a launch line's run (``command_line``, its CommandLine) parses that line's words."""
-    key = (os.path.abspath(path), command_line.words if command_line is not None else None)
+    module read for a launch line's run (``invocation``, its Invocation) reads that line's words and exports."""
+    key = (os.path.abspath(path), invocation.key if invocation is not None else None)
     if key in _READ:
         return _READ[key]  # None while it is being read: an import cycle
     if depth > MAX_DEPTH or len(_READ) >= MAX_MODULES:
@@ -105,7 +105,7 @@ def read(path: Path, importer_display: str, importer_path: Path, depth: int, rea
     tree, _skipped = parse_recovering(text, display)
     if tree is None:
         return None
-    reader = reader_class(display, path, depth, command_line)
+    reader = reader_class(display, path, depth, invocation)
     reader.run(tree)
     _READ[key] = reader
     return reader

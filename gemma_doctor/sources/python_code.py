@@ -21,12 +21,12 @@ from gemma_doctor.sources.python_eval import (
     ABSENT,
     ArgumentParser,
     ClassRef,
-    CommandLine,
     DataclassParser,
     DataclassRef,
     DictValue,
     Evaluator,
     FunctionRef,
+    Invocation,
     ModuleValue,
     ParsedArguments,
     RenderedChat,
@@ -126,13 +126,13 @@ class Analyzer:
     defaults. What cannot be resolved is Unknown (see python_eval).
     """
 
-    def __init__(self, display: str, path: Path | None = None, depth: int = 0, command_line=None) -> None:
+    def __init__(self, display: str, path: Path | None = None, depth: int = 0, invocation=None) -> None:
         self.display = display
         self.path = path  # where the file is, to follow its imports of the project's own modules
         self.depth = depth  # how many imports away from the file being checked
         self.aliases: dict[str, str] = {}  # local name -> imported class/function name
         self.evaluator = Evaluator(self.aliases, display)
-        self.evaluator.command_line = command_line  # a launch line's words (python_eval.CommandLine), or None
+        self.evaluator.invocation = invocation  # how a launch line runs it (python_eval.Invocation), or None
         self.evaluator.project_call = self._project_call
         self.scope = Scope()
         self.trainers: set[str] = set()  # variables bound to a Trainer
@@ -207,8 +207,8 @@ class Analyzer:
                 seen.add(id(node))
                 self.cell, self.line_offset = cell, offset
                 self.add("chat_text_field", f"{function}() returns apply_chat_template(tokenize=False)", node)
-        self.result.reads_command_line = self.evaluator.reads_command_line or any(
-            reader.evaluator.reads_command_line for reader in self.imported
+        self.result.reads_invocation = self.evaluator.reads_invocation or any(
+            reader.evaluator.reads_invocation for reader in self.imported
         )
 
     def _block(self, statements: list[ast.stmt], scope: Scope) -> None:
@@ -425,7 +425,7 @@ class Analyzer:
         if module is None or self.path is None:
             return None
         reader = project_modules.read(
-            module, self.display, self.path, self.depth + 1, type(self), self.evaluator.command_line
+            module, self.display, self.path, self.depth + 1, type(self), self.evaluator.invocation
         )
         if reader is not None and reader not in self.imported:
             self.imported.append(reader)
@@ -656,24 +656,24 @@ class Analyzer:
         parser = self.value(func.value, scope)
         if not isinstance(parser, DataclassParser):
             return _MISSING
-        command_line = None
+        invocation = None
         if func.attr == "parse_args_and_config":
-            self.evaluator.reads_command_line = True
-            command_line = self.evaluator.command_line
-            named = command_line.last(("--config",)) if command_line is not None else None
+            self.evaluator.reads_invocation = True
+            invocation = self.evaluator.invocation
+            named = invocation.last(("--config",)) if invocation is not None else None
         else:
             given = (
                 call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in _FILE_KEYWORDS), None)
             )
             named = self.value(given, scope) if given is not None else None
-        if command_line is not None and named is ABSENT:
+        if invocation is not None and named is ABSENT:
             settings: object = None  # no --config: the command line and the defaults
         elif isinstance(named, str) and self.path is not None:
             settings = settings_file_value(named, self.path, self.display)
             settings = settings if isinstance(settings, DictValue) else Unknown(named)
         else:
             settings = Unknown(ast.unparse(call))
-        parsed: list[object] = [ParsedArguments(ref, command_line, settings) for ref in parser.classes]
+        parsed: list[object] = [ParsedArguments(ref, invocation, settings) for ref in parser.classes]
         if any(k.arg == "return_remaining_strings" for k in call.keywords):
             parsed.append(Unknown(ast.unparse(call)))
         return tuple(parsed)
@@ -1396,8 +1396,8 @@ def reexport_of(path: Path, name: str) -> Path | None:
     return analyzer.reexports.get(name)
 
 
-def load(path: Path, display: str, command_line: list[str] | None = None) -> SourceResult:
-    """The file's facts; ``command_line``: the words a launch line passes it, when it is read for that run."""
+def load(path: Path, display: str, invocation: Invocation | None = None) -> SourceResult:
+    """The file's facts; ``invocation``: how a launch line runs it, when it is read for that line's run."""
     from gemma_doctor.suppressions import python_comment_columns, scan_hash_comments
 
     text = read_text(path)
@@ -1407,7 +1407,7 @@ def load(path: Path, display: str, command_line: list[str] | None = None) -> Sou
     tree, skipped = parse_recovering(text, display)
     if tree is None:
         raise InputError(skipped[0] if skipped else "cannot parse")
-    analyzer = Analyzer(display, path, command_line=CommandLine(command_line) if command_line is not None else None)
+    analyzer = Analyzer(display, path, invocation=invocation)
     analyzer.turn_tokens = "<end_of_turn>" in text or "<start_of_turn>" in text
     analyzer.run(tree)
     analyzer.finish()

@@ -118,15 +118,15 @@ class ArgumentParser:
 class Namespace:
     """What ``parser.parse_args()`` returns: an argument the command line gives, else its default."""
 
-    __slots__ = ("command_line", "parser")
+    __slots__ = ("invocation", "parser")
 
-    def __init__(self, parser: ArgumentParser, command_line: CommandLine | None) -> None:
-        self.parser, self.command_line = parser, command_line
+    def __init__(self, parser: ArgumentParser, invocation: Invocation | None) -> None:
+        self.parser, self.invocation = parser, invocation
 
     def attribute(self, name: str, node: ast.AST) -> object:
-        if self.command_line is not None and name in self.parser.arguments:
+        if self.invocation is not None and name in self.parser.arguments:
             flags, action, kind = self.parser.arguments[name]
-            given = self.command_line.last(flags)
+            given = self.invocation.last(flags)
             if given is not ABSENT:
                 if action in ("store_true", "store_false"):
                     return action == "store_true"
@@ -134,18 +134,24 @@ class Namespace:
         return self.parser.defaults.get(name, unknown(node))
 
 
-ABSENT = object()  # a flag the command line does not pass
+ABSENT = object()  # a flag the command line does not pass, a variable the shell does not export
 
 
-class CommandLine:
-    """The words a launch line passes to the script (its ``sys.argv[1:]``), read as argparse reads them:
-    the last ``--name value`` or ``--name=value`` wins. A word the shell expands (``$LR``, ``"$@"``) is
-    unknown: what it passes is not in the file."""
+class Invocation:
+    """How a launch line runs the script: the words it passes (its ``sys.argv[1:]``), read as argparse reads
+    them, the last ``--name value`` or ``--name=value`` winning, and the variables the shell script exports
+    before it (``export MODEL=...``, ``MODEL=... python train.py``). A word the shell expands (``$LR``,
+    ``"$@"``) is unknown, and so is a variable set to one (None): what they hold is not in the files."""
 
-    __slots__ = ("words",)
+    __slots__ = ("environment", "words")
 
-    def __init__(self, words: list[str] | tuple[str, ...]) -> None:
+    def __init__(self, words: list[str] | tuple[str, ...], environment: dict[str, str | None] | None = None) -> None:
         self.words = tuple(words)
+        self.environment = dict(environment or {})
+
+    @property
+    def key(self) -> tuple:
+        return self.words, tuple(sorted(self.environment.items(), key=lambda item: item[0]))
 
     def last(self, flags: tuple[str, ...]) -> object:
         """The value the last of ``flags`` is given (None for a flag with no value), or ABSENT."""
@@ -220,10 +226,10 @@ class ParsedArguments:
     A bool field defaulting to True also takes ``--no_<name>``; a field with underscores also answers to its
     dashed name. ``settings``: the file's DictValue, None for no file, Unknown for a file not found."""
 
-    __slots__ = ("command_line", "ref", "settings")
+    __slots__ = ("invocation", "ref", "settings")
 
-    def __init__(self, ref: DataclassRef, command_line: CommandLine | None, settings: object = None) -> None:
-        self.ref, self.command_line, self.settings = ref, command_line, settings
+    def __init__(self, ref: DataclassRef, invocation: Invocation | None, settings: object = None) -> None:
+        self.ref, self.invocation, self.settings = ref, invocation, settings
 
     def attribute(self, name: str, node: ast.AST) -> object:
         declared = self.ref.fields.get(name)
@@ -242,13 +248,13 @@ class ParsedArguments:
 
     def given(self, name: str, kind: str | None, default: object, node: ast.AST) -> object:
         """What the command line gives the field ``name``, or ABSENT."""
-        if self.command_line is None:
+        if self.invocation is None:
             return ABSENT
         flags = (f"--{name}", f"--{name.replace('_', '-')}")
-        negated = self.command_line.position((f"--no_{name}", f"--no-{name.replace('_', '-')}"))
-        if kind == "bool" and default is True and negated > self.command_line.position(flags):
+        negated = self.invocation.position((f"--no_{name}", f"--no-{name.replace('_', '-')}"))
+        if kind == "bool" and default is True and negated > self.invocation.position(flags):
             return False
-        given = self.command_line.last(flags)
+        given = self.invocation.last(flags)
         return ABSENT if given is ABSENT else command_line_value(given, kind, node)
 
 
@@ -339,8 +345,8 @@ class Evaluator:
         self.project_call: Callable[[ast.Call, Scope], object] | None = None
         # The words a launch line passes to the script, when the file is read for that line's run; None
         # when it is read on its own (then its parsers give their defaults, as a bare `python train.py`).
-        self.command_line: CommandLine | None = None
-        self.reads_command_line = False  # it parses a command line: a launch line's words change its values
+        self.invocation: Invocation | None = None
+        self.reads_invocation = False  # it parses a command line: a launch line's words change its values
 
     def callee(self, func: ast.AST, scope: Scope) -> str | None:
         """The name a call goes to: ``SFTConfig``, ``from_pretrained``, a bound class's name."""
@@ -401,6 +407,16 @@ class Evaluator:
             return element if isinstance(element, RenderedChat) else unknown(node)
         return unknown(node)
 
+    def _exported(self, name_node: ast.AST, scope: Scope, node: ast.AST) -> object:
+        """The value the launch line's shell gives the variable ``name_node`` names, or ABSENT."""
+        name = self.value(name_node, scope)
+        if not isinstance(name, str):
+            return unknown(node)
+        if self.invocation is None or name not in self.invocation.environment:
+            return ABSENT
+        value = self.invocation.environment[name]
+        return unknown(node) if value is None else value
+
     def _dataclass_parser(self, node: ast.AST, scope: Scope) -> object:
         names = node.elts if isinstance(node, (ast.Tuple, ast.List)) else [node]
         classes = []
@@ -439,9 +455,9 @@ class Evaluator:
             and isinstance(node.value, ast.Name)
             and self.aliases.get(node.value.id, node.value.id) == "sys"
         ):
-            self.reads_command_line = True
+            self.reads_invocation = True
             # Read on its own, the script runs bare (`python train.py`), as its parsers' defaults say
-            words = self.command_line.words if self.command_line is not None else ()
+            words = self.invocation.words if self.invocation is not None else ()
             if any("$" in word or "`" in word for word in words):
                 return unknown(node)  # the shell adds words: not known here
             return ["<script>", *words]
@@ -473,21 +489,26 @@ class Evaluator:
         if name in ("parse_args", "parse_known_args") and isinstance(node.func, ast.Attribute):
             parser = self.value(node.func.value, scope)
             if isinstance(parser, ArgumentParser):
-                self.reads_command_line = True
-                namespace = Namespace(parser, self.command_line)
+                self.reads_invocation = True
+                namespace = Namespace(parser, self.invocation)
                 return namespace if name == "parse_args" else (namespace, unknown(node))
         if name in ("HfArgumentParser", "TrlParser") and node.args:
             return self._dataclass_parser(node.args[0], scope)
         if name == "parse_args_into_dataclasses" and isinstance(node.func, ast.Attribute):
             parser = self.value(node.func.value, scope)
             if isinstance(parser, DataclassParser):
-                self.reads_command_line = True
-                parsed: list[object] = [ParsedArguments(ref, self.command_line) for ref in parser.classes]
+                self.reads_invocation = True
+                parsed: list[object] = [ParsedArguments(ref, self.invocation) for ref in parser.classes]
                 if any(k.arg == "return_remaining_strings" for k in node.keywords):
                     parsed.append(unknown(node))
                 return tuple(parsed)
-        if name in ("get", "getenv") and len(node.args) == 2 and _is_environ(node.func):
-            return self.value(node.args[1], scope)  # os.environ.get("X", default): the default
+        if name in ("get", "getenv") and 1 <= len(node.args) <= 2 and _is_environ(node.func):
+            # os.environ.get("X", default): what the launch line's shell exports, else the default
+            self.reads_invocation = True
+            exported = self._exported(node.args[0], scope, node)
+            if exported is not ABSENT:
+                return exported
+            return self.value(node.args[1], scope) if len(node.args) == 2 else unknown(node)
         if name == "getattr" and len(node.args) >= 2 and isinstance(node.args[0], ast.Name):
             # getattr(torch, "float16"), getattr(torch, config["dtype"])
             owner = self.aliases.get(node.args[0].id, node.args[0].id)
@@ -502,7 +523,7 @@ class Evaluator:
                 entry = container.entries.get(key)
                 if entry is not None:
                     return entry[0]
-                return self.value(node.args[1], scope) if len(node.args) == 2 else None
+                return self.value(node.args[1], scope) if len(node.args) == 2 else unknown(node)
         if self.project_call is not None:
             result = self.project_call(node, scope)
             if result is not _MISSING:
@@ -550,6 +571,10 @@ class Evaluator:
         return result
 
     def _subscript(self, node: ast.Subscript, scope: Scope) -> object:
+        if _is_environ(ast.Attribute(value=node.value, attr="get")):  # os.environ["MODEL"]
+            self.reads_invocation = True
+            exported = self._exported(node.slice, scope, node)
+            return unknown(node) if exported is ABSENT else exported
         if isinstance(node.slice, ast.Slice) and node.slice.lower is not None:
             text = self.value(node.value, scope)
             if isinstance(text, RenderedChat):  # rendered[len("<bos>"):]
