@@ -224,6 +224,25 @@ def accelerate_minimum(transformers: str) -> str | None:
     return row["accelerate"] if row else None
 
 
+def unsloth_lists_gemma4(unsloth: str | None, zoo: str | None) -> bool | None:
+    """Does the FORCE_FLOAT32 list that this Unsloth builds with this unsloth_zoo hold Gemma 4, so that a run
+    where fp16 would be used trains in float32 (rules/data/unsloth_float32.json, read in the wheels)? An
+    unpinned package is its newest release, what a fresh install gets; None for a release the data does not
+    know (older than Gemma 4, or newer than the data)."""
+    table = data("unsloth_float32")
+    row = release_range(table["unsloth"], unsloth or table["releases"][-1], table["releases"])
+    if row is None:
+        return None
+    if row["list"] == "own":
+        return row["own_gemma4"]
+    listed = release_range(table["unsloth_zoo"], zoo or table["zoo_releases"][-1], table["zoo_releases"])
+    if listed is None:
+        return True if row["list"] == "zoo+own" and row["own_gemma4"] else None
+    if row["list"] == "zoo":  # the zoo's list, or, where the zoo has none (ImportError), Unsloth's own
+        return listed["gemma4"] if listed["has_list"] else row["own_gemma4"]
+    return listed["gemma4"] or row["own_gemma4"]  # zoo+own: the union
+
+
 @record(frozen=True)
 class Gpu:
     name: str

@@ -314,14 +314,30 @@ def test_gd101_leaves_gemma4_to_unsloth(tmp_path):
     assert "GD101" not in found(tmp_path)
 
 
-@pytest.mark.parametrize(("zoo", "fires"), [("2026.6.7", True), ("2026.7.1", False), (None, False)])
-def test_gd104_follows_unsloths_float32_list_for_gemma4(tmp_path, zoo, fires):
-    """unsloth_zoo lists gemma4 in FORCE_FLOAT32 from 2026.7.1: on a T4, Unsloth then trains Gemma 4 in float32,
-    and bf16=torch.cuda.is_bf16_supported() (True on a T4 with current torch) asks for nothing that runs."""
+@pytest.mark.parametrize(
+    ("unsloth", "zoo", "fires"),
+    [
+        ("2026.4.2", "2026.4.2", False),  # its own list holds gemma4
+        ("2026.4.3", "2026.7.1", True),  # its own list, without gemma4: the zoo's is not read
+        ("2026.5.4", None, True),
+        ("2026.5.5", "2026.5.2", True),  # the zoo's list: a zoo with none, so its own (no gemma4)
+        ("2026.6.9", "2026.6.7", True),  # the zoo's list, without gemma4
+        ("2026.6.9", "2026.7.1", False),  # the zoo's list, with gemma4
+        ("2026.6.9", None, False),  # a fresh zoo
+        ("2026.7.1", "2026.6.7", False),  # its own gemma4, unioned in
+        ("2026.10.9", "2026.6.7", False),
+        (None, None, False),
+    ],
+)
+def test_gd104_follows_unsloths_float32_list_for_gemma4(tmp_path, unsloth, zoo, fires):
+    """Where Unsloth's FORCE_FLOAT32 list, as this Unsloth builds it with this zoo, holds gemma4, Unsloth trains
+    Gemma 4 in float32 on a T4, and bf16=torch.cuda.is_bf16_supported() (True there with current torch) asks for
+    nothing that runs (docs/evidence/GD104.md, read in every wheel)."""
     script = (FIXTURES / "GD206/fail-unsloth-old-zoo/finetune.py").read_text()
     script = "import torch\n" + script.replace("max_steps=60,", "max_steps=60, bf16=torch.cuda.is_bf16_supported(),")
     (tmp_path / "finetune.py").write_text(script)
-    pins = "unsloth==2026.10.9\ntransformers==5.14.1\ntrl==1.8.0\n" + (f"unsloth_zoo=={zoo}\n" if zoo else "")
+    pins = "transformers==5.5.0\ntrl==0.24.0\n" + (f"unsloth=={unsloth}\n" if unsloth else "")
+    pins += f"unsloth_zoo=={zoo}\n" if zoo else ""
     (tmp_path / "requirements.txt").write_text(pins)
     assert ("GD104" in found(tmp_path, "--gpu", "T4")) is fires
 

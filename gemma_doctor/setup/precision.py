@@ -4,7 +4,7 @@ config or environment, DeepSpeed, TRL's default, Axolotl, or Unsloth's trainer p
 from __future__ import annotations
 
 from gemma_doctor.facts import Fact, is_resolved
-from gemma_doctor.knowledge import versioned
+from gemma_doctor.knowledge import unsloth_lists_gemma4, versioned
 from gemma_doctor.records import field, record
 from gemma_doctor.setup.values import dtype_name, is_true
 
@@ -135,7 +135,8 @@ def unsloth_precision(setup: Setup, requests: list[tuple[str, Fact]]) -> Precisi
     listed = (
         versioned("unsloth", "gemma3_forced_float32").holds(version) is not False
         if setup.is_gemma3
-        else setup.family_name == "gemma4" and setup.holds("unsloth_zoo", "gemma4_forced_float32") is not False
+        else setup.family_name == "gemma4"
+        and unsloth_lists_gemma4(version, setup.exact_version("unsloth_zoo")) is not False
     )
     forced = listed and (load_fp16 or not setup.gpu.supports_bf16)
     fp16, _ = flag(setup, "fp16")
