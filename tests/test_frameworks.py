@@ -85,10 +85,16 @@ LLAMAFACTORY = (
 )
 
 
-@pytest.mark.parametrize("pin, crashes", [("llamafactory==0.9.2\n", True), ("llamafactory==0.9.3\n", False)])
-def test_llamafactory_turns_the_cache_off_from_0_9_3(tmp_path, pin, crashes):
+@pytest.mark.parametrize(
+    "pin, found", [("llamafactory==0.9.2\n", {"GD306"}), ("llamafactory==0.9.3\n", set()), ("", set())]
+)
+def test_llamafactory_turns_the_cache_off_from_0_9_3(tmp_path, pin, found):
+    """0.9.3 turns text_config.use_cache off too, so 4.50.0's HybridCache crash does not happen. 0.9.2, which
+    turned off only the top-level switch, requires transformers <= 4.49.0: it cannot be installed beside 4.50.0
+    (GD306), so its semantics are not reasoned from. Unpinned, pip picks the newest release that installs
+    beside 4.50.0 (0.9.4 needs >= 4.51.0): 0.9.3, which turns it off."""
     report = check(tmp_path, {"sft.yaml": LLAMAFACTORY, "requirements.txt": "transformers==4.50.0\n" + pin})
-    assert ("GD202" in rules(report)) is crashes, report
+    assert set(rules(report)) & {"GD202", "GD306"} == found, report
 
 
 SFT_SCRIPT = (
@@ -607,3 +613,56 @@ def test_a_swift_sft_line_is_a_run_of_its_own(tmp_path, dtype, gpu, expected):
     assert found == expected, report
     for finding in report["findings"]:
         assert finding["fix"] is None or finding["fix"]["safety"] == "display-only"  # a shell line is not rewritten
+
+
+LLAMAFACTORY_RECIPE = """model_name_or_path: {model}
+stage: sft
+do_train: true
+finetuning_type: lora
+lora_target: all
+dataset: alpaca_en_demo
+template: {template}
+output_dir: saves/lora
+bf16: true
+"""
+
+
+@pytest.mark.parametrize(
+    ("model", "template", "pins", "expected"),
+    [
+        # LLaMA-Factory 0.9.4 requires transformers<=4.57.1: no release it installs with loads Gemma 4 (5.5.0)
+        ("google/gemma-4-E2B-it", "gemma4", "llamafactory==0.9.4\n", ["GD301 requirements.txt:1"]),
+        ("google/gemma-4-E2B-it", "gemma4", "llamafactory==0.9.5\n", []),  # <=5.6.0 reaches 5.5.0
+        # 0.9.2 requires transformers<=4.49.0, a release before Gemma 3 (4.50.0)
+        ("google/gemma-3-1b-it", "gemma3", "llamafactory==0.9.2\n", ["GD301 requirements.txt:1"]),
+        ("google/gemma-3-1b-it", "gemma3", "llamafactory==0.9.3\n", []),
+        # the project's own range and the window leave nothing: pip cannot resolve it, nothing is claimed here
+        ("google/gemma-4-E2B-it", "gemma4", "llamafactory==0.9.4\ntransformers>=5.5.0\n", []),
+        # both pinned, and they exclude each other: GD306, and the window is not reasoned from
+        ("google/gemma-3-1b-it", "gemma3", "llamafactory==0.9.4\ntransformers==5.5.4\n", ["GD306 requirements.txt:1"]),
+        ("google/gemma-3-1b-it", "gemma3", "llamafactory==0.9.5\ntransformers==5.5.4\n", []),
+    ],
+)
+def test_llamafactorys_transformers_window_bounds_the_run(tmp_path, model, template, pins, expected):
+    (tmp_path / "sft.yaml").write_text(LLAMAFACTORY_RECIPE.format(model=model, template=template))
+    (tmp_path / "requirements.txt").write_text(pins)
+    report = run_cli("check", ".", "--env", "none", "--format", "json", "--exit-zero", cwd=tmp_path).json()
+    found = sorted(
+        f"{f['rule']} {f['path']}:{f['line']}" for f in report["findings"] if f["rule"] in ("GD301", "GD306")
+    )
+    assert found == expected, report["findings"]
+
+
+@pytest.mark.parametrize(("unsloth", "fires"), [("2026.3.18", True), ("2026.4.1", False)])
+def test_an_unsloth_whose_window_predates_gemma4_is_what_stops_the_run(tmp_path, unsloth, fires):
+    """Unsloth 2026.3.x requires transformers<=5.3.0; Gemma 4 needs 5.5.0 (rules/data/unsloth.json)."""
+    (tmp_path / "train.py").write_text(
+        "from unsloth import FastModel\n"
+        'model, tokenizer = FastModel.from_pretrained("unsloth/gemma-4-E2B-it", load_in_4bit=True)\n'
+    )
+    (tmp_path / "requirements.txt").write_text(f"unsloth=={unsloth}\n")
+    report = run_cli("check", ".", "--env", "none", "--format", "json", "--exit-zero", cwd=tmp_path).json()
+    gd301 = [f for f in report["findings"] if f["rule"] == "GD301"]
+    assert bool(gd301) is fires, report["findings"]
+    if fires:
+        assert "transformers<=5.3.0" in gd301[0]["message"] or "<=5.3.0" in gd301[0]["message"]

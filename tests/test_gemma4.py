@@ -320,7 +320,7 @@ def test_gd101_leaves_gemma4_to_unsloth(tmp_path):
         ("2026.4.2", "2026.4.2", False),  # its own list holds gemma4
         ("2026.4.3", "2026.7.1", True),  # its own list, without gemma4: the zoo's is not read
         ("2026.5.4", None, True),
-        ("2026.5.5", "2026.5.2", True),  # the zoo's list: a zoo with none, so its own (no gemma4)
+        ("2026.5.5", "2026.5.3", True),  # the zoo's list (the oldest zoo it installs with), without gemma4
         ("2026.6.9", "2026.6.7", True),  # the zoo's list, without gemma4
         ("2026.6.9", "2026.7.1", False),  # the zoo's list, with gemma4
         ("2026.6.9", None, False),  # a fresh zoo

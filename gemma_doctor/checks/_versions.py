@@ -7,7 +7,7 @@ from gemma_doctor.facts import VersionFact
 from gemma_doctor.findings import Fix, pip
 from gemma_doctor.knowledge import data, release_range, versioned
 from gemma_doctor.pep440 import parse_specifier, version_key
-from gemma_doctor.setup import Setup
+from gemma_doctor.setup import Setup, requires_of
 
 
 def pip_fix(package: str, spec: str, why: str) -> Fix:
@@ -45,8 +45,25 @@ def unsloth_constraints(setup: Setup) -> dict | None:
         "transformers": window["transformers"],
         "trl": window["trl"],
         "unsloth_zoo": zoo["minimum"] if zoo else None,
-        "evidence": f"the Requires-Dist of Unsloth {window['from']}-{window['to']}, rules/data/unsloth.json",
+        "evidence": f"the Requires-Dist of Unsloth {window['from']}-{window['to']}",
     }
+
+
+def transformers_windows(setup: Setup) -> list[tuple[str, VersionFact, str, str]]:
+    """(framework, its pin, the transformers it requires, where that is read) for each framework the project
+    pins exactly whose Requires-Dist bounds transformers: Unsloth and LLaMA-Factory (generated data)."""
+    found = []
+    unsloth = unsloth_constraints(setup)
+    pin = setup.version("unsloth")
+    if unsloth is not None and unsloth["transformers"] and pin is not None:
+        found.append(("unsloth", pin, unsloth["transformers"], unsloth["evidence"]))
+    pin = setup.version("llamafactory")
+    if pin is not None and pin.version is not None and pin.origin != "installed":
+        row = requires_of("llamafactory", pin.version)
+        if row is not None and row["transformers"]:
+            evidence = f"the Requires-Dist of LLaMA-Factory {row['from']}"
+            found.append(("llamafactory", pin, row["transformers"], evidence))
+    return found
 
 
 def minimum(specifier: str) -> str | None:

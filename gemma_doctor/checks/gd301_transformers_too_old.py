@@ -3,16 +3,57 @@
 from __future__ import annotations
 
 from gemma_doctor.checks import rule
-from gemma_doctor.checks._versions import pip_fix, upgrade, where
-from gemma_doctor.findings import Diagnostic
-from gemma_doctor.knowledge import versioned
-from gemma_doctor.setup import Setup
+from gemma_doctor.checks._versions import pip_fix, transformers_windows, upgrade, where
+from gemma_doctor.findings import Diagnostic, Fix
+from gemma_doctor.knowledge import data, versioned
+from gemma_doctor.setup import Setup, fits
+
+
+def _floor(setup: Setup) -> tuple[str, str] | None:
+    """(the versions.json entry of the first transformers that loads this run's family, the family's name)."""
+    family = setup.family_name
+    if family in ("gemma3", "gemma3_text"):
+        return "loads_gemma3", "Gemma 3"
+    if family == "gemma3n":
+        return "loads_gemma3n", "Gemma 3n"
+    if family == "gemma4":
+        if setup.architecture.unified:
+            return "loads_gemma4_unified", "the Gemma 4 12B unified model (gemma4_unified)"
+        return "loads_gemma4", "Gemma 4"
+    return None
+
+
+def _window_too_old(setup: Setup):
+    """A framework pinned where transformers is not: the transformers it lets pip install is the run's, and
+    where none of those releases loads the family, the framework is what stops the run."""
+    floor = _floor(setup)
+    if floor is None:
+        return
+    entry, what = floor
+    known = data("accelerate_minimum")["releases"]  # every transformers release the data knows
+    asked = setup.version("transformers")
+    own = asked.spec if asked is not None and asked.spec else ""  # the project's own range, where it gives one
+    for package, pin, spec, evidence in transformers_windows(setup):
+        allowed = [v for v in known if fits(v, spec) and (not own or fits(v, own))]
+        if allowed and not any(versioned("transformers", entry).holds(v) for v in allowed):
+            since = versioned("transformers", entry).since
+            yield Diagnostic(
+                pin.location,
+                f"{package} {pin.version} ({where(pin)}) requires transformers{spec} ({evidence}), and no such "
+                f"release can load {what}: support arrived in transformers {since}, so the model fails to load "
+                "with 'does not recognize this architecture'.",
+                None,
+                Fix.of(
+                    f"Upgrade {package} to a release whose transformers window reaches {since} or later", "display-only"
+                ),
+            )
 
 
 @rule("GD301")
 def transformers_too_old(setup: Setup):
     fact = setup.version("transformers")
     if fact is None or fact.version is None:
+        yield from _window_too_old(setup)
         return
     family = setup.family_name
     version = fact.version

@@ -46,6 +46,17 @@ GEMMA3_FAMILY = ("gemma3", "gemma3_text", "gemma3n")
 HYBRID_CACHE_FAMILY = ("gemma2", "gemma3", "gemma3_text", "paligemma2")
 
 
+# The frameworks whose every release's Requires-Dist is generated data (scripts/update_knowledge.py).
+REQUIRES_TABLES = {"trl": "trl_requires", "llamafactory": "llamafactory_requires"}
+
+
+def requires_of(package: str, version: str) -> dict | None:
+    """What release ``version`` of ``package`` requires of the packages beside it, or None where the data does not
+    know that release."""
+    table = data(REQUIRES_TABLES[package])
+    return release_range(table["ranges"], version, table["releases"])
+
+
 class Setup:
     """The effective setup of one run. ``notes`` say how the run was assembled."""
 
@@ -233,23 +244,24 @@ class Setup:
         project's requirement, else the requirement alone."""
         if package not in self._version_of:  # the rules ask ~27 times per run
             found = self._version(package)
-            if package == "trl" and found is not None and self.uninstallable_with("trl", found):
-                found = None  # a TRL pip cannot install beside these pins: its semantics are not reasoned from
+            if package in REQUIRES_TABLES and found is not None and self.uninstallable_with(package, found):
+                found = None  # a framework pip cannot install beside these pins: its semantics are not reasoned from
             self._version_of[package] = found
         return self._version_of[package]
 
     def uninstallable_with(self, package: str, pin: VersionFact) -> list[tuple[str, str, VersionFact]]:
         """(dependency, what ``pin`` requires of it, the project's pin of it) for each exact project pin
-        that ``pin``'s Requires-Dist excludes (rules/data/trl_requires.json, generated): a stack pip
-        cannot install (GD306)."""
-        if package != "trl" or pin.version is None or pin.origin == "installed":
+        that ``pin``'s Requires-Dist excludes (rules/data/trl_requires.json and llamafactory_requires.json,
+        generated): a stack pip cannot install (GD306)."""
+        if package not in REQUIRES_TABLES or pin.version is None or pin.origin == "installed":
             return []
-        table = data("trl_requires")
-        row = release_range(table["ranges"], pin.version, table["releases"])
+        row = requires_of(package, pin.version)
         if row is None:
             return []
         found = []
-        for dependency in ("transformers", "accelerate", "peft", "datasets"):
+        for dependency in ("transformers", "accelerate", "peft", "datasets", "trl"):
+            if dependency == package:
+                continue
             spec = row.get(dependency) or ""
             other = self._version(dependency)
             if not spec or other is None or other.version is None or other.origin == "installed":
