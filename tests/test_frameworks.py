@@ -325,6 +325,37 @@ def test_trl_sets_non_reentrant_checkpointing_itself_from_0_27(tmp_path, trl, re
     assert ("GD701" in rules(check(tmp_path, files))) is reentrant
 
 
+DDP_KBIT = (
+    "import torch\nfrom peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training\n"
+    "from transformers import AutoModelForCausalLM, BitsAndBytesConfig, Trainer, TrainingArguments\n"
+    "bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_compute_dtype=torch.bfloat16)\n"
+    "model = AutoModelForCausalLM.from_pretrained('google/gemma-3-1b-it', quantization_config=bnb)\n"
+    "model = get_peft_model(prepare_model_for_kbit_training(model), LoraConfig(r=8))\n"
+    "Trainer(model=model, args=TrainingArguments(output_dir='o', bf16=True{extra}), train_dataset=d).train()\n"
+)
+
+
+@pytest.mark.parametrize(
+    "transformers, peft, extra, reentrant",
+    [
+        ("5.25.0", "0.21.2", "", True),  # measured: {} kwargs, torch's reentrant default
+        ("5.25.0", "0.22.0", "", False),  # measured: use_reentrant=False
+        ("5.25.0", "0.21.2", ", gradient_checkpointing=True", False),  # the Trainer re-enables with its default
+        ("5.0.0", "0.21.2", "", True),
+        ("4.57.6", "0.22.0", "", True),  # transformers 4's own default is reentrant
+    ],
+)
+def test_peft_kbit_preparation_alone_checkpoints_reentrant_before_0_22(tmp_path, transformers, peft, extra, reentrant):
+    """Audit row 63, measured (docs/evidence/scripts/kbit_reentrant.py): on transformers 5, a PEFT before 0.22
+    that alone turns checkpointing on passes empty kwargs, and torch checkpoints reentrant."""
+    files = {
+        "train.py": DDP_KBIT.format(extra=extra),
+        "accelerate.yaml": "compute_environment: LOCAL_MACHINE\ndistributed_type: MULTI_GPU\nnum_processes: 2\n",
+        "requirements.txt": f"transformers=={transformers}\npeft=={peft}\n",
+    }
+    assert ("GD701" in rules(check(tmp_path, files))) is reentrant
+
+
 @pytest.mark.parametrize("unsloth, nan", [("2025.9.6", False), ("2025.9.7", True), ("2026.7.1", False)])
 def test_unsloth_full_finetuning_fp16_window(unsloth, nan):
     from gemma_doctor.knowledge import holds

@@ -10,6 +10,21 @@ from gemma_doctor.findings import Diagnostic, Fix
 from gemma_doctor.setup import Setup, is_true
 
 
+def _only_peft_prepares(setup: Setup, checkpointing) -> bool:
+    """Checkpointing that only PEFT's prepare_model_for_kbit_training turns on (no Trainer that re-enables it
+    with transformers' own kwargs), with a PEFT whose empty kwargs leave torch's reentrant default."""
+    if checkpointing.name != "peft_kbit_checkpointing" or setup.truthy("gradient_checkpointing"):
+        return False
+    if setup.first("code_gradient_checkpointing") is not None:
+        return False
+    trl_default = (
+        setup.trl_trainer == "SFTTrainer"
+        and setup.holds("trl", "gradient_checkpointing_default") is not False
+        and not setup.all("gradient_checkpointing")
+    )
+    return not trl_default and setup.holds("peft", "kbit_checkpointing_kwargs_none") is False
+
+
 @rule("GD701")
 def reentrant_checkpointing_ddp(setup: Setup):
     if not setup.is_training or setup.first("peft") is None or setup.uses_deepspeed is not None:
@@ -35,11 +50,20 @@ def reentrant_checkpointing_ddp(setup: Setup):
         why = "use_reentrant is set to True"
     else:
         default = setup.holds("transformers", "reentrant_checkpointing_default")
-        if not default:
+        if default is False and _only_peft_prepares(setup, checkpointing):
+            # 5.x's False default reaches only None kwargs: a PEFT before 0.22 passes {} (measured)
+            peft = setup.exact_version("peft")
+            why = (
+                f"only prepare_model_for_kbit_training turns it on, and peft {peft} passes empty checkpointing "
+                "kwargs, which transformers 5 hands to torch without its use_reentrant=False, so torch checkpoints "
+                "reentrant"
+            )
+        elif not default:
             return  # 5.x defaults to False; an unknown version claims nothing
-        if setup.trl_trainer is not None and setup.holds("trl", "non_reentrant_default") is not False:
+        elif setup.trl_trainer is not None and setup.holds("trl", "non_reentrant_default") is not False:
             return  # TRL (from its non_reentrant_default release; unpinned, maybe) sets use_reentrant=False itself
-        why = f"transformers {setup.exact_version('transformers')} defaults use_reentrant to True"
+        else:
+            why = f"transformers {setup.exact_version('transformers')} defaults use_reentrant to True"
     message = (
         f"gradient checkpointing with reentrant checkpoints ({why}) on a PEFT model under DDP "
         f"({ddp.raw_key or ddp.name} = {ddp.value}): the Trainer gives a PEFT model (not a PreTrainedModel) "
