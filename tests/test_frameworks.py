@@ -697,3 +697,33 @@ def test_an_unsloth_whose_window_predates_gemma4_is_what_stops_the_run(tmp_path,
     assert bool(gd301) is fires, report["findings"]
     if fires:
         assert "transformers<=5.3.0" in gd301[0]["message"] or "<=5.3.0" in gd301[0]["message"]
+
+
+FA2_TEXT_ONLY = (
+    "from transformers import {cls}, Trainer, TrainingArguments\n"
+    "model = {cls}.from_pretrained('./model', attn_implementation='flash_attention_2')\n"
+    "Trainer(model=model, args=TrainingArguments(output_dir='o', bf16=True), train_dataset=d).train()\n"
+)
+
+
+@pytest.mark.parametrize(
+    "transformers, cls, refused",
+    [
+        ("5.25.0", "AutoModelForCausalLM", True),  # builds Gemma3ForConditionalGeneration: refused at load
+        ("5.25.0", "Gemma3ForConditionalGeneration", True),
+        ("5.23.0", "AutoModelForCausalLM", False),  # before the refusal, text-only batches lose nothing
+        ("5.25.0", "Gemma3ForCausalLM", False),  # the text class takes flash attention
+    ],
+)
+def test_gd504_on_5_24_refuses_flash_attention_by_class_even_text_only(tmp_path, transformers, cls, refused):
+    """Audit row 55, measured on 5.25.0: Gemma3ForConditionalGeneration raises `does not support Flash Attention 2
+    yet` at construction, whatever the data; Gemma3ForCausalLM asks only for the package."""
+    files = {
+        "train.py": FA2_TEXT_ONLY.format(cls=cls),
+        "model/config.json": GEMMA3_4B,
+        "requirements.txt": f"transformers=={transformers}\n",
+    }
+    found = rules(check(tmp_path, files)).get("GD504", [])
+    assert bool(found) is refused, found
+    if refused:
+        assert "even for a text-only fine-tune" in found[0]["message"] and found[0]["severity"] == "error"

@@ -8,22 +8,39 @@ from gemma_doctor.findings import Diagnostic, Fix, setting
 from gemma_doctor.knowledge import versioned
 from gemma_doctor.setup import Setup
 
+# Classes that build Gemma3ForConditionalGeneration from a multimodal gemma3 config (AutoModelForCausalLM does
+# since 4.50.1; the refusal is from 5.24, so that mapping holds wherever it matters).
+_CONDITIONAL_GENERATION = {
+    "Gemma3ForConditionalGeneration",
+    "AutoModelForImageTextToText",
+    "AutoModelForVision2Seq",
+    "AutoModelForCausalLM",
+}
+
 
 @rule("GD504")
 def flash_attention_multimodal_gemma3(setup: Setup):
     if not setup.multimodal or not setup.is_training:
         return
     fact = flash_attention(setup)
+    if fact is None:
+        return
     images = setup.first("processor_loaded")
-    if fact is None or images is None:
-        return  # text-only batches have no image tokens: nothing is lost
     refused = setup.holds("transformers", "flash_attention_refused_multimodal_gemma3")
     refused_since = versioned("transformers", "flash_attention_refused_multimodal_gemma3").since
+    # The refusal is by class, at load: a text-only fine-tune through a class that builds
+    # Gemma3ForConditionalGeneration stops there too (measured on 5.25.0: ValueError at construction)
+    loads = {str(f.value) for f in setup.all("model_class")}
+    refusing = bool(loads & _CONDITIONAL_GENERATION)
+    if images is None and not (refused and refusing):
+        return  # text-only batches have no image tokens: nothing is lost
     if refused:
+        text_only = " even for a text-only fine-tune" if images is None else ""
         message = (
             f"flash attention for a multimodal Gemma 3 on transformers {setup.exact_version('transformers')}: "
             "Gemma3ForConditionalGeneration declares `_supports_flash_attn = False` (flash attention drops the "
-            "bidirectional mask over image tokens), so loading with it fails."
+            f"bidirectional mask over image tokens), so loading with it fails{text_only}: `ValueError: "
+            "Gemma3ForConditionalGeneration does not support Flash Attention 2 yet`."
         )
         severity = "error"
     else:

@@ -19,9 +19,10 @@ def left_padding_in_training(setup: Setup):
         return
     message = (
         "the tokenizer pads on the left while training with the plain Trainer, whose collators follow the "
-        "tokenizer: with Gemma's 512/1024-token sliding windows, a row of long left padding can leave an "
-        "attention row with every key masked, which gives NaN on the GPU (transformers#45491; for Gemma 2 "
-        "with sdpa, transformers#32390). Left padding is for batched generation, not training."
+        "tokenizer: each left pad token's attention row then has every key masked, in every layer, and the "
+        "softmax over an all-masked row gives NaN on the GPU (reported on transformers 5 in "
+        "unslothai/unsloth#9848; for Gemma 2 with sdpa, transformers#32390). Left padding is for batched "
+        "generation, not training."
     )
     yield Diagnostic(
         fact.location,
