@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import posixpath
 from collections.abc import Callable
 
 from gemma_doctor.facts import MachineValue, Unknown
@@ -175,6 +176,47 @@ class Invocation:
 
 def _is_value(word: str) -> bool:
     return not word.startswith("-") or word[1:2].isdigit() or word[1:2] == "."  # --max_steps -1
+
+
+def _textual(node: ast.BinOp) -> bool:
+    """Is either operand of this ``+`` or ``/`` text written in the code (a string, an f-string, ``Path(...)``,
+    ``str(...)``), or such an operation? Two names alone are not followed: most are numbers."""
+    for side in (node.left, node.right):
+        if (isinstance(side, ast.Constant) and isinstance(side.value, str)) or isinstance(side, ast.JoinedStr):
+            return True
+        if isinstance(side, ast.BinOp) and isinstance(side.op, (ast.Add, ast.Div)) and _textual(side):
+            return True
+        if isinstance(side, ast.Call) and isinstance(side.func, ast.Name) and side.func.id in ("Path", "str"):
+            return True
+    return False
+
+
+def _concatenated(left: object, right: object) -> object:
+    if isinstance(left, str) and isinstance(right, str):
+        return left + right
+    raise TypeError("not text")  # numbers and the rest: combine() makes it unknown
+
+
+def _text_only(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not text")
+    return value
+
+
+def _formatted(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise TypeError("not formatted here")  # an object's __format__ is not known here
+    return str(value)
+
+
+def _is_os_path(func: ast.AST) -> bool:
+    """``os.path.join`` / ``path.join`` (``from os import path``) / ``posixpath.join``."""
+    if not isinstance(func, ast.Attribute):
+        return False
+    owner = func.value
+    return (isinstance(owner, ast.Attribute) and owner.attr == "path") or (
+        isinstance(owner, ast.Name) and owner.id in ("path", "posixpath", "osp")
+    )
 
 
 _STR_METHODS = ("endswith", "startswith", "lower", "upper", "strip")
@@ -402,6 +444,13 @@ class Evaluator:
             left = self.value(node.left, scope)
             if isinstance(left, RenderedChat):  # rendered + tokenizer.eos_token still starts with <bos>
                 return left
+        if isinstance(node, ast.JoinedStr):  # f"google/gemma-3-{size}-it"
+            return self._joined(node, scope)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Div)) and _textual(node):
+            # "google/" + name, Path(base) / "merged": only where an operand is text, since most `+` in a long
+            # script is arithmetic whose operands cost a walk
+            join = _concatenated if isinstance(node.op, ast.Add) else posixpath.join
+            return combine(node, join, self.value(node.left, scope), self.value(node.right, scope))
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
             element = self.value(node.elt, Scope(scope))  # [apply_chat_template(c, tokenize=False) for c in ...]
             return element if isinstance(element, RenderedChat) else unknown(node)
@@ -428,6 +477,17 @@ class Evaluator:
                 name = item.attr if isinstance(item, ast.Attribute) else text_of(item)
                 classes.append(DataclassRef(name, self.aliases.get(name, name)))
         return DataclassParser(classes)
+
+    def _joined(self, node: ast.JoinedStr, scope: Scope) -> object:
+        parts: list[object] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                parts.append(str(part.value))
+            elif isinstance(part, ast.FormattedValue) and part.format_spec is None and part.conversion in (-1, 115):
+                parts.append(self.value(part.value, scope))
+            else:
+                return unknown(node)
+        return combine(node, lambda *items: "".join(map(_formatted, items)), *parts)
 
     def _may_be_rendered(self, node: ast.AST, scope: Scope) -> bool:
         """Cheaply: could this operand be rendered chat text (a name bound to one, or the call itself)? Other
@@ -535,6 +595,15 @@ class Evaluator:
                 return combine(node, lambda *a: getattr(text, name)(*a), *arguments)
         if name == "len" and len(node.args) == 1 and isinstance(node.func, ast.Name):
             return combine(node, len, self.value(node.args[0], scope))
+        if name == "join" and _is_os_path(node.func) and node.args and not node.keywords:
+            return combine(node, posixpath.join, *(self.value(argument, scope) for argument in node.args))
+        if name in ("Path", "PurePath", "PosixPath") and len(node.args) == 1 and not node.keywords:
+            return combine(node, _text_only, self.value(node.args[0], scope))  # a path, as the text it names
+        if name == "format" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Constant):
+            template = node.func.value.value
+            if isinstance(template, str) and not node.keywords:
+                arguments = [self.value(argument, scope) for argument in node.args]
+                return combine(node, lambda *a: template.format(*map(_formatted, a)), *arguments)
         if name in ("abspath", "expanduser", "normpath") and len(node.args) == 1:
             return self.value(node.args[0], scope)  # the path stays the one named, found as a settings file is
         if name in ("bool", "str", "int", "float") and len(node.args) == 1 and not node.keywords:
