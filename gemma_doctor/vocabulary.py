@@ -75,6 +75,7 @@ FACTS: dict[str, tuple[str, tuple[str, ...], str]] = {
         "a processor is loaded (Axolotl's processor_type)",
     ),
     "padding_side": ("str", (PYTHON,), "the tokenizer's padding side"),
+    "exits_on_gpu": ("bool", (PYTHON,), "a guard that ends the script on the GPU where its test holds"),
     # the cache
     "use_cache": ("bool", (*_ARGS,), "TrainingArguments(use_cache=...), or model_init_kwargs' use_cache"),
     "config_use_cache": ("bool", (MODEL_CONFIG, LIVE), "config.json's top-level use_cache"),

@@ -46,6 +46,22 @@ GEMMA3_FAMILY = ("gemma3", "gemma3_text", "gemma3n")
 HYBRID_CACHE_FAMILY = ("gemma2", "gemma3", "gemma3_text", "paligemma2")
 
 
+def _before_exit(facts: list[Fact]) -> list[Fact]:
+    """What runs: on a GPU where a guard ends the script (``exits_on_gpu`` resolved True), the facts its file sets
+    after the guard are not part of the run."""
+    stops = [f for f in facts if f.name == "exits_on_gpu" and f.value is True]
+    if not stops:
+        return facts
+
+    def after(fact: Fact, stop: Fact) -> bool:
+        here, there = fact.location, stop.location
+        if here.path != there.path:
+            return False
+        return ((here.cell or 0), here.line or 0) > ((there.cell or 0), there.line or 0)
+
+    return [fact for fact in facts if not any(after(fact, stop) for stop in stops)]
+
+
 # The frameworks whose every release's Requires-Dist is generated data (scripts/update_knowledge.py).
 REQUIRES_TABLES = {"trl": "trl_requires", "llamafactory": "llamafactory_requires"}
 
@@ -73,7 +89,7 @@ class Setup:
         self._raw_facts = list(facts)
         self._env_facts = list(env_facts or [])
         self.machine_expressions: dict[int, str] = {}
-        self.facts = [self._resolve_machine(fact) for fact in facts] + self._env_facts
+        self.facts = _before_exit([self._resolve_machine(fact) for fact in facts]) + self._env_facts
         self.versions = tuple(versions)  # fixed, so the version that will run is worked out once per package
         self._version_of: dict[str, VersionFact | None] = {}
         self._by_name: dict[str, list[Fact]] = defaultdict(list)

@@ -8,7 +8,6 @@ pins beat the installed environment. Locations carry the 1-based cell index
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 from gemma_doctor.facts import InputError, Location, SourceResult
@@ -18,31 +17,8 @@ from gemma_doctor.shapes import problems as problems_of
 from gemma_doctor.sources import MAX_NOTEBOOK_BYTES, read_text
 from gemma_doctor.sources.python_code import MAX_PYTHON_STATEMENTS, Analyzer, statement_ranges
 from gemma_doctor.sources.python_recovery import parse_recovering
-from gemma_doctor.sources.versions import _TRACKED_SET, _fact, parse_requirement
+from gemma_doctor.sources.versions import _fact, pip_pins
 from gemma_doctor.suppressions import python_comment_columns, scan_hash_comments
-
-
-def pip_pins(line: str) -> list[tuple[str, str, int]]:
-    """(package, specifier, column) for a ``!pip install`` / ``%pip install`` line."""
-    stripped = line.lstrip()
-    body = stripped.lstrip("!%").strip()
-    words = body.split()
-    if len(words) < 2 or words[0] not in ("pip", "pip3", "uv") or "install" not in words[:3]:
-        return []
-    try:
-        tokens = shlex.split(body.split("#", 1)[0])
-    except ValueError:
-        tokens = body.split()
-    pins = []
-    start = tokens.index("install") + 1
-    for token in tokens[start:]:
-        if token.startswith("-") or ("://" in token and "@" not in token):
-            continue
-        parsed = parse_requirement(token)
-        if parsed and parsed[0] in _TRACKED_SET:
-            column = line.find(token.split("=")[0].split(">")[0].split("<")[0]) + 1
-            pins.append((parsed[0], parsed[1], max(column, 1)))
-    return pins
 
 
 def load(path: Path, display: str, text: str | None = None) -> SourceResult:

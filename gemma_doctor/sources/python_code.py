@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from gemma_doctor.facts import Fact, InputError, Location, SourceResult, Unknown, is_resolved
+from gemma_doctor.facts import Fact, InputError, Location, MachineValue, SourceResult, Unknown, is_resolved
 from gemma_doctor.modelids import family_of_model_id
 from gemma_doctor.sources import project_modules, read_text
 from gemma_doctor.sources.python_eval import (
@@ -37,7 +37,7 @@ from gemma_doctor.sources.python_eval import (
 )
 from gemma_doctor.sources.python_recovery import parse_recovering
 from gemma_doctor.sources.training_args import ARGUMENT_KEYS, CHECKPOINTING_KWARGS, SWIFT_KEYS, swift_setting
-from gemma_doctor.sources.versions import _TRACKED_SET, _fact, parse_requirement
+from gemma_doctor.sources.versions import _TRACKED_SET, _fact, parse_requirement, pip_pins
 
 # What the call walk skips: nested scopes and statements (walked on their own), and nodes that
 # hold no call.
@@ -359,6 +359,10 @@ class Analyzer:
             if test is True or test is False or (is_resolved(test) and isinstance(test, (int, str, type(None)))):
                 self._block(statement.body if test else statement.orelse, scope)
                 return
+            if isinstance(test, MachineValue) and not statement.orelse and _stops(statement.body):
+                # `if torch.cuda.get_device_capability()[0] < 8: raise SystemExit(...)`: on the GPU where the
+                # test holds, nothing after it runs (setup drops what follows on that GPU)
+                self.add("exits_on_gpu", test, statement, "if")
             self._branches(statement, test, scope)
             return
         # Calls first (their facts), then the bindings the statement makes.
@@ -1094,6 +1098,18 @@ _BNB_KEYS = {
 }
 
 
+def _stops(body: list[ast.stmt]) -> bool:
+    """Does this block end the program: a ``raise``, or ``sys.exit()`` / ``exit()`` / ``quit()``?"""
+    last = body[-1] if body else None
+    if isinstance(last, ast.Raise):
+        return True
+    if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
+        func = last.value.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        return name in ("exit", "quit", "_exit")
+    return False
+
+
 def _annotation_kind(annotation: ast.AST) -> str | None:
     """The type ("bool", "int", "float" or "str") of a field annotated so (``Optional[bool]`` and ``bool | None``
     too), else None: HfArgumentParser converts a command-line word by the field's type."""
@@ -1381,6 +1397,17 @@ def too_long(text: str) -> None:
         )
 
 
+def _shell_lines(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """A Colab ``.py`` export keeps its ``!pip install`` and ``%magic`` lines: they are blanked (line numbers
+    kept) and returned, as a notebook cell's are, so the Python around them is read whole."""
+    if not (text.startswith(("!", "%")) or "\n!" in text or "\n%" in text or "  !" in text):
+        return text, []
+    from gemma_doctor.notebookcells import python_lines
+
+    code, shell = python_lines("\n" + text)  # a leading blank line: a `%%` first line is not a cell magic here
+    return code[1:], [(number - 1, line) for number, line in shell]
+
+
 def reexport_of(path: Path, name: str) -> Path | None:
     """The project file that defines the function ``name`` which the module at ``path`` imports
     (``from pkg.train import main`` in ``pkg/__init__.py``), or None. For a console script that names the
@@ -1404,10 +1431,17 @@ def load(path: Path, display: str, invocation: Invocation | None = None) -> Sour
     if not any(word in text for word in _RELEVANT):
         return SourceResult(kind="python")
     too_long(text)
+    text, shell = _shell_lines(text)
     tree, skipped = parse_recovering(text, display)
     if tree is None:
         raise InputError(skipped[0] if skipped else "cannot parse")
     analyzer = Analyzer(display, path, invocation=invocation)
+    if shell:  # a Colab export's `!pip install ...` lines: its own pins, as a notebook's are
+        for number, line in shell:
+            for package, spec, column in pip_pins(line):
+                analyzer.result.versions.append(
+                    _fact(package, spec, Location(display, number, column, package), "notebook")
+                )
     analyzer.turn_tokens = "<end_of_turn>" in text or "<start_of_turn>" in text
     analyzer.run(tree)
     analyzer.finish()

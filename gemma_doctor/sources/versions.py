@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -324,3 +325,26 @@ def requires_dist(dist_info: str) -> list[tuple[str, str]]:
     except OSError:
         pass
     return requirements
+
+
+def pip_pins(line: str) -> list[tuple[str, str, int]]:
+    """(package, specifier, column) for a ``!pip install`` / ``%pip install`` line."""
+    stripped = line.lstrip()
+    body = stripped.lstrip("!%").strip()
+    words = body.split()
+    if len(words) < 2 or words[0] not in ("pip", "pip3", "uv") or "install" not in words[:3]:
+        return []
+    try:
+        tokens = shlex.split(body.split("#", 1)[0])
+    except ValueError:
+        tokens = body.split()
+    pins = []
+    start = tokens.index("install") + 1
+    for token in tokens[start:]:
+        if token.startswith("-") or ("://" in token and "@" not in token):
+            continue
+        parsed = parse_requirement(token)
+        if parsed and parsed[0] in _TRACKED_SET:
+            column = line.find(token.split("=")[0].split(">")[0].split("<")[0]) + 1
+            pins.append((parsed[0], parsed[1], max(column, 1)))
+    return pins
