@@ -727,3 +727,32 @@ def test_gd504_on_5_24_refuses_flash_attention_by_class_even_text_only(tmp_path,
     assert bool(found) is refused, found
     if refused:
         assert "even for a text-only fine-tune" in found[0]["message"] and found[0]["severity"] == "error"
+
+
+TRL_UNPINNED = (
+    "import torch\nfrom transformers import AutoModelForCausalLM\nfrom trl import SFTConfig, SFTTrainer\n"
+    "model = AutoModelForCausalLM.from_pretrained('./model', torch_dtype=torch.bfloat16)\n"
+    "SFTTrainer(model=model, args=SFTConfig(output_dir='o', eval_strategy='steps'), train_dataset=d, eval_dataset=e)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "pins, bf16_default, cache_crash",
+    [
+        # every TRL that installs beside 4.50.0 is <= 0.18.2: no bf16 default, and none turns the cache off
+        ("transformers==4.50.0\n", False, True),
+        # beside 4.57.6 TRL 0.12.0 to 1.16.0 install: the range straddles 0.19.0, said so in the message
+        ("transformers==4.57.6\n", True, False),
+        ("transformers==4.57.6\ntrl<0.19\n", False, False),  # the project's own range keeps it below
+    ],
+)
+def test_an_unpinned_trl_is_the_releases_that_install_beside_the_pins(tmp_path, pins, bf16_default, cache_crash):
+    files = {"train.py": TRL_UNPINNED, "model/config.json": GEMMA3_4B, "requirements.txt": pins}
+    report = check(tmp_path, files, "--gpu", "T4")
+    gd104 = [f for f in report["findings"] if f["rule"] == "GD104" and "TRL >=" in f["message"]]
+    assert bool(gd104) is bf16_default, report["findings"]
+    if gd104:
+        assert "a fresh install gets 1.16.0" in gd104[0]["message"]
+    # with bf16 asked, 4.50.0's HybridCache crash is there unless the TRL that runs turns the cache off (>= 0.22)
+    files["train.py"] = TRL_UNPINNED.replace("output_dir='o'", "output_dir='o', bf16=True")
+    assert ("GD202" in rules(check(tmp_path, files, "--gpu", "A100"))) is cache_crash

@@ -41,8 +41,17 @@ def bf16_unsupported_gpu(setup: Setup):
             )
             continue
         if fact.origin == "trl-default":
+            since = versioned("trl", "bf16_default").since
+            condition = ""
+            possible = setup.possible_versions("trl")
+            if setup.holds("trl", "bf16_default") is None and possible:  # unpinned: the releases that fit straddle it
+                condition = (
+                    f" (the project pins no trl, and TRL {possible[0]} to {possible[-1]} install beside its "
+                    f"transformers {setup.exact_version('transformers')}: a fresh install gets {possible[-1]}, "
+                    "which does)"
+                )
             message = (
-                f"TRL >= {versioned('trl', 'bf16_default').since} configs turn bf16 on by default, and {gpu.named()} has no native "
+                f"TRL >= {since} configs turn bf16 on by default{condition}, and {gpu.named()} has no native "
                 "bf16 (needs >= 8.0). torch.cuda.is_bf16_supported() counts emulation and says True on a T4, "
                 "so transformers may not stop it: expect slow emulated bf16 or kernel errors."
             )

@@ -92,6 +92,7 @@ class Setup:
         self.facts = _before_exit([self._resolve_machine(fact) for fact in facts]) + self._env_facts
         self.versions = tuple(versions)  # fixed, so the version that will run is worked out once per package
         self._version_of: dict[str, VersionFact | None] = {}
+        self._possible: dict[str, list[str]] = {}
         self._by_name: dict[str, list[Fact]] = defaultdict(list)
         for fact in self.facts:
             self._by_name[fact.name].append(fact)
@@ -311,8 +312,38 @@ class Setup:
 
     def holds(self, package: str, name: str) -> bool | None:
         """Does the entry ``name`` of rules/data/versions.json hold for the ``package`` this run uses?
+        Unpinned, a framework is any release pip could install beside the project's pins (its Requires-Dist
+        fits them): the answer is theirs where they agree, None where the range straddles the boundary.
         None when that version is unknown (unless the entry assumes the current release)."""
-        return versioned(package, name).holds(self.exact_version(package))
+        entry = versioned(package, name)
+        version = self.exact_version(package)
+        if version is None:
+            possible = self.possible_versions(package)
+            if possible:
+                answers = {entry.holds(candidate) for candidate in possible}
+                return answers.pop() if len(answers) == 1 else None
+        return entry.holds(version)
+
+    def possible_versions(self, package: str) -> list[str]:
+        """The releases of an unpinned framework (TRL, LLaMA-Factory) whose Requires-Dist admits the project's
+        exact transformers pin and that fit the project's own requirement on the framework; [] where nothing
+        narrows it (no exact transformers pin, or a framework whose metadata is not generated)."""
+        if package not in REQUIRES_TABLES:
+            return []
+        if package not in self._possible:
+            transformers = self.version("transformers")
+            found: list[str] = []
+            if transformers is not None and transformers.version is not None:
+                asked = self._version(package)
+                own = asked.spec if asked is not None and asked.spec else ""
+                table = data(REQUIRES_TABLES[package])
+                for release in table["releases"]:
+                    row = release_range(table["ranges"], release, table["releases"])
+                    spec = (row or {}).get("transformers") or ""
+                    if (not spec or fits(transformers.version, spec)) and (not own or fits(release, own)):
+                        found.append(release)
+            self._possible[package] = found
+        return self._possible[package]
 
     # --- precision ----------------------------------------------------------
     # --- precision, cache and weights: functions of the index, worked out once ------------------

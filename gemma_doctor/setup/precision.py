@@ -174,7 +174,7 @@ def trl_bf16_default(setup: Setup) -> Fact | None:
     if not all(is_resolved(f.value) for f in setup.all("fp16")):
         return None
     if setup.holds("trl", "bf16_default") is False:
-        return None
+        return None  # a TRL before the default (pinned, or every release that installs beside the pins)
     edit = (trl_config.edit[0], ("bf16",)) if trl_config.edit else None  # where bf16 would be written
     return Fact("bf16", True, trl_config.location, "trl-default", raw_key="bf16", edit=edit)
 
