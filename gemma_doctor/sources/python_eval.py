@@ -583,7 +583,7 @@ class Evaluator:
                 entry = container.entries.get(key)
                 if entry is not None:
                     return entry[0]
-                return self.value(node.args[1], scope) if len(node.args) == 2 else unknown(node)
+                return self.value(node.args[1], scope) if len(node.args) == 2 else None  # dict.get(missing): None
         if self.project_call is not None:
             result = self.project_call(node, scope)
             if result is not _MISSING:
