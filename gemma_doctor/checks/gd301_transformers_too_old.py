@@ -17,10 +17,14 @@ def _floor(setup: Setup) -> tuple[str, str] | None:
     if family == "gemma3n":
         return "loads_gemma3n", "Gemma 3n"
     if family == "gemma4":
-        if setup.architecture.unified:
-            return "loads_gemma4_unified", "the Gemma 4 12B unified model (gemma4_unified)"
-        return "loads_gemma4", "Gemma 4"
+        return _gemma4_floor(setup)
     return None
+
+
+def _gemma4_floor(setup: Setup) -> tuple[str, str]:
+    if setup.architecture.unified:
+        return "loads_gemma4_unified", "the Gemma 4 12B unified model (gemma4_unified)"
+    return "loads_gemma4", "Gemma 4"
 
 
 def _window_too_old(setup: Setup):
@@ -81,10 +85,9 @@ def transformers_too_old(setup: Setup):
             pip_fix("transformers", ">=" + upgrade("loads_gemma3n"), "Gemma 3n"),
         )
     elif family == "gemma4":
-        entry = "loads_gemma4_unified" if setup.architecture.unified else "loads_gemma4"
+        entry, what = _gemma4_floor(setup)
         floor = versioned("transformers", entry)
         if setup.holds("transformers", entry) is False:
-            what = "the Gemma 4 12B unified model (gemma4_unified)" if setup.architecture.unified else "Gemma 4"
             yield Diagnostic(
                 fact.location,
                 f"transformers {version} ({where(fact)}) cannot load {what}: support arrived in {floor.since}; "

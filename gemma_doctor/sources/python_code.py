@@ -634,7 +634,7 @@ class Analyzer:
         decorated = any(text_of(d).split("(")[0].rsplit(".", 1)[-1] == "dataclass" for d in statement.decorator_list)
         if not (decorated or bases or extends):
             return None
-        settings = DataclassRef(statement.name, extends, self.display)
+        settings = DataclassRef(statement.name, extends)
         for base_ref in bases:
             settings.fields.update(base_ref.fields)
         body_scope = Scope(scope)

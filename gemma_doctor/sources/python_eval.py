@@ -249,11 +249,12 @@ class DataclassRef:
     TrainingArguments), as HfArgumentParser reads it: each field's type and default, its bases' first.
     ``extends`` is the transformers / TRL arguments class it derives from, if any."""
 
-    __slots__ = ("display", "extends", "fields", "name")
+    __slots__ = ("extends", "fields", "name")
 
-    def __init__(self, name: str, extends: str | None = None, display: str | None = None) -> None:
-        self.name, self.extends, self.display = name, extends, display  # display: the file that defines it
-        self.fields: dict[str, tuple[str | None, object, object]] = {}  # name -> (type, default, where it is set)
+    def __init__(self, name: str, extends: str | None = None) -> None:
+        self.name, self.extends = name, extends
+        # name -> (type, default, where it is set: a location in the file that defines the class)
+        self.fields: dict[str, tuple[str | None, object, object]] = {}
 
 
 # The defaults of transformers' TrainingArguments that a subclass inherits and a script branches on:
@@ -385,10 +386,10 @@ class Evaluator:
         self.display = display  # the file being read
         # Evaluates a call to a function of the project (set by the reader); returns _MISSING when it cannot.
         self.project_call: Callable[[ast.Call, Scope], object] | None = None
-        # The words a launch line passes to the script, when the file is read for that line's run; None
-        # when it is read on its own (then its parsers give their defaults, as a bare `python train.py`).
+        # How a launch line runs the script (its words and exports), when the file is read for that line's run;
+        # None when it is read on its own (then its parsers give their defaults, as a bare `python train.py`).
         self.invocation: Invocation | None = None
-        self.reads_invocation = False  # it parses a command line: a launch line's words change its values
+        self.reads_invocation = False  # it reads its command line or environment: a launch line changes its values
 
     def callee(self, func: ast.AST, scope: Scope) -> str | None:
         """The name a call goes to: ``SFTConfig``, ``from_pretrained``, a bound class's name."""
@@ -640,7 +641,7 @@ class Evaluator:
         return result
 
     def _subscript(self, node: ast.Subscript, scope: Scope) -> object:
-        if _is_environ(ast.Attribute(value=node.value, attr="get")):  # os.environ["MODEL"]
+        if _names_environ(node.value):  # os.environ["MODEL"]
             self.reads_invocation = True
             exported = self._exported(node.slice, scope, node)
             return unknown(node) if exported is ABSENT else exported
@@ -721,11 +722,13 @@ def _is_environ(func: ast.AST) -> bool:
     """``os.environ.get`` / ``os.getenv`` / ``environ.get``."""
     if not isinstance(func, ast.Attribute):
         return False
-    if func.attr == "getenv":
-        return True
-    owner = func.value
-    return (isinstance(owner, ast.Attribute) and owner.attr == "environ") or (
-        isinstance(owner, ast.Name) and owner.id == "environ"
+    return func.attr == "getenv" or _names_environ(func.value)
+
+
+def _names_environ(node: ast.AST) -> bool:
+    """``os.environ`` or ``environ`` (``from os import environ``)."""
+    return (isinstance(node, ast.Attribute) and node.attr == "environ") or (
+        isinstance(node, ast.Name) and node.id == "environ"
     )
 
 
